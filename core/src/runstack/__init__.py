@@ -1,0 +1,60 @@
+"""runstack: write ML pipelines once, run them on any stack.
+
+The package imports almost nothing up front (the CLI's start-up time depends on
+it); public names are resolved on first access.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from runstack.client import Client
+    from runstack.component_types import ComponentType
+    from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+    from runstack.errors import RunstackError
+    from runstack.flavors import Flavor, FlavorConfig
+    from runstack.hookspecs import hookimpl
+    from runstack.models import Stack, StackComponent
+
+_LAZY_NAMES = {
+    "Client": "runstack.client",
+    "ComponentType": "runstack.component_types",
+    "BaseArtifactStore": "runstack.components",
+    "BaseComponent": "runstack.components",
+    "BaseOrchestrator": "runstack.components",
+    "RunstackError": "runstack.errors",
+    "Flavor": "runstack.flavors",
+    "FlavorConfig": "runstack.flavors",
+    "hookimpl": "runstack.hookspecs",
+    "Stack": "runstack.models",
+    "StackComponent": "runstack.models",
+}
+
+__all__ = [
+    "BaseArtifactStore",
+    "BaseComponent",
+    "BaseOrchestrator",
+    "Client",
+    "ComponentType",
+    "Flavor",
+    "FlavorConfig",
+    "RunstackError",
+    "Stack",
+    "StackComponent",
+    "__version__",
+    "hookimpl",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY_NAMES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'runstack' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value

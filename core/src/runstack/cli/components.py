@@ -1,0 +1,190 @@
+"""One command group per component type (`runstack artifact-store ...`), generated from the type."""
+
+from __future__ import annotations
+
+import click
+
+from runstack.cli.flavor import describe_flavor, echo_flavors
+from runstack.cli.output import (
+    active_marker,
+    echo_json,
+    echo_table,
+    format_value,
+    output_option,
+    privacy,
+    shared_marker,
+    short_id,
+)
+from runstack.client import Client
+from runstack.component_types import ComponentType
+from runstack.models import StackComponent
+
+_EXTRA_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+def component_group(kind: ComponentType) -> click.Group:
+    """The group for one component type: list, describe, register, update, ..., flavor."""
+    group = click.Group(kind.cli_name, help=f"Manage {kind.plural} and their flavors.")
+    title, plural = kind.noun, kind.plural
+
+    @group.command("list", help=f"List registered {plural}; ACTIVE marks the active stack's.")
+    @output_option()
+    def list_components(output: str) -> None:
+        client = Client()
+        components = client.list_components(kind)
+        active_ids = {c.id for c in client.active_stack.components.values()}
+        if output == "json":
+            echo_json([{**c.to_dict(), "active": c.id in active_ids} for c in components])
+            return
+        echo_table(
+            ["ACTIVE", "NAME", "COMPONENT ID", "FLAVOR", "SHARED", "OWNER"],
+            [
+                [
+                    active_marker(c.id in active_ids),
+                    c.name,
+                    short_id(c.id),
+                    c.flavor,
+                    shared_marker(c.shared),
+                    c.owner,
+                ]
+                for c in components
+            ],
+        )
+
+    @group.command("describe", help=f"Show one {title} and its config (secrets masked).")
+    @click.argument("name")
+    @output_option()
+    def describe(name: str, output: str) -> None:
+        client = Client()
+        component = client.get_component(kind, name)
+        active = component.id in {c.id for c in client.active_stack.components.values()}
+        if output == "json":
+            echo_json({**component.to_dict(), "active": active})
+            return
+        _echo_component(component, active)
+
+    @group.command(
+        "register",
+        context_settings=_EXTRA_ARGS,
+        help=(
+            f"Register a new {title} from a flavor. Config values follow as --KEY=VALUE; "
+            f"'runstack {kind.cli_name} flavor describe FLAVOR' lists the keys."
+        ),
+    )
+    @click.argument("name")
+    @click.option("--flavor", "-f", required=True, help="The flavor to build it from.")
+    @click.option("--share", is_flag=True, help="Share it with every user of the store.")
+    @click.pass_context
+    def register(ctx: click.Context, name: str, flavor: str, share: bool) -> None:
+        client = Client()
+        values = client.get_flavor(kind, flavor).values_from_text(_config_arguments(ctx.args))
+        component = client.register_component(kind, name, flavor, values, shared=share)
+        click.echo(f"Registered {title} '{component.name}' (flavor '{flavor}').")
+
+    @group.command(
+        "update",
+        context_settings=_EXTRA_ARGS,
+        help=f"Change config values of a {title}, given as --KEY=VALUE (--KEY=null clears one).",
+    )
+    @click.argument("name")
+    @click.pass_context
+    def update(ctx: click.Context, name: str) -> None:
+        values = _config_arguments(ctx.args)
+        if not values:
+            raise click.UsageError("give at least one config value as --KEY=VALUE")
+        client = Client()
+        component = client.get_component(kind, name)
+        flavor = client.get_flavor(kind, component.flavor)
+        client.update_component(kind, component.id, flavor.values_from_text(values))
+        click.echo(f"Updated {title} '{component.name}'.")
+
+    @group.command("rename", help=f"Give a {title} a new name; stacks keep using it.")
+    @click.argument("name")
+    @click.argument("new_name")
+    def rename(name: str, new_name: str) -> None:
+        Client().rename_component(kind, name, new_name)
+        click.echo(f"Renamed {title} '{name}' to '{new_name}'.")
+
+    @group.command("share", help=f"Share a {title} with every user of the store.")
+    @click.argument("name")
+    def share(name: str) -> None:
+        component = Client().share_component(kind, name)
+        click.echo(f"{title.capitalize()} '{component.name}' is now shared.")
+
+    @group.command("delete", help=f"Delete a {title} that no stack uses.")
+    @click.argument("name")
+    def delete(name: str) -> None:
+        component = Client().delete_component(kind, name)
+        click.echo(f"Deleted {title} '{component.name}'.")
+
+    flavors = click.Group("flavor", help=f"The installed flavors of {plural}.")
+    group.add_command(flavors)
+
+    @flavors.command("list", help=f"List installed {title} flavors.")
+    @output_option()
+    def flavor_list(output: str) -> None:
+        echo_flavors(Client().list_flavors(kind), output)
+
+    @flavors.command("describe", help="Show a flavor's config keys: type, default, description.")
+    @click.argument("flavor")
+    @output_option()
+    def flavor_describe(flavor: str, output: str) -> None:
+        describe_flavor(Client().get_flavor(kind, flavor), output)
+
+    return group
+
+
+def _echo_component(component: StackComponent, active: bool) -> None:
+    rows = [
+        ["NAME", component.name],
+        ["COMPONENT_ID", component.id],
+        ["TYPE", component.type.label],
+        ["FLAVOR", component.flavor],
+        ["SHARED", shared_marker(component.shared)],
+        ["OWNER", component.owner],
+        ["CREATED", component.created.isoformat(timespec="seconds")],
+        ["UPDATED", component.updated.isoformat(timespec="seconds")],
+    ]
+    rows += [
+        [f"config.{key}", format_value(value)]
+        for key, value in sorted(component.public_config().items())
+    ]
+    state = " (ACTIVE)" if active else ""
+    echo_table(
+        ["COMPONENT_PROPERTY", "VALUE"],
+        rows,
+        title=f"{component.type.label} Component Configuration{state}",
+        caption=f"'{component.name}' {component.type.noun}{state}",
+        row_rules=True,
+    )
+    click.echo(
+        f"{component.type.noun.capitalize()} '{component.name}' with id '{component.id}' is "
+        f"owned by user {component.owner} and is '{privacy(component.shared)}'."
+    )
+
+
+def _config_arguments(arguments: list[str]) -> dict[str, str]:
+    """`--key=value`, `--key value` and a bare `--flag` (true) into a dict; `-` becomes `_`."""
+    values: dict[str, str] = {}
+    index = 0
+    while index < len(arguments):
+        token = arguments[index]
+        if not token.startswith("--") or token == "--":
+            raise click.UsageError(
+                f"unexpected argument {token!r}; give config values as --KEY=VALUE"
+            )
+        key, has_value, value = token[2:].partition("=")
+        if not has_value:
+            following = arguments[index + 1] if index + 1 < len(arguments) else None
+            if following is not None and not following.startswith("--"):
+                value, index = following, index + 1
+            else:
+                value = "true"
+        key = key.replace("-", "_")
+        if not key:
+            raise click.UsageError(f"config option {token!r} has no key; use --KEY=VALUE")
+        if key in values:
+            raise click.UsageError(f"config key {key!r} is given twice; give it once")
+        values[key] = value
+        index += 1
+    return values

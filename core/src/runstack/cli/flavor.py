@@ -1,0 +1,91 @@
+"""`runstack flavor list`, and the flavor views every component group reuses."""
+
+from __future__ import annotations
+
+import click
+
+from runstack.cli.output import echo_json, echo_table, format_value, output_option
+from runstack.client import Client
+from runstack.component_types import ComponentType
+from runstack.flavors import Flavor
+from runstack.registry import RegisteredFlavor
+
+
+@click.group("flavor")
+def flavor() -> None:
+    """The flavors installed plugins provide."""
+
+
+@flavor.command("list")
+@click.option("--type", "-t", "component_type", help="Only flavors of this component type.")
+@output_option()
+def list_flavors(component_type: str | None, output: str) -> None:
+    """List every installed flavor, its type, the package it came from and what it does."""
+    kind = None if component_type is None else ComponentType.parse(component_type)
+    echo_flavors(Client().list_flavors(kind), output)
+
+
+def echo_flavors(entries: list[RegisteredFlavor], output: str) -> None:
+    if output == "json":
+        echo_json(
+            [
+                {
+                    "name": entry.flavor.name,
+                    "type": entry.flavor.type.value,
+                    "distribution": entry.plugin.distribution,
+                    "version": entry.plugin.version,
+                    "local": entry.flavor.local,
+                    "description": entry.flavor.description,
+                }
+                for entry in entries
+            ]
+        )
+        return
+    echo_table(
+        ["FLAVOR", "TYPE", "PACKAGE", "DESCRIPTION"],
+        [
+            [e.flavor.name, e.flavor.type.value, e.plugin.origin, e.flavor.description]
+            for e in entries
+        ],
+    )
+
+
+def describe_flavor(flavor: Flavor, output: str) -> None:
+    fields = flavor.fields()
+    if output == "json":
+        echo_json(
+            {
+                "name": flavor.name,
+                "type": flavor.type.value,
+                "description": flavor.description,
+                "local": flavor.local,
+                "config": [
+                    {
+                        "key": f.name,
+                        "type": f.type,
+                        "required": f.required,
+                        "default": f.default,
+                        "secret": f.secret,
+                        "description": f.description,
+                    }
+                    for f in fields
+                ],
+            }
+        )
+        return
+    click.echo(f"{flavor.label}: {flavor.description}")
+    if not fields:
+        click.echo("It takes no config.")
+        return
+    echo_table(
+        ["KEY", "TYPE", "DEFAULT", "DESCRIPTION"],
+        [
+            [
+                f.name,
+                f.type + (" (secret)" if f.secret else ""),
+                "(required)" if f.required else format_value(f.default),
+                f.description,
+            ]
+            for f in fields
+        ],
+    )

@@ -1,0 +1,76 @@
+"""How commands print: tables for people, `--output json` for scripts, from the same data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from runstack.cli.table import ASCII_BOX, UNICODE_BOX, Box, render_table
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SHORT_ID_LENGTH = 8
+
+
+def output_option(*names: str) -> Callable[[F], F]:
+    """`--output table|json` (plus `-o` where the command has no other use for it)."""
+    return click.option(
+        *(names or ("--output", "-o")),
+        "output",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help="Print a table for people or JSON for scripts.",
+    )
+
+
+def _unicode_ok() -> bool:
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "┃👉➖✔".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def box() -> Box:
+    return UNICODE_BOX if _unicode_ok() else ASCII_BOX
+
+
+def active_marker(active: bool) -> str:
+    if not active:
+        return ""
+    return "👉" if _unicode_ok() else "*"
+
+
+def shared_marker(shared: bool) -> str:
+    if _unicode_ok():
+        return "✔" if shared else "➖"
+    return "yes" if shared else "no"
+
+
+def short_id(identifier: str) -> str:
+    return identifier[:SHORT_ID_LENGTH]
+
+
+def privacy(shared: bool) -> str:
+    return "shared" if shared else "private"
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]], **options: Any) -> None:
+    click.echo(render_table(headers, rows, box=box(), **options))
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+def format_value(value: Any) -> str:
+    """Config values in tables: JSON for containers, plain text otherwise."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return "" if value is None else str(value)

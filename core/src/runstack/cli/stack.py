@@ -1,0 +1,208 @@
+"""`runstack stack ...`: register, inspect, switch, share, export and import stacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from runstack.cli.output import (
+    active_marker,
+    echo_json,
+    echo_table,
+    output_option,
+    privacy,
+    shared_marker,
+    short_id,
+)
+from runstack.client import Client
+from runstack.component_types import ComponentType
+from runstack.models import Stack, sorted_components
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def component_options(function: F) -> F:
+    """`-o/--orchestrator NAME`, `-a/--artifact-store NAME`, ... one option per component type."""
+    for kind in reversed(ComponentType):
+        function = click.option(
+            kind.short_option,
+            f"--{kind.cli_name}",
+            kind.value,
+            metavar="NAME",
+            help=f"The {kind.noun} (name or id)" + (", required." if kind.required else "."),
+        )(function)
+    return function
+
+
+def _chosen(options: dict[str, str | None]) -> dict[ComponentType, str]:
+    return {ComponentType(key): value for key, value in options.items() if value is not None}
+
+
+@click.group("stack")
+def stack() -> None:
+    """Register, inspect and switch stacks."""
+
+
+@stack.command("list")
+@output_option()
+def list_stacks(output: str) -> None:
+    """List all stacks; ACTIVE marks the one pipelines run on."""
+    client = Client()
+    stacks = client.list_stacks()
+    active_id = client.active_stack.id
+    if output == "json":
+        echo_json([{**s.to_dict(), "active": s.id == active_id} for s in stacks])
+        return
+    used = sorted({kind for s in stacks for kind in s.components}, key=lambda kind: kind.value)
+    rows = []
+    for s in stacks:
+        names = [s.components[kind].name if kind in s.components else "" for kind in used]
+        rows.append(
+            [
+                active_marker(s.id == active_id),
+                s.name,
+                short_id(s.id),
+                shared_marker(s.shared),
+                s.owner,
+                *names,
+            ]
+        )
+    echo_table(
+        ["ACTIVE", "STACK NAME", "STACK ID", "SHARED", "OWNER", *(k.label for k in used)], rows
+    )
+
+
+@stack.command("describe")
+@click.argument("name", required=False)
+@output_option()
+def describe(name: str | None, output: str) -> None:
+    """Show a stack's components (the active stack when no NAME is given)."""
+    client = Client()
+    described = client.get_stack(name)
+    active = described.id == client.active_stack.id
+    if output == "json":
+        echo_json({**described.to_dict(), "active": active})
+        return
+    echo_table(
+        ["COMPONENT_TYPE", "COMPONENT_NAME"],
+        [
+            [kind.label, component.name]
+            for kind, component in sorted_components(described.components)
+        ],
+        title="Stack Configuration",
+        caption=f"'{described.name}' stack" + (" (ACTIVE)" if active else ""),
+        row_rules=True,
+    )
+    click.echo(_ownership(described))
+
+
+def _ownership(described: Stack) -> str:
+    return (
+        f"Stack '{described.name}' with id '{described.id}' is owned by user "
+        f"{described.owner} and is '{privacy(described.shared)}'."
+    )
+
+
+@stack.command("register")
+@click.argument("name")
+@component_options
+@click.option("--set", "set_active", is_flag=True, help="Make it the active stack.")
+@click.option("--share", is_flag=True, help="Share it with every user of the store.")
+def register(name: str, set_active: bool, share: bool, **components: str | None) -> None:
+    """Register a stack of registered components: at least -o ORCHESTRATOR -a ARTIFACT_STORE."""
+    client = Client()
+    created = client.register_stack(name, _chosen(components), shared=share)
+    click.echo(f"Registered stack '{created.name}'.")
+    if set_active:
+        client.set_active_stack(created.id)
+        click.echo(f"Active stack set to '{created.name}'.")
+
+
+@stack.command("update")
+@click.argument("name")
+@component_options
+def update(name: str, **components: str | None) -> None:
+    """Swap components of a stack."""
+    chosen = _chosen(components)
+    if not chosen:
+        raise click.UsageError("name at least one component to change, for example -a my_store")
+    updated = Client().update_stack(name, chosen)
+    click.echo(f"Updated stack '{updated.name}'.")
+
+
+@stack.command("remove-component")
+@click.argument("name")
+@click.argument("component_type", metavar="TYPE")
+def remove_component(name: str, component_type: str) -> None:
+    """Remove an optional component (for example `experiment-tracker`) from a stack."""
+    kind = ComponentType.parse(component_type)
+    updated = Client().update_stack(name, {kind: None})
+    click.echo(f"Removed the {kind.noun} from stack '{updated.name}'.")
+
+
+@stack.command("set")
+@click.argument("name")
+def set_active(name: str) -> None:
+    """Make a stack the active one: pipelines run on it from now on."""
+    chosen = Client().set_active_stack(name)
+    click.echo(f"Active stack set to '{chosen.name}'.")
+
+
+@stack.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+def rename(name: str, new_name: str) -> None:
+    """Give a stack a new name."""
+    Client().rename_stack(name, new_name)
+    click.echo(f"Renamed stack '{name}' to '{new_name}'.")
+
+
+@stack.command("copy")
+@click.argument("source")
+@click.argument("target")
+def copy(source: str, target: str) -> None:
+    """Register a new stack with the same components as SOURCE."""
+    Client().copy_stack(source, target)
+    click.echo(f"Copied stack '{source}' to '{target}'.")
+
+
+@stack.command("delete")
+@click.argument("name")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def delete(name: str, yes: bool) -> None:
+    """Delete a stack (not the active one); its components stay registered."""
+    client = Client()
+    target = client.get_stack(name)
+    if not yes:
+        click.confirm(f"Delete stack '{target.name}'?", abort=True)
+    client.delete_stack(target.id)
+    click.echo(f"Deleted stack '{target.name}'.")
+
+
+@stack.command("share")
+@click.argument("name")
+def share(name: str) -> None:
+    """Share a stack and its components with every user of the store."""
+    shared = Client().share_stack(name)
+    click.echo(_ownership(shared))
+
+
+@stack.command("export")
+@click.argument("name")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export(name: str, file: Path) -> None:
+    """Write a stack and its components to a TOML file; secret values are left out."""
+    exported = Client().export_stack(name, file)
+    click.echo(f"Exported stack '{exported.name}' to {file}.")
+
+
+@stack.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", help="Register it under this name instead of the one in the file.")
+def import_(file: Path, name: str | None) -> None:
+    """Register a stack, and any components it needs, from an exported TOML file."""
+    imported = Client().import_stack(file, name)
+    click.echo(f"Imported stack '{imported.name}' from {file}.")

@@ -1,0 +1,73 @@
+"""`runstack status` and `runstack plugin list`: what is active, where, and what is installed."""
+
+from __future__ import annotations
+
+import click
+
+from runstack.cli.output import echo_json, echo_table, output_option
+from runstack.client import Client
+
+
+@click.command("status")
+@output_option()
+def status(output: str) -> None:
+    """Show the active stack, the user, where the store and artifacts live, and the plugins."""
+    report = Client().status()
+    if output == "json":
+        echo_json(report)
+        return
+    stack = report["active_stack"]
+    artifacts = report["artifact_store"]
+    lines = [
+        ("Active stack", f"{stack['name']} (id {stack['id']})"),
+        ("User", report["user"]),
+        ("Home", report["home"]),
+        ("Config", report["config"]),
+        ("Store", report["store"]),
+        (
+            "Artifacts",
+            f"{artifacts.get('root') or artifacts.get('error', '')} "
+            f"(artifact store '{artifacts['name']}')",
+        ),
+    ]
+    for plugin in report["plugins"]:
+        state = f"FAILED: {plugin['error']}" if plugin["error"] else ", ".join(plugin["flavors"])
+        lines.append(
+            ("Plugin", f"{plugin['name']} ({plugin['distribution']} {plugin['version']}): {state}")
+        )
+    for label, value in lines:
+        click.echo(f"{label + ':':<14}{value}")
+
+
+@click.group("plugin")
+def plugin() -> None:
+    """Installed plugins."""
+
+
+@plugin.command("list")
+@output_option()
+def list_plugins(output: str) -> None:
+    """List installed plugins, the flavors each provides, and why any of them failed."""
+    plugins = Client().flavors.plugins.plugins
+    if output == "json":
+        echo_json(
+            [
+                {
+                    "name": p.name,
+                    "distribution": p.distribution,
+                    "version": p.version,
+                    "module": p.module,
+                    "flavors": p.flavors,
+                    "error": p.error,
+                }
+                for p in plugins
+            ]
+        )
+        return
+    echo_table(
+        ["PLUGIN", "PACKAGE", "FLAVORS", "STATUS"],
+        [
+            [p.name, p.origin, ", ".join(p.flavors), f"failed: {p.error}" if p.error else "ok"]
+            for p in plugins
+        ],
+    )

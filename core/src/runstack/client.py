@@ -1,0 +1,418 @@
+"""`runstack.Client`: the Python API for components, stacks and flavors; the CLI wraps it."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runstack import paths
+from runstack.component_types import ComponentType
+from runstack.config import ClientConfig, load_config, save_config
+from runstack.defaults import DEFAULT_NAME, new_id, now
+from runstack.errors import ConfigError, InUseError, NotFoundError, RunstackError
+from runstack.models import Stack, StackComponent
+
+if TYPE_CHECKING:
+    from runstack.components.base import BaseComponent
+    from runstack.flavors import Flavor
+    from runstack.registry import FlavorRegistry, RegisteredFlavor
+    from runstack.store.base import Store
+
+_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+TypeLike = ComponentType | str
+ComponentNames = Mapping[ComponentType, str] | Mapping[str, str]
+
+
+class Client:
+    """One user's view of the store: registers components and stacks, and picks the active stack.
+
+    The store and the flavor registry are opened on first use, so commands that
+    need neither (`--help`, `--version`) pay for neither.
+    """
+
+    def __init__(
+        self, *, store: Store | None = None, flavors: FlavorRegistry | None = None
+    ) -> None:
+        self._config_path = paths.config_path()
+        self.config: ClientConfig = load_config(self._config_path)
+        self._store = store
+        self._flavors = flavors
+
+    # -- collaborators -------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from runstack.store.sqlite import SqliteStore
+
+            self._store = SqliteStore(self.config.resolved_store_path(), owner=self.user)
+        return self._store
+
+    @property
+    def flavors(self) -> FlavorRegistry:
+        if self._flavors is None:
+            from runstack.registry import installed_flavors
+
+            self._flavors = installed_flavors()
+        return self._flavors
+
+    @property
+    def user(self) -> str:
+        return self.config.user
+
+    @property
+    def config_path(self) -> Path:
+        return self._config_path
+
+    # -- flavors -------------------------------------------------------------
+
+    def list_flavors(self, component_type: TypeLike | None = None) -> list[RegisteredFlavor]:
+        return self.flavors.list(None if component_type is None else _type(component_type))
+
+    def get_flavor(self, component_type: TypeLike, name: str) -> Flavor:
+        return self.flavors.get(_type(component_type), name)
+
+    # -- components ----------------------------------------------------------
+
+    def list_components(self, component_type: TypeLike | None = None) -> list[StackComponent]:
+        return self.store.list_components(None if component_type is None else _type(component_type))
+
+    def get_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
+        return self.store.get_component(_type(component_type), name_or_id)
+
+    def register_component(
+        self,
+        component_type: TypeLike,
+        name: str,
+        flavor: str,
+        config: Mapping[str, Any] | None = None,
+        *,
+        shared: bool = False,
+    ) -> StackComponent:
+        """Validate `config` with the flavor's model and store the new component."""
+        kind = _type(component_type)
+        _check_name(name, kind.noun)
+        settings, secrets = self._validated(self.get_flavor(kind, flavor), config or {})
+        created = now()
+        component = StackComponent(
+            id=new_id(),
+            name=name,
+            type=kind,
+            flavor=flavor,
+            config=settings,
+            secrets=secrets,
+            owner=self.user,
+            shared=shared,
+            created=created,
+            updated=created,
+        )
+        self.store.create_component(component)
+        return component
+
+    def update_component(
+        self, component_type: TypeLike, name_or_id: str, config: Mapping[str, Any]
+    ) -> StackComponent:
+        """Merge `config` into the component's config and validate the result as a whole."""
+        component = self.get_component(component_type, name_or_id)
+        flavor = self.get_flavor(component.type, component.flavor)
+        settings, secrets = self._validated(flavor, {**component.full_config(), **config})
+        updated = replace(component, config=settings, secrets=secrets, updated=now())
+        self.store.update_component(updated)
+        return updated
+
+    def rename_component(
+        self, component_type: TypeLike, name_or_id: str, new_name: str
+    ) -> StackComponent:
+        component = self.get_component(component_type, name_or_id)
+        _check_name(new_name, component.type.noun)
+        renamed = replace(component, name=new_name, updated=now())
+        self.store.update_component(renamed)
+        return renamed
+
+    def share_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
+        component = self.get_component(component_type, name_or_id)
+        shared = replace(component, shared=True, updated=now())
+        self.store.update_component(shared)
+        return shared
+
+    def delete_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
+        """Delete a component that no stack uses (the error names the stacks that do)."""
+        component = self.get_component(component_type, name_or_id)
+        self.store.delete_component(component.id)
+        return component
+
+    def build_component(self, component: StackComponent) -> BaseComponent:
+        """Instantiate the flavor's implementation with the component's validated config."""
+        from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+
+        flavor = self.get_flavor(component.type, component.flavor)
+        config = flavor.validate_config(component.full_config())
+        implementation = flavor.implementation_class()
+        expected = {
+            ComponentType.ORCHESTRATOR: BaseOrchestrator,
+            ComponentType.ARTIFACT_STORE: BaseArtifactStore,
+        }.get(component.type, BaseComponent)
+        if not (isinstance(implementation, type) and issubclass(implementation, expected)):
+            raise ConfigError(
+                f"the {flavor.label} names {implementation!r} as its implementation, which is "
+                f"not a {expected.__name__}; report this to the plugin's authors"
+            )
+        return implementation(id=component.id, name=component.name, config=config)
+
+    def _validated(
+        self, flavor: Flavor, values: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        return flavor.split_config(flavor.validate_config(values))
+
+    # -- stacks --------------------------------------------------------------
+
+    def list_stacks(self) -> list[Stack]:
+        return self.store.list_stacks()
+
+    def get_stack(self, name_or_id: str | None = None) -> Stack:
+        """A stack by name or id; with no argument, the active stack."""
+        return self.active_stack if name_or_id is None else self.store.get_stack(name_or_id)
+
+    @property
+    def active_stack(self) -> Stack:
+        """The stack pipelines run on; the default stack until another is set."""
+        active_id = self.config.active_stack_id
+        if active_id:
+            try:
+                return self.store.get_stack(active_id)
+            except NotFoundError:
+                warnings.warn(
+                    f"the active stack (id {active_id}) no longer exists; using the default "
+                    "stack until 'runstack stack set' picks another",
+                    stacklevel=2,
+                )
+        return self.store.get_stack(DEFAULT_NAME)
+
+    def set_active_stack(self, name_or_id: str) -> Stack:
+        stack = self.store.get_stack(name_or_id)
+        self.config = self.config.with_active_stack(stack.id)
+        save_config(self.config, self._config_path)
+        return stack
+
+    def register_stack(
+        self,
+        name: str,
+        components: ComponentNames,
+        *,
+        shared: bool = False,
+    ) -> Stack:
+        """A new stack from registered components, given by type and name or id."""
+        _check_name(name, "stack")
+        created = now()
+        stack = Stack(
+            id=new_id(),
+            name=name,
+            owner=self.user,
+            shared=shared,
+            created=created,
+            updated=created,
+            components=self._members({_type(t): n for t, n in components.items()}),
+        )
+        self.store.create_stack(stack)
+        return stack
+
+    def update_stack(
+        self,
+        name_or_id: str,
+        components: Mapping[ComponentType, str | None] | Mapping[str, str | None],
+    ) -> Stack:
+        """Swap components of a stack; `None` removes an optional component."""
+        stack = self.get_stack(name_or_id)
+        names: dict[ComponentType, str | None] = {t: c.id for t, c in stack.components.items()}
+        names.update({_type(t): n for t, n in components.items()})
+        members = self._members({t: n for t, n in names.items() if n is not None})
+        updated = replace(stack, components=members, updated=now())
+        self.store.update_stack(updated)
+        return updated
+
+    def rename_stack(self, name_or_id: str, new_name: str) -> Stack:
+        stack = self._changeable_stack(name_or_id, "rename")
+        _check_name(new_name, "stack")
+        renamed = replace(stack, name=new_name, updated=now())
+        self.store.update_stack(renamed)
+        return renamed
+
+    def copy_stack(self, name_or_id: str, new_name: str) -> Stack:
+        source = self.get_stack(name_or_id)
+        return self.register_stack(
+            new_name, {t: c.id for t, c in source.components.items()}, shared=source.shared
+        )
+
+    def share_stack(self, name_or_id: str) -> Stack:
+        """Share a stack and its components with every user of the store."""
+        stack = self.get_stack(name_or_id)
+        for component in stack.components.values():
+            if not component.shared:
+                self.share_component(component.type, component.id)
+        shared = replace(stack, shared=True, updated=now())
+        self.store.update_stack(shared)
+        return self.get_stack(stack.id)
+
+    def delete_stack(self, name_or_id: str) -> Stack:
+        """Delete a stack that is not active; its components stay registered."""
+        stack = self._changeable_stack(name_or_id, "delete")
+        if stack.id == self.active_stack.id:
+            raise InUseError(
+                f"the stack {stack.name!r} is active; switch to another first "
+                f"('runstack stack set {DEFAULT_NAME}')"
+            )
+        self.store.delete_stack(stack.id)
+        return stack
+
+    def export_stack(self, name_or_id: str, path: Path) -> Stack:
+        """Write the stack and its components to a TOML file (secret values left out)."""
+        from runstack.stack_files import write_stack_file
+
+        stack = self.get_stack(name_or_id)
+        write_stack_file(stack, path)
+        return stack
+
+    def import_stack(self, path: Path, name: str | None = None) -> Stack:
+        """Create a stack from an exported TOML file, with its components, in one transaction.
+
+        A component whose name is taken is reused when flavor and config match.
+        """
+        from runstack.stack_files import read_stack_file
+
+        definition = read_stack_file(path)
+        stack_name = name or definition.name
+        _check_name(stack_name, "stack")
+        created = now()
+        members: dict[ComponentType, StackComponent] = {}
+        new_components = []
+        for kind, spec in definition.components.items():
+            flavor = self.get_flavor(kind, spec.flavor)
+            try:
+                settings, secrets = self._validated(flavor, spec.config)
+            except ConfigError as error:
+                omitted = f" (secrets omitted from exports: {', '.join(spec.secrets)})"
+                raise ConfigError(
+                    f"{path}: the {kind.noun} {spec.name!r}: {error}"
+                    f"{omitted if spec.secrets else ''}; register it by hand, then import again"
+                ) from None
+            existing = self._existing(kind, spec.name)
+            if existing is not None:
+                if existing.flavor != spec.flavor or existing.config != settings:
+                    raise ConfigError(
+                        f"{path}: {kind.with_article} named {spec.name!r} already exists with "
+                        "another flavor or config; rename one of them, then import again"
+                    )
+                members[kind] = existing
+                continue
+            component = StackComponent(
+                id=new_id(),
+                name=spec.name,
+                type=kind,
+                flavor=spec.flavor,
+                config=settings,
+                secrets=secrets,
+                owner=self.user,
+                shared=False,
+                created=created,
+                updated=created,
+            )
+            new_components.append(component)
+            members[kind] = component
+        _check_required(members)
+        stack = Stack(
+            id=new_id(),
+            name=stack_name,
+            owner=self.user,
+            shared=False,
+            created=created,
+            updated=created,
+            components=members,
+        )
+        self.store.create_stack(stack, new_components)
+        return stack
+
+    def _existing(self, kind: ComponentType, name: str) -> StackComponent | None:
+        try:
+            return self.store.get_component(kind, name)
+        except NotFoundError:
+            return None
+
+    def _changeable_stack(self, name_or_id: str, action: str) -> Stack:
+        stack = self.get_stack(name_or_id)
+        if stack.name == DEFAULT_NAME:
+            raise InUseError(
+                f"the default stack cannot be {action}d; it is what every client starts on"
+            )
+        return stack
+
+    def _members(self, names: Mapping[ComponentType, str]) -> dict[ComponentType, StackComponent]:
+        """Look up a stack's components, saying clearly when a name is of another type."""
+        members = {}
+        for kind, name_or_id in names.items():
+            try:
+                members[kind] = self.store.get_component(kind, name_or_id)
+            except NotFoundError:
+                others = [t for t in ComponentType if t != kind and self._existing(t, name_or_id)]
+                if others:
+                    raise ConfigError(
+                        f"{name_or_id!r} is {others[0].with_article}, not {kind.with_article}; "
+                        f"pass it with {others[0].short_option}/--{others[0].cli_name}"
+                    ) from None
+                raise
+        _check_required(members)
+        return members
+
+    # -- status --------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Where everything is and what is installed, for `runstack status`."""
+        stack = self.active_stack
+        artifacts: dict[str, Any]
+        try:
+            artifacts = self.build_component(stack.artifact_store).describe()
+        except RunstackError as error:
+            artifacts = {"error": str(error)}
+        return {
+            "user": self.user,
+            "home": str(paths.runstack_home()),
+            "config": str(self._config_path),
+            "store": self.store.location,
+            "active_stack": {"name": stack.name, "id": stack.id},
+            "artifact_store": {"name": stack.artifact_store.name, **artifacts},
+            "plugins": [
+                {
+                    "name": plugin.name,
+                    "distribution": plugin.distribution,
+                    "version": plugin.version,
+                    "flavors": plugin.flavors,
+                    "error": plugin.error,
+                }
+                for plugin in self.flavors.plugins.plugins
+            ],
+        }
+
+
+def _type(value: TypeLike) -> ComponentType:
+    return value if isinstance(value, ComponentType) else ComponentType.parse(value)
+
+
+def _check_name(name: str, what: str) -> None:
+    if not _NAME_PATTERN.fullmatch(name):
+        raise ConfigError(
+            f"invalid {what} name {name!r}: use letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit, at most 64 characters"
+        )
+
+
+def _check_required(members: Mapping[ComponentType, StackComponent]) -> None:
+    for kind in ComponentType:
+        if kind.required and kind not in members:
+            raise ConfigError(
+                f"a stack needs {kind.with_article}: pass one with "
+                f"{kind.short_option}/--{kind.cli_name} (see 'runstack {kind.cli_name} list')"
+            )

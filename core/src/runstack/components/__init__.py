@@ -1,0 +1,16 @@
+"""Base classes that flavor implementations subclass, one per component type that has behaviour."""
+
+from __future__ import annotations
+
+from runstack.components.artifact_store import BaseArtifactStore
+from runstack.components.base import BaseComponent
+from runstack.components.orchestrator import BaseOrchestrator, Task, TaskResult, TaskStatus
+
+__all__ = [
+    "BaseArtifactStore",
+    "BaseComponent",
+    "BaseOrchestrator",
+    "Task",
+    "TaskResult",
+    "TaskStatus",
+]

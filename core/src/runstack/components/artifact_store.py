@@ -1,0 +1,98 @@
+"""What an artifact store does: files under one root, through an fsspec filesystem.
+
+Every path given to these methods is relative to the store's root; a path that
+would leave the root is refused, and writes become visible only when complete.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import uuid
+from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
+
+from runstack.components.base import BaseComponent
+from runstack.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+PARTIAL_SUFFIX = ".partial"
+
+
+class BaseArtifactStore(BaseComponent):
+    """A rooted, fsspec-shaped file API; subclasses say which filesystem and which root."""
+
+    @property
+    @abstractmethod
+    def root(self) -> str:
+        """The store's root, in the filesystem's own path syntax."""
+
+    @property
+    @abstractmethod
+    def filesystem(self) -> AbstractFileSystem:
+        """The fsspec filesystem the root lives on."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"root": self.root}
+
+    def path(self, relative: str) -> str:
+        """The full path of `relative` under the root; refuses absolute paths and `..`."""
+        normalised = posixpath.normpath(relative.replace("\\", "/"))
+        if relative.startswith(("/", "\\")) or normalised == ".." or normalised.startswith("../"):
+            raise ConfigError(
+                f"artifact path {relative!r} leaves the artifact store; "
+                "use a path relative to its root"
+            )
+        if normalised == ".":
+            return self.root
+        return posixpath.join(self.root, normalised)
+
+    @contextmanager
+    def open(self, relative: str, mode: str = "rb") -> Iterator[IO[Any]]:
+        """Open a file; in a write mode the file appears under its name only once closed."""
+        target = self.path(relative)
+        if not any(flag in mode for flag in "wax"):
+            with self.filesystem.open(target, mode) as stream:
+                yield stream
+            return
+        self.filesystem.makedirs(posixpath.dirname(target), exist_ok=True)
+        partial = f"{target}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}"
+        try:
+            with self.filesystem.open(partial, mode) as stream:
+                yield stream
+            self.filesystem.mv(partial, target)
+        except BaseException:
+            if self.filesystem.exists(partial):
+                self.filesystem.rm(partial)
+            raise
+
+    def exists(self, relative: str) -> bool:
+        return bool(self.filesystem.exists(self.path(relative)))
+
+    def makedirs(self, relative: str) -> None:
+        self.filesystem.makedirs(self.path(relative), exist_ok=True)
+
+    def ls(self, relative: str = ".") -> list[str]:
+        """Names under a folder, relative to the root, sorted; unfinished writes are hidden."""
+        entries = self.filesystem.ls(self.path(relative), detail=False)
+        return sorted(
+            self._relative(entry) for entry in entries if not str(entry).endswith(PARTIAL_SUFFIX)
+        )
+
+    def glob(self, pattern: str) -> list[str]:
+        matches = self.filesystem.glob(self.path(pattern))
+        return sorted(self._relative(m) for m in matches if not str(m).endswith(PARTIAL_SUFFIX))
+
+    def size(self, relative: str) -> int:
+        return int(self.filesystem.size(self.path(relative)))
+
+    def rm(self, relative: str, recursive: bool = False) -> None:
+        self.filesystem.rm(self.path(relative), recursive=recursive)
+
+    def _relative(self, full_path: str) -> str:
+        root = self.filesystem._strip_protocol(self.root).rstrip("/")
+        stripped = self.filesystem._strip_protocol(full_path)
+        return posixpath.relpath(str(stripped), str(root))

@@ -1,0 +1,23 @@
+"""The base of every flavor implementation: a registered component brought to life."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runstack.flavors import FlavorConfig
+
+
+class BaseComponent:
+    """Built by `Client.build_component` from a registered component and its validated config."""
+
+    def __init__(self, *, id: str, name: str, config: FlavorConfig) -> None:
+        self.id = id
+        self.name = name
+        self.config = config
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, id={self.id!r})"
+
+    def describe(self) -> dict[str, Any]:
+        """Facts worth showing in `runstack status` (where data lives, how many workers)."""
+        return {}

@@ -1,0 +1,33 @@
+"""The one exception family the core raises; the CLI turns each into a one-line message."""
+
+from __future__ import annotations
+
+
+class RunstackError(Exception):
+    """Something the user can fix: the message says what is wrong and what to do."""
+
+    exit_code = 1
+
+
+class NotFoundError(RunstackError, LookupError):
+    """A named stack, component, flavor or file does not exist."""
+
+
+class AlreadyExistsError(RunstackError):
+    """A name is taken by another stack or component of the same type."""
+
+
+class ConfigError(RunstackError, ValueError):
+    """A component config, stack definition or file content is invalid."""
+
+
+class InUseError(RunstackError):
+    """The object is still referenced (a component by stacks, a stack by being active)."""
+
+
+class StoreError(RunstackError):
+    """The store or the client config file cannot be read or written."""
+
+
+class PluginError(RunstackError):
+    """A plugin failed to load or registered something invalid (raised only in strict mode)."""

@@ -1,0 +1,175 @@
+"""Flavors: what a plugin registers for a component type, and the base of their config models."""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import UnionType
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
+from pydantic_core import PydanticUndefined
+
+from runstack.component_types import ComponentType
+from runstack.errors import ConfigError
+
+if TYPE_CHECKING:
+    from runstack.components.base import BaseComponent
+
+_SECRET_TYPES = (SecretStr, SecretBytes)
+
+
+class FlavorConfig(BaseModel):
+    """Base of every flavor's config model: unknown keys are errors, values are immutable.
+
+    Declare a field as `SecretStr` to have it stored apart, masked in every
+    output and never written to `stack export` files.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One config key of a flavor, as `flavor describe` shows it."""
+
+    name: str
+    type: str
+    required: bool
+    default: Any
+    description: str
+    secret: bool
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """A way to implement a component type, registered by a plugin through `register_flavors`."""
+
+    name: str
+    type: ComponentType
+    config_class: builtins.type[FlavorConfig]
+    implementation: str | builtins.type[BaseComponent]
+    description: str
+    local: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"{self.type.noun} flavor {self.name!r}"
+
+    def implementation_class(self) -> builtins.type[BaseComponent]:
+        """The class that does the work, imported from its `"module:Class"` path on first need."""
+        if not isinstance(self.implementation, str):
+            return self.implementation
+        module_name, _, class_name = self.implementation.partition(":")
+        try:
+            return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
+        except (ImportError, AttributeError) as error:
+            raise ConfigError(
+                f"the {self.label} cannot load its implementation {self.implementation!r}: "
+                f"{error}; reinstall the plugin that provides it"
+            ) from None
+
+    def fields(self) -> list[ConfigField]:
+        """The config keys with their type, default and description."""
+        result = []
+        for name, info in self.config_class.model_fields.items():
+            default = None if info.default is PydanticUndefined else info.default
+            if info.default_factory is not None:
+                default = "(computed)"
+            result.append(
+                ConfigField(
+                    name=name,
+                    type=_type_name(info.annotation),
+                    required=info.is_required(),
+                    default=default,
+                    description=info.description or "",
+                    secret=_is_secret(info.annotation),
+                )
+            )
+        return result
+
+    def values_from_text(self, values: Mapping[str, str]) -> dict[str, Any]:
+        """Turn command-line strings into what the config model parses.
+
+        Scalars stay strings (pydantic's lax mode reads `"8"` as 8 and `"yes"` as
+        True); JSON arrays and objects are decoded; list fields also take
+        `a,b,c`; `null` clears an optional value.
+        """
+        fields = self.config_class.model_fields
+        return {
+            key: _from_text(fields[key].annotation, raw) if key in fields else raw
+            for key, raw in values.items()
+        }
+
+    def validate_config(self, values: Mapping[str, Any]) -> FlavorConfig:
+        """Parse user values with the config model, in messages a person can act on."""
+        known = self.config_class.model_fields
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            valid = ", ".join(known) or "none (this flavor takes no config)"
+            raise ConfigError(
+                f"unknown config key {unknown[0]!r} for the {self.label}; valid keys: {valid}"
+            )
+        try:
+            return self.config_class.model_validate(dict(values))
+        except ValidationError as error:
+            raise ConfigError(f"invalid config for the {self.label}: {_describe(error)}") from None
+
+    def split_config(self, config: FlavorConfig) -> tuple[dict[str, Any], dict[str, str]]:
+        """The values the user set, as JSON-ready data, with secret fields apart and revealed."""
+        data = config.model_dump(mode="json", exclude_unset=True)
+        secrets = {}
+        for field in self.fields():
+            if field.secret and field.name in data:
+                value = getattr(config, field.name)
+                secrets[field.name] = _reveal(value)
+                del data[field.name]
+        return data, secrets
+
+
+def _from_text(annotation: Any, raw: str) -> Any:
+    options = (
+        get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    )
+    if raw.strip().lower() in {"null", "none"} and type(None) in options:
+        return None
+    if raw.lstrip().startswith(("[", "{")):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    if any(get_origin(option) in (list, tuple, set, frozenset) for option in options):
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+def _reveal(value: Any) -> str:
+    if value is None:
+        return ""
+    secret = value.get_secret_value()
+    return secret.decode("utf-8") if isinstance(secret, bytes) else str(secret)
+
+
+def _is_secret(annotation: Any) -> bool:
+    return annotation in _SECRET_TYPES or any(arg in _SECRET_TYPES for arg in get_args(annotation))
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and not get_args(annotation):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "").replace("pathlib.", "")
+
+
+def _describe(error: ValidationError) -> str:
+    """Pydantic's errors folded into one line: `port: Input should be a valid integer`."""
+    parts = []
+    for detail in error.errors(include_url=False):
+        location = ".".join(str(part) for part in detail["loc"]) or "config"
+        message = f"{detail['msg']} (got {detail['input']!r})"
+        if detail["type"] == "missing":
+            message = "required, but not given"
+        parts.append(f"{location}: {message}")
+    return "; ".join(parts)

@@ -1,0 +1,29 @@
+"""Every hook a runstack plugin can implement, in one place.
+
+A plugin module (named by an entry point in the `runstack` group) implements
+hooks by decorating functions with `runstack.hookimpl`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from runstack.registry import FlavorRegistrar
+
+PROJECT_NAME = "runstack"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def register_flavors(register: FlavorRegistrar) -> None:
+    """Called once per process, the first time a command needs flavors.
+
+    Call `register(Flavor(...))` once for each flavor the plugin provides. Keep
+    the plugin module cheap to import: name the implementation class as a
+    `"module:Class"` string so it is imported only when a component is built.
+    """

@@ -1,0 +1,96 @@
+"""The records a store keeps: registered stack components and the stacks made of them.
+
+Plain dataclasses (they import in microseconds and cross the store interface
+as dicts); pydantic validation happens at the edge, in the flavor's config model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from runstack.component_types import ComponentType
+
+SECRET_MASK = "**********"
+
+
+@dataclass(frozen=True)
+class StackComponent:
+    """A configured instance of a flavor, registered under a name unique per type."""
+
+    id: str
+    name: str
+    type: ComponentType
+    flavor: str
+    config: dict[str, Any]
+    owner: str
+    shared: bool
+    created: datetime
+    updated: datetime
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def public_config(self) -> dict[str, Any]:
+        """The config as shown to people and scripts: secret values masked."""
+        return {**self.config, **dict.fromkeys(self.secrets, SECRET_MASK)}
+
+    def full_config(self) -> dict[str, Any]:
+        """The config with secrets revealed, for building the implementation."""
+        return {**self.config, **self.secrets}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for `--output json` (secrets masked)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type.value,
+            "flavor": self.flavor,
+            "config": self.public_config(),
+            "owner": self.owner,
+            "shared": self.shared,
+            "created": self.created.isoformat(),
+            "updated": self.updated.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A named combination of components, at most one per type."""
+
+    id: str
+    name: str
+    owner: str
+    shared: bool
+    created: datetime
+    updated: datetime
+    components: dict[ComponentType, StackComponent]
+
+    @property
+    def orchestrator(self) -> StackComponent:
+        return self.components[ComponentType.ORCHESTRATOR]
+
+    @property
+    def artifact_store(self) -> StackComponent:
+        return self.components[ComponentType.ARTIFACT_STORE]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for `--output json`."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "owner": self.owner,
+            "shared": self.shared,
+            "created": self.created.isoformat(),
+            "updated": self.updated.isoformat(),
+            "components": {
+                component_type.value: component.to_dict()
+                for component_type, component in sorted_components(self.components)
+            },
+        }
+
+
+def sorted_components(
+    components: dict[ComponentType, StackComponent],
+) -> list[tuple[ComponentType, StackComponent]]:
+    """Components sorted by type name, the order the stack docs show (ARTIFACT_STORE first)."""
+    return sorted(components.items(), key=lambda item: item[0].value)

@@ -1,0 +1,133 @@
+"""The flavor registry: filled only by plugins' `register_flavors` hooks, built once per process."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from runstack.component_types import ComponentType
+from runstack.errors import NotFoundError, PluginError
+from runstack.flavors import Flavor
+from runstack.plugins import LoadedPlugins, Plugin, load_installed, strict
+
+# Which distribution to install when a required type has no flavor at all.
+_PROVIDERS = {
+    ComponentType.ORCHESTRATOR: "runstack-local-orchestrator",
+    ComponentType.ARTIFACT_STORE: "runstack-local-artifact-store",
+}
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load or registered something unusable; runstack carries on without it."""
+
+
+@dataclass(frozen=True)
+class RegisteredFlavor:
+    """A flavor and the plugin it came from."""
+
+    flavor: Flavor
+    plugin: Plugin
+
+
+class FlavorRegistrar:
+    """What a plugin's `register_flavors` hook is handed: call it with each `Flavor`."""
+
+    def __init__(self, registry: FlavorRegistry, plugin: Plugin) -> None:
+        self._registry = registry
+        self._plugin = plugin
+
+    def __call__(self, flavor: Flavor) -> None:
+        problem = flavor_problem(flavor)
+        if problem:
+            self._registry.report(
+                self._plugin, f"registered an invalid flavor ({problem}); ignored"
+            )
+            return
+        key = (flavor.type, flavor.name)
+        existing = self._registry.entries.get(key)
+        if existing is not None:
+            self._registry.report(
+                self._plugin,
+                f"registers the {flavor.label}, already registered by "
+                f"{existing.plugin.origin}; keeping the one from {existing.plugin.distribution} "
+                f"(block one with RUNSTACK_DISABLE_PLUGINS=<name>)",
+            )
+            return
+        self._registry.entries[key] = RegisteredFlavor(flavor, self._plugin)
+        self._plugin.flavors.append(f"{flavor.type.value}:{flavor.name}")
+
+
+class FlavorRegistry:
+    """Every installed flavor by (component type, name), and the plugins that provided them."""
+
+    def __init__(self, plugins: LoadedPlugins) -> None:
+        self.plugins = plugins
+        self.entries: dict[tuple[ComponentType, str], RegisteredFlavor] = {}
+        self.problems: list[str] = []
+        for plugin in plugins.plugins:
+            if plugin.error:
+                self._warn(plugin, plugin.error)
+        for implementation in plugins.manager.hook.register_flavors.get_hookimpls():
+            plugin = plugins.by_name(implementation.plugin_name)
+            try:
+                implementation.function(register=FlavorRegistrar(self, plugin))
+            except Exception as error:
+                self.report(
+                    plugin, f"its register_flavors hook raised {type(error).__name__}: {error}"
+                )
+
+    def report(self, plugin: Plugin, problem: str) -> None:
+        """Record a plugin's problem; the plugin keeps whatever it registered correctly."""
+        plugin.error = "; ".join(filter(None, [plugin.error, problem]))
+        self._warn(plugin, problem)
+
+    def _warn(self, plugin: Plugin, problem: str) -> None:
+        message = f"plugin {plugin.name!r} from {plugin.origin}: {problem}"
+        if strict():
+            raise PluginError(message)
+        self.problems.append(message)
+        warnings.warn(message, PluginWarning, stacklevel=2)
+
+    def list(self, component_type: ComponentType | None = None) -> list[RegisteredFlavor]:
+        """Installed flavors, by type then name."""
+        return sorted(
+            (e for e in self.entries.values() if component_type in (None, e.flavor.type)),
+            key=lambda e: (e.flavor.type.value, e.flavor.name),
+        )
+
+    def get(self, component_type: ComponentType, name: str) -> Flavor:
+        """The flavor, or an error that lists the installed ones (or says what to install)."""
+        entry = self.entries.get((component_type, name))
+        if entry is not None:
+            return entry.flavor
+        known = [e.flavor.name for e in self.list(component_type)]
+        if known:
+            raise NotFoundError(
+                f"unknown flavor {name!r} for {component_type.value}; installed: {', '.join(known)}"
+            )
+        provider = _PROVIDERS.get(component_type, f"a plugin that provides {component_type.plural}")
+        raise NotFoundError(
+            f"no {component_type.noun} flavor is installed, so {name!r} is unknown; "
+            f"install one, for example 'pip install {provider}'"
+        )
+
+
+def flavor_problem(flavor: object) -> str | None:
+    if not isinstance(flavor, Flavor):
+        return f"expected a runstack Flavor, got {type(flavor).__name__} {flavor!r:.60}"
+    if not isinstance(flavor.type, ComponentType):
+        return f"flavor {flavor.name!r} has type {flavor.type!r}, not a ComponentType"
+    if not flavor.name or not flavor.name.replace("_", "").replace("-", "").isalnum():
+        return f"flavor name {flavor.name!r} must be letters, digits, '-' or '_'"
+    if not (isinstance(flavor.config_class, type) and issubclass(flavor.config_class, BaseModel)):
+        return f"flavor {flavor.name!r} has a config_class that is not a pydantic model"
+    return None
+
+
+@functools.cache
+def installed_flavors() -> FlavorRegistry:
+    """The registry of installed plugins, loaded on first call and kept for the process."""
+    return FlavorRegistry(load_installed())

@@ -1,0 +1,7 @@
+"""Persistence of components and stacks behind one interface (SQLite now, a REST client later)."""
+
+from __future__ import annotations
+
+from runstack.store.base import Store
+
+__all__ = ["Store"]

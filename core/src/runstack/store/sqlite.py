@@ -1,0 +1,394 @@
+"""The embedded store: one SQLite file in WAL mode, every write one immediate transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from runstack.component_types import ComponentType
+from runstack.defaults import default_stack
+from runstack.errors import AlreadyExistsError, InUseError, NotFoundError, StoreError
+from runstack.models import Stack, StackComponent
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 30.0
+
+_SCHEMA = """
+CREATE TABLE components (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    flavor TEXT NOT NULL,
+    config TEXT NOT NULL,
+    secrets TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    shared INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    UNIQUE (type, name)
+);
+CREATE TABLE stacks (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    owner TEXT NOT NULL,
+    shared INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE TABLE stack_components (
+    stack_id TEXT NOT NULL REFERENCES stacks (id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    component_id TEXT NOT NULL REFERENCES components (id) ON DELETE RESTRICT,
+    PRIMARY KEY (stack_id, type)
+);
+CREATE INDEX stack_components_by_component ON stack_components (component_id);
+"""
+
+_COMPONENT_COLUMNS = "id, type, name, flavor, config, secrets, owner, shared, created, updated"
+
+
+class SqliteStore:
+    """A `Store` in a local SQLite file, created with the default stack on first use."""
+
+    def __init__(self, path: Path, *, owner: str) -> None:
+        self.path = path
+        self.location = str(path)
+        self._connection = self._open(owner)
+
+    # -- opening -------------------------------------------------------------
+
+    def _open(self, owner: str) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+            )
+            connection.execute("PRAGMA foreign_keys = ON")
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                self._initialise(connection, owner)
+            elif version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the store {self.path} was written by a newer runstack (schema {version}, "
+                    f"this one reads up to {SCHEMA_VERSION}); upgrade runstack to use it"
+                )
+        except sqlite3.Error as error:
+            raise self._unreadable(error) from None
+        except OSError as error:
+            raise StoreError(
+                f"cannot open the store {self.path}: {error.strerror or error}; "
+                "check its permissions or set RUNSTACK_HOME to a writable folder"
+            ) from None
+        return connection
+
+    def _unreadable(self, error: sqlite3.Error) -> StoreError:
+        return StoreError(
+            f"cannot read the store {self.path}: {error}; it is left untouched: move it aside "
+            "to start afresh, or set RUNSTACK_HOME to use another folder"
+        )
+
+    def _initialise(self, connection: sqlite3.Connection, owner: str) -> None:
+        """Create schema and default stack once, even when several processes race here."""
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
+                foreign = connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                ).fetchall()
+                if foreign:
+                    raise StoreError(
+                        f"{self.path} is an SQLite file of some other program, not a runstack "
+                        "store; it is left untouched: set RUNSTACK_HOME to another folder"
+                    )
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                stack, components = default_stack(owner)
+                for component in components:
+                    self._insert_component(connection, component)
+                self._insert_stack(connection, stack)
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock up front so it never deadlocks."""
+        connection = self._connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise self._unreadable(error) from None
+        try:
+            yield connection
+        except sqlite3.Error as error:
+            connection.execute("ROLLBACK")
+            raise StoreError(f"the store {self.path} refused a write: {error}") from None
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        else:
+            connection.execute("COMMIT")
+
+    def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            cursor = self._connection.execute(sql, parameters)
+            return cursor.fetchall()
+        except sqlite3.Error as error:
+            raise self._unreadable(error) from None
+
+    def close(self) -> None:
+        self._connection.close()
+
+    # -- components ----------------------------------------------------------
+
+    def list_components(self, component_type: ComponentType | None = None) -> list[StackComponent]:
+        if component_type is None:
+            rows = self._query(f"SELECT {_COMPONENT_COLUMNS} FROM components ORDER BY type, name")
+        else:
+            rows = self._query(
+                f"SELECT {_COMPONENT_COLUMNS} FROM components WHERE type = ? ORDER BY name",
+                (component_type.value,),
+            )
+        return [_component_from_row(row) for row in rows]
+
+    def get_component(self, component_type: ComponentType, name_or_id: str) -> StackComponent:
+        rows = self._query(
+            f"SELECT {_COMPONENT_COLUMNS} FROM components WHERE type = ? AND "
+            "(name = ? OR id = ? OR id LIKE ?) ORDER BY name = ? DESC",
+            (component_type.value, name_or_id, name_or_id, f"{name_or_id}%", name_or_id),
+        )
+        exact = [row for row in rows if name_or_id in (row[0], row[2])]
+        if exact or len(rows) == 1:
+            return _component_from_row((exact or rows)[0])
+        names = [c.name for c in self.list_components(component_type)]
+        if rows:
+            raise NotFoundError(
+                f"{name_or_id!r} matches several {component_type.plural} by id prefix; "
+                "give more of the id or the name"
+            )
+        known = ", ".join(names) or "none"
+        raise NotFoundError(
+            f"no {component_type.noun} named {name_or_id!r}; registered: {known} "
+            f"(see 'runstack {component_type.cli_name} list')"
+        )
+
+    def create_component(self, component: StackComponent) -> None:
+        with self._transaction() as connection:
+            self._insert_component(connection, component)
+
+    def _insert_component(self, connection: sqlite3.Connection, component: StackComponent) -> None:
+        taken = connection.execute(
+            "SELECT 1 FROM components WHERE type = ? AND name = ?",
+            (component.type.value, component.name),
+        ).fetchone()
+        if taken:
+            raise AlreadyExistsError(
+                f"{component.type.with_article} named {component.name!r} already exists; "
+                "choose another name or update the existing one"
+            )
+        connection.execute(
+            f"INSERT INTO components ({_COMPONENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _component_to_row(component),
+        )
+
+    def update_component(self, component: StackComponent) -> None:
+        with self._transaction() as connection:
+            clash = connection.execute(
+                "SELECT 1 FROM components WHERE type = ? AND name = ? AND id != ?",
+                (component.type.value, component.name, component.id),
+            ).fetchone()
+            if clash:
+                raise AlreadyExistsError(
+                    f"{component.type.with_article} named {component.name!r} already exists; "
+                    "choose another name"
+                )
+            cursor = connection.execute(
+                "UPDATE components SET name = ?, config = ?, secrets = ?, shared = ?, updated = ? "
+                "WHERE id = ?",
+                (
+                    component.name,
+                    json.dumps(component.config),
+                    json.dumps(component.secrets),
+                    int(component.shared),
+                    component.updated.isoformat(),
+                    component.id,
+                ),
+            )
+            if cursor.rowcount == 0:
+                raise NotFoundError(f"{component.type.noun} {component.name!r} no longer exists")
+
+    def delete_component(self, component_id: str) -> None:
+        with self._transaction() as connection:
+            users = self._stacks_using(connection, component_id)
+            if users:
+                name = connection.execute(
+                    "SELECT type, name FROM components WHERE id = ?", (component_id,)
+                ).fetchone()
+                title = ComponentType(name[0]).noun if name else "component"
+                raise InUseError(
+                    f"the {title} {name[1] if name else component_id!r} is used by the "
+                    f"stack(s) {', '.join(repr(u) for u in users)}; remove it from them "
+                    "or delete those stacks first"
+                )
+            connection.execute("DELETE FROM components WHERE id = ?", (component_id,))
+
+    def stacks_using(self, component_id: str) -> list[str]:
+        return self._stacks_using(self._connection, component_id)
+
+    @staticmethod
+    def _stacks_using(connection: sqlite3.Connection, component_id: str) -> list[str]:
+        rows = connection.execute(
+            "SELECT s.name FROM stacks s JOIN stack_components sc ON sc.stack_id = s.id "
+            "WHERE sc.component_id = ? ORDER BY s.name",
+            (component_id,),
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    # -- stacks --------------------------------------------------------------
+
+    def list_stacks(self) -> list[Stack]:
+        return self._load_stacks("", ())
+
+    def get_stack(self, name_or_id: str) -> Stack:
+        stacks = self._load_stacks(
+            "WHERE name = ? OR id = ? OR id LIKE ?", (name_or_id, name_or_id, f"{name_or_id}%")
+        )
+        exact = [stack for stack in stacks if name_or_id in (stack.id, stack.name)]
+        if exact or len(stacks) == 1:
+            return (exact or stacks)[0]
+        if stacks:
+            raise NotFoundError(
+                f"{name_or_id!r} matches several stacks by id prefix; "
+                "give more of the id or the name"
+            )
+        known = ", ".join(row[0] for row in self._query("SELECT name FROM stacks ORDER BY name"))
+        raise NotFoundError(
+            f"no stack named {name_or_id!r}; registered: {known or 'none'} "
+            "(see 'runstack stack list')"
+        )
+
+    def _load_stacks(self, where: str, parameters: Sequence[Any]) -> list[Stack]:
+        stack_rows = self._query(
+            f"SELECT id, name, owner, shared, created, updated FROM stacks {where} ORDER BY name",
+            parameters,
+        )
+        if not stack_rows:
+            return []
+        ids = [row[0] for row in stack_rows]
+        placeholders = ", ".join("?" * len(ids))
+        component_rows = self._query(
+            f"SELECT sc.stack_id, {', '.join('c.' + c for c in _COMPONENT_COLUMNS.split(', '))} "
+            "FROM stack_components sc JOIN components c ON c.id = sc.component_id "
+            f"WHERE sc.stack_id IN ({placeholders})",
+            ids,
+        )
+        members: dict[str, dict[ComponentType, StackComponent]] = {i: {} for i in ids}
+        for row in component_rows:
+            component = _component_from_row(row[1:])
+            members[row[0]][component.type] = component
+        return [
+            Stack(
+                id=row[0],
+                name=row[1],
+                owner=row[2],
+                shared=bool(row[3]),
+                created=datetime.fromisoformat(row[4]),
+                updated=datetime.fromisoformat(row[5]),
+                components=members[row[0]],
+            )
+            for row in stack_rows
+        ]
+
+    def create_stack(self, stack: Stack, new_components: Sequence[StackComponent] = ()) -> None:
+        with self._transaction() as connection:
+            for component in new_components:
+                self._insert_component(connection, component)
+            self._insert_stack(connection, stack)
+
+    def _insert_stack(self, connection: sqlite3.Connection, stack: Stack) -> None:
+        self._check_stack_name_free(connection, stack)
+        connection.execute(
+            "INSERT INTO stacks (id, name, owner, shared, created, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                stack.id,
+                stack.name,
+                stack.owner,
+                int(stack.shared),
+                stack.created.isoformat(),
+                stack.updated.isoformat(),
+            ),
+        )
+        self._insert_members(connection, stack)
+
+    @staticmethod
+    def _check_stack_name_free(connection: sqlite3.Connection, stack: Stack) -> None:
+        clash = connection.execute(
+            "SELECT 1 FROM stacks WHERE name = ? AND id != ?", (stack.name, stack.id)
+        ).fetchone()
+        if clash:
+            raise AlreadyExistsError(
+                f"a stack named {stack.name!r} already exists; choose another name"
+            )
+
+    @staticmethod
+    def _insert_members(connection: sqlite3.Connection, stack: Stack) -> None:
+        connection.executemany(
+            "INSERT INTO stack_components (stack_id, type, component_id) VALUES (?, ?, ?)",
+            [(stack.id, t.value, c.id) for t, c in stack.components.items()],
+        )
+
+    def update_stack(self, stack: Stack) -> None:
+        with self._transaction() as connection:
+            self._check_stack_name_free(connection, stack)
+            cursor = connection.execute(
+                "UPDATE stacks SET name = ?, shared = ?, updated = ? WHERE id = ?",
+                (stack.name, int(stack.shared), stack.updated.isoformat(), stack.id),
+            )
+            if cursor.rowcount == 0:
+                raise NotFoundError(f"stack {stack.name!r} no longer exists")
+            connection.execute("DELETE FROM stack_components WHERE stack_id = ?", (stack.id,))
+            self._insert_members(connection, stack)
+
+    def delete_stack(self, stack_id: str) -> None:
+        with self._transaction() as connection:
+            connection.execute("DELETE FROM stacks WHERE id = ?", (stack_id,))
+
+
+def _component_to_row(component: StackComponent) -> tuple[Any, ...]:
+    return (
+        component.id,
+        component.type.value,
+        component.name,
+        component.flavor,
+        json.dumps(component.config),
+        json.dumps(component.secrets),
+        component.owner,
+        int(component.shared),
+        component.created.isoformat(),
+        component.updated.isoformat(),
+    )
+
+
+def _component_from_row(row: Sequence[Any]) -> StackComponent:
+    return StackComponent(
+        id=row[0],
+        type=ComponentType(row[1]),
+        name=row[2],
+        flavor=row[3],
+        config=json.loads(row[4]),
+        secrets=json.loads(row[5]),
+        owner=row[6],
+        shared=bool(row[7]),
+        created=datetime.fromisoformat(row[8]),
+        updated=datetime.fromisoformat(row[9]),
+    )

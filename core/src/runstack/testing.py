@@ -1,0 +1,222 @@
+"""A pytest plugin for runstack and for flavor plugin authors (loaded through `pytest11`).
+
+Every test gets its own `RUNSTACK_HOME` and a freshly loaded plugin registry;
+the `assert_*_contract` functions check a flavor or an implementation against
+the same contract runstack's own local plugins pass.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from runstack import paths, plugins
+from runstack.component_types import ComponentType
+from runstack.components import (
+    BaseArtifactStore,
+    BaseComponent,
+    BaseOrchestrator,
+    Task,
+    TaskStatus,
+)
+from runstack.errors import ConfigError
+from runstack.flavors import Flavor, FlavorConfig
+
+if TYPE_CHECKING:
+    from click.testing import Result
+
+_PLUGIN_ENV = (plugins.LOAD_ONLY_ENV, plugins.DISABLE_ENV, plugins.STRICT_ENV)
+
+
+def _forget_plugins() -> None:
+    from runstack.registry import installed_flavors
+
+    installed_flavors.cache_clear()
+    importlib.invalidate_caches()
+
+
+@pytest.fixture(autouse=True)
+def runstack_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """An empty `RUNSTACK_HOME` for this test, and plugins loaded afresh."""
+    home = tmp_path_factory.mktemp("runstack_home")
+    monkeypatch.setenv(paths.HOME_ENV, str(home))
+    for variable in _PLUGIN_ENV:
+        monkeypatch.delenv(variable, raising=False)
+    _forget_plugins()
+    yield home
+    _forget_plugins()
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., Result]:
+    """Run `runstack ARGS...` in-process; the result has `exit_code`, `stdout` and `stderr`."""
+    from click.testing import CliRunner
+
+    from runstack.cli.main import cli
+
+    def invoke(*arguments: str, input: str | None = None, columns: int = 200) -> Result:
+        runner = CliRunner(env={"COLUMNS": str(columns)})
+        return runner.invoke(cli, list(arguments), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def parse_table(output: str) -> list[dict[str, str]]:
+    """The rows of the first table in `output`, keyed by header (for unwrapped tables)."""
+    rows = [
+        [cell.strip() for cell in re.split("[┃│|]", line)[1:-1]]
+        for line in output.splitlines()
+        if line.startswith(("┃", "|"))
+    ]
+    header, *body = rows
+    return [dict(zip(header, row, strict=True)) for row in body]
+
+
+@pytest.fixture
+def install_plugin(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Path]:
+    """Make a distribution with `runstack` entry points importable, as `pip install` would.
+
+    `install_plugin("acme-stores", {"acme_stores": SOURCE}, entry_points={"acme": "acme_stores"})`
+    writes the modules and a `*.dist-info` folder into a fresh folder on `sys.path`.
+    """
+
+    def install(
+        distribution: str,
+        modules: Mapping[str, str],
+        *,
+        entry_points: Mapping[str, str],
+        version: str = "1.0.0",
+    ) -> Path:
+        site = tmp_path_factory.mktemp("site")
+        write_distribution(site, distribution, modules, entry_points=entry_points, version=version)
+        monkeypatch.syspath_prepend(str(site))
+        for module in modules:
+            monkeypatch.delitem(sys.modules, module.partition(".")[0], raising=False)
+        _forget_plugins()
+        return site
+
+    return install
+
+
+def write_distribution(
+    site: Path,
+    distribution: str,
+    modules: Mapping[str, str],
+    *,
+    entry_points: Mapping[str, str],
+    version: str = "1.0.0",
+) -> None:
+    """Write modules (dotted name -> source) and the metadata that make them a plugin."""
+    for dotted, source in modules.items():
+        target = site.joinpath(*dotted.split(".")).with_suffix(".py")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source, encoding="utf-8")
+    info = site / f"{distribution.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n", encoding="utf-8"
+    )
+    lines = [f"{name} = {target}" for name, target in entry_points.items()]
+    (info / "entry_points.txt").write_text(
+        f"[{plugins.ENTRY_POINT_GROUP}]\n" + "\n".join(lines) + "\n", encoding="utf-8"
+    )
+
+
+# -- contracts plugin authors run against their own flavors ---------------------
+
+_BASES: dict[ComponentType, type[BaseComponent]] = {
+    ComponentType.ORCHESTRATOR: BaseOrchestrator,
+    ComponentType.ARTIFACT_STORE: BaseArtifactStore,
+}
+
+
+def assert_flavor_contract(flavor: Flavor) -> None:
+    """A flavor runstack can list, describe, validate and build."""
+    from runstack.registry import flavor_problem
+
+    problem = flavor_problem(flavor)
+    assert problem is None, problem
+    assert issubclass(flavor.config_class, FlavorConfig), "config_class must subclass FlavorConfig"
+    assert flavor.description.strip(), "a flavor needs a one-line description"
+    assert "\n" not in flavor.description, "the description must be one line"
+    for field in flavor.fields():
+        assert field.description, f"config key {field.name!r} needs a description"
+    implementation = flavor.implementation_class()
+    base = _BASES.get(flavor.type, BaseComponent)
+    assert issubclass(implementation, base), f"{implementation} must subclass {base.__name__}"
+    with pytest.raises(ConfigError, match="unknown config key"):
+        flavor.validate_config({"surely_not_a_key": 1})
+
+
+def assert_artifact_store_contract(store: BaseArtifactStore) -> None:
+    """Files round-trip under the root, writes appear whole or not at all, escapes are refused."""
+    with store.open("contract/a/data.bin", "wb") as stream:
+        stream.write(b"runstack")
+    assert store.exists("contract/a/data.bin")
+    with store.open("contract/a/data.bin") as stream:
+        assert stream.read() == b"runstack"
+    assert store.size("contract/a/data.bin") == 8
+    assert store.ls("contract/a") == ["contract/a/data.bin"]
+    assert store.glob("contract/*/*.bin") == ["contract/a/data.bin"]
+
+    class Interrupted(Exception):
+        pass
+
+    with pytest.raises(Interrupted), store.open("contract/a/broken.bin", "wb") as stream:
+        stream.write(b"half")
+        raise Interrupted
+    assert not store.exists("contract/a/broken.bin")
+    assert store.ls("contract/a") == ["contract/a/data.bin"]
+
+    for escape in ("../outside.bin", "/etc/passwd", "contract/../../outside.bin"):
+        with pytest.raises(ConfigError, match="leaves the artifact store"):
+            store.path(escape)
+    store.rm("contract", recursive=True)
+    assert not store.exists("contract")
+
+
+def assert_orchestrator_contract(orchestrator: BaseOrchestrator) -> None:
+    """Dependencies run first; a failure skips only what is downstream of it; cycles are refused."""
+    finished: list[str] = []
+
+    def work(name: str, fail: bool = False) -> Callable[[], Any]:
+        def run() -> None:
+            if fail:
+                raise RuntimeError(f"{name} failed")
+            finished.append(name)
+
+        return run
+
+    results = orchestrator.execute(
+        [
+            Task("load", work("load")),
+            Task("train", work("train"), frozenset({"load"})),
+            Task("broken", work("broken", fail=True), frozenset({"load"})),
+            Task("report", work("report"), frozenset({"broken", "train"})),
+            Task("independent", work("independent")),
+        ]
+    )
+    assert finished.index("load") < finished.index("train")
+    assert {name: result.status for name, result in results.items()} == {
+        "load": TaskStatus.COMPLETED,
+        "train": TaskStatus.COMPLETED,
+        "broken": TaskStatus.FAILED,
+        "report": TaskStatus.SKIPPED,
+        "independent": TaskStatus.COMPLETED,
+    }
+    assert "broken failed" in str(results["broken"].error)
+    assert "broken" in results["report"].reason
+    with pytest.raises(ConfigError, match="cycle"):
+        orchestrator.execute(
+            [Task("a", work("a"), frozenset({"b"})), Task("b", work("b"), frozenset({"a"}))]
+        )
