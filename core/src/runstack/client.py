@@ -13,7 +13,13 @@ from runstack import paths
 from runstack.component_types import ComponentType
 from runstack.config import ClientConfig, load_config, save_config
 from runstack.defaults import DEFAULT_NAME, new_id, now
-from runstack.errors import ConfigError, InUseError, NotFoundError, RunstackError
+from runstack.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    InUseError,
+    NotFoundError,
+    RunstackError,
+)
 from runstack.models import Stack, StackComponent
 
 if TYPE_CHECKING:
@@ -228,8 +234,17 @@ class Client:
     ) -> Stack:
         """Swap components of a stack; `None` removes an optional component."""
         stack = self.get_stack(name_or_id)
+        changes = {_type(t): n for t, n in components.items()}
+        for kind in (t for t, n in changes.items() if n is None):
+            if kind.required:
+                raise ConfigError(
+                    f"a stack needs {kind.with_article}, so it cannot be removed; swap it with "
+                    f"'runstack stack update {stack.name} {kind.short_option} NAME'"
+                )
+            if kind not in stack.components:
+                raise ConfigError(f"the stack {stack.name!r} has no {kind.noun} to remove")
         names: dict[ComponentType, str | None] = {t: c.id for t, c in stack.components.items()}
-        names.update({_type(t): n for t, n in components.items()})
+        names.update(changes)
         members = self._members({t: n for t, n in names.items() if n is not None})
         updated = replace(stack, components=members, updated=now())
         self.store.update_stack(updated)
@@ -258,14 +273,19 @@ class Client:
         self.store.update_stack(shared)
         return self.get_stack(stack.id)
 
-    def delete_stack(self, name_or_id: str) -> Stack:
-        """Delete a stack that is not active; its components stay registered."""
+    def deletable_stack(self, name_or_id: str) -> Stack:
+        """The stack `delete_stack` would delete, or its error (so the CLI asks only if it can)."""
         stack = self._changeable_stack(name_or_id, "delete")
         if stack.id == self.active_stack.id:
             raise InUseError(
                 f"the stack {stack.name!r} is active; switch to another first "
                 f"('runstack stack set {DEFAULT_NAME}')"
             )
+        return stack
+
+    def delete_stack(self, name_or_id: str) -> Stack:
+        """Delete a stack that is not active; its components stay registered."""
+        stack = self.deletable_stack(name_or_id)
         self.store.delete_stack(stack.id)
         return stack
 
@@ -287,17 +307,32 @@ class Client:
         definition = read_stack_file(path)
         stack_name = name or definition.name
         _check_name(stack_name, "stack")
+        if any(stack.name == stack_name for stack in self.store.list_stacks()):
+            raise AlreadyExistsError(
+                f"{path}: a stack named {stack_name!r} already exists; "
+                "import it under another name with --name"
+            )
+        missing = _missing_required(definition.components)
+        if missing is not None:
+            raise ConfigError(
+                f"{path}: a stack needs {missing.with_article}; "
+                f"add a [components.{missing.value}] table"
+            )
         created = now()
         members: dict[ComponentType, StackComponent] = {}
         new_components = []
         for kind, spec in definition.components.items():
-            flavor = self.get_flavor(kind, spec.flavor)
+            where = f"{path}: the {kind.noun} {spec.name!r}"
+            try:
+                flavor = self.get_flavor(kind, spec.flavor)
+            except NotFoundError as error:
+                raise NotFoundError(f"{where}: {error}") from None
             try:
                 settings, secrets = self._validated(flavor, spec.config)
             except ConfigError as error:
                 omitted = f" (secrets omitted from exports: {', '.join(spec.secrets)})"
                 raise ConfigError(
-                    f"{path}: the {kind.noun} {spec.name!r}: {error}"
+                    f"{where}: {error}"
                     f"{omitted if spec.secrets else ''}; register it by hand, then import again"
                 ) from None
             existing = self._existing(kind, spec.name)
@@ -323,7 +358,6 @@ class Client:
             )
             new_components.append(component)
             members[kind] = component
-        _check_required(members)
         stack = Stack(
             id=new_id(),
             name=stack_name,
@@ -409,10 +443,14 @@ def _check_name(name: str, what: str) -> None:
         )
 
 
+def _missing_required(members: Mapping[ComponentType, object]) -> ComponentType | None:
+    return next((kind for kind in ComponentType if kind.required and kind not in members), None)
+
+
 def _check_required(members: Mapping[ComponentType, StackComponent]) -> None:
-    for kind in ComponentType:
-        if kind.required and kind not in members:
-            raise ConfigError(
-                f"a stack needs {kind.with_article}: pass one with "
-                f"{kind.short_option}/--{kind.cli_name} (see 'runstack {kind.cli_name} list')"
-            )
+    kind = _missing_required(members)
+    if kind is not None:
+        raise ConfigError(
+            f"a stack needs {kind.with_article}: pass one with "
+            f"{kind.short_option}/--{kind.cli_name} (see 'runstack {kind.cli_name} list')"
+        )

@@ -80,4 +80,10 @@ def save_config(config: ClientConfig, path: Path) -> None:
         data["active_stack_id"] = config.active_stack_id
     if config.store_path:
         data["store"] = {"path": str(config.store_path)}
-    write_atomically(path, tomli_w.dumps(data).encode("utf-8"))
+    try:
+        write_atomically(path, tomli_w.dumps(data).encode("utf-8"))
+    except OSError as error:
+        raise StoreError(
+            f"cannot write the config file {path}: {error.strerror or error}; it is left as it "
+            "was: check the folder's permissions and free space"
+        ) from None

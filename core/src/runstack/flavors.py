@@ -5,13 +5,13 @@ from __future__ import annotations
 import builtins
 import importlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import UnionType
 from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
-from pydantic_core import PydanticUndefined
 
 from runstack.component_types import ComponentType
 from runstack.errors import ConfigError
@@ -76,9 +76,7 @@ class Flavor:
         """The config keys with their type, default and description."""
         result = []
         for name, info in self.config_class.model_fields.items():
-            default = None if info.default is PydanticUndefined else info.default
-            if info.default_factory is not None:
-                default = "(computed)"
+            default = None if info.is_required() else info.get_default(call_default_factory=True)
             result.append(
                 ConfigField(
                     name=name,
@@ -119,14 +117,15 @@ class Flavor:
             raise ConfigError(f"invalid config for the {self.label}: {_describe(error)}") from None
 
     def split_config(self, config: FlavorConfig) -> tuple[dict[str, Any], dict[str, str]]:
-        """The values the user set, as JSON-ready data, with secret fields apart and revealed."""
+        """The values the user set, as JSON-ready data, with secret fields apart and revealed.
+
+        A secret set to None (`--token=null`) is dropped, not kept as an empty secret.
+        """
         data = config.model_dump(mode="json", exclude_unset=True)
         secrets = {}
         for field in self.fields():
-            if field.secret and field.name in data:
-                value = getattr(config, field.name)
-                secrets[field.name] = _reveal(value)
-                del data[field.name]
+            if field.secret and data.pop(field.name, None) is not None:
+                secrets[field.name] = _reveal(getattr(config, field.name))
         return data, secrets
 
 
@@ -147,8 +146,6 @@ def _from_text(annotation: Any, raw: str) -> Any:
 
 
 def _reveal(value: Any) -> str:
-    if value is None:
-        return ""
     secret = value.get_secret_value()
     return secret.decode("utf-8") if isinstance(secret, bytes) else str(secret)
 
@@ -158,9 +155,10 @@ def _is_secret(annotation: Any) -> bool:
 
 
 def _type_name(annotation: Any) -> str:
+    """`str | None`, `list[str]`, `SecretStr`: the annotation without module prefixes."""
     if isinstance(annotation, type) and not get_args(annotation):
         return annotation.__name__
-    return str(annotation).replace("typing.", "").replace("pathlib.", "")
+    return re.sub(r"\b(?:\w+\.)+(\w+)", r"\1", str(annotation))
 
 
 def _describe(error: ValidationError) -> str:

@@ -86,7 +86,7 @@ def load_installed() -> LoadedPlugins:
         try:
             plugin_object = entry_point.load()
         except Exception as error:
-            record.error = f"import failed: {type(error).__name__}: {error}"
+            record.error = f"import failed: {describe_error(error)}"
             loaded.plugins.append(record)
             continue
         _register(loaded, record, plugin_object)
@@ -101,7 +101,12 @@ def _register(loaded: LoadedPlugins, record: Plugin, plugin_object: object) -> N
     except Exception as error:
         if loaded.manager.is_registered(plugin_object):
             loaded.manager.unregister(plugin_object)
-        record.error = f"invalid hooks: {error}"
+        record.error = f"invalid hooks: {' '.join(str(error).split())}"
+
+
+def describe_error(error: BaseException) -> str:
+    """`Type: message` on one line (some errors, pydantic's among them, span several)."""
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
 def _entry_points() -> list[tuple[metadata.EntryPoint, metadata.Distribution]]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from runstack.component_types import ComponentType
 from runstack.errors import NotFoundError, PluginError
 from runstack.flavors import Flavor
-from runstack.plugins import LoadedPlugins, Plugin, load_installed, strict
+from runstack.plugins import LoadedPlugins, Plugin, describe_error, load_installed, strict
 
 # Which distribution to install when a required type has no flavor at all.
 _PROVIDERS = {
@@ -51,8 +51,8 @@ class FlavorRegistrar:
         if existing is not None:
             self._registry.report(
                 self._plugin,
-                f"registers the {flavor.label}, already registered by "
-                f"{existing.plugin.origin}; keeping the one from {existing.plugin.distribution} "
+                f"registers the {flavor.label}, already registered by plugin "
+                f"{existing.plugin.name!r} from {existing.plugin.origin}; keeping that one "
                 f"(block one with RUNSTACK_DISABLE_PLUGINS=<name>)",
             )
             return
@@ -74,10 +74,10 @@ class FlavorRegistry:
             plugin = plugins.by_name(implementation.plugin_name)
             try:
                 implementation.function(register=FlavorRegistrar(self, plugin))
+            except PluginError:
+                raise  # strict mode: the registrar already reported this plugin's problem
             except Exception as error:
-                self.report(
-                    plugin, f"its register_flavors hook raised {type(error).__name__}: {error}"
-                )
+                self.report(plugin, f"its register_flavors hook raised {describe_error(error)}")
 
     def report(self, plugin: Plugin, problem: str) -> None:
         """Record a plugin's problem; the plugin keeps whatever it registered correctly."""
@@ -108,10 +108,10 @@ class FlavorRegistry:
             raise NotFoundError(
                 f"unknown flavor {name!r} for {component_type.value}; installed: {', '.join(known)}"
             )
-        provider = _PROVIDERS.get(component_type, f"a plugin that provides {component_type.plural}")
+        provider = _PROVIDERS.get(component_type)
+        hint = f"one with 'pip install {provider}'" if provider else "a plugin that provides one"
         raise NotFoundError(
-            f"no {component_type.noun} flavor is installed, so {name!r} is unknown; "
-            f"install one, for example 'pip install {provider}'"
+            f"no {component_type.noun} flavor is installed, so {name!r} is unknown; install {hint}"
         )
 
 
@@ -120,7 +120,8 @@ def flavor_problem(flavor: object) -> str | None:
         return f"expected a runstack Flavor, got {type(flavor).__name__} {flavor!r:.60}"
     if not isinstance(flavor.type, ComponentType):
         return f"flavor {flavor.name!r} has type {flavor.type!r}, not a ComponentType"
-    if not flavor.name or not flavor.name.replace("_", "").replace("-", "").isalnum():
+    name = flavor.name
+    if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
         return f"flavor name {flavor.name!r} must be letters, digits, '-' or '_'"
     if not (isinstance(flavor.config_class, type) and issubclass(flavor.config_class, BaseModel)):
         return f"flavor {flavor.name!r} has a config_class that is not a pydantic model"

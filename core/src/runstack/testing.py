@@ -70,9 +70,12 @@ def run_cli() -> Callable[..., Result]:
 
 
 def parse_table(output: str) -> list[dict[str, str]]:
-    """The rows of the first table in `output`, keyed by header (for unwrapped tables)."""
+    """Body rows of the table(s) in `output`, keyed by the first header (unwrapped tables).
+
+    Unicode tables are split on box characters only, so a cell may hold `int | None`.
+    """
     rows = [
-        [cell.strip() for cell in re.split("[┃│|]", line)[1:-1]]
+        [cell.strip() for cell in re.split("[┃│]" if line[0] == "┃" else "[|]", line)[1:-1]]
         for line in output.splitlines()
         if line.startswith(("┃", "|"))
     ]
@@ -100,8 +103,11 @@ def install_plugin(
         site = tmp_path_factory.mktemp("site")
         write_distribution(site, distribution, modules, entry_points=entry_points, version=version)
         monkeypatch.syspath_prepend(str(site))
-        for module in modules:
-            monkeypatch.delitem(sys.modules, module.partition(".")[0], raising=False)
+        # Forget earlier imports of these packages *and their submodules*: a stale
+        # `pkg.plugin` in sys.modules would be reused instead of the new source.
+        packages = {module.partition(".")[0] for module in modules}
+        for loaded in [name for name in sys.modules if name.partition(".")[0] in packages]:
+            monkeypatch.delitem(sys.modules, loaded)
         _forget_plugins()
         return site
 

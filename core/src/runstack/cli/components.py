@@ -8,10 +8,10 @@ from runstack.cli.flavor import describe_flavor, echo_flavors
 from runstack.cli.output import (
     active_marker,
     echo_json,
+    echo_ownership,
     echo_table,
     format_value,
     output_option,
-    privacy,
     shared_marker,
     short_id,
 )
@@ -157,9 +157,12 @@ def _echo_component(component: StackComponent, active: bool) -> None:
         caption=f"'{component.name}' {component.type.noun}{state}",
         row_rules=True,
     )
-    click.echo(
-        f"{component.type.noun.capitalize()} '{component.name}' with id '{component.id}' is "
-        f"owned by user {component.owner} and is '{privacy(component.shared)}'."
+    echo_ownership(
+        component.type.noun.capitalize(),
+        component.name,
+        component.id,
+        component.owner,
+        component.shared,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from runstack.cli.output import echo_json, echo_table, format_value, output_option
+from runstack.cli.output import echo_json, echo_table, echo_wrapped, format_value, output_option
 from runstack.client import Client
 from runstack.component_types import ComponentType
 from runstack.flavors import Flavor
@@ -73,7 +73,7 @@ def describe_flavor(flavor: Flavor, output: str) -> None:
             }
         )
         return
-    click.echo(f"{flavor.label}: {flavor.description}")
+    echo_wrapped(f"{flavor.label}: {flavor.description}")
     if not fields:
         click.echo("It takes no config.")
         return

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from runstack.cli.table import ASCII_BOX, UNICODE_BOX, Box, render_table
+from runstack.cli.table import ASCII_BOX, UNICODE_BOX, Box, render_table, terminal_width
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,12 +57,21 @@ def short_id(identifier: str) -> str:
     return identifier[:SHORT_ID_LENGTH]
 
 
-def privacy(shared: bool) -> str:
-    return "shared" if shared else "private"
+def echo_ownership(what: str, name: str, identifier: str, owner: str, shared: bool) -> None:
+    """The sentence the stack docs print under a stack: who owns it, private or shared."""
+    privacy = "shared" if shared else "private"
+    echo_wrapped(
+        f"{what} '{name}' with id '{identifier}' is owned by user {owner} and is '{privacy}'."
+    )
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]], **options: Any) -> None:
     click.echo(render_table(headers, rows, box=box(), **options))
+
+
+def echo_wrapped(text: str) -> None:
+    """A sentence, wrapped at word boundaries to the terminal's width."""
+    click.echo(click.wrap_text(text, width=terminal_width()))
 
 
 def echo_json(data: Any) -> None:

@@ -11,9 +11,9 @@ import click
 from runstack.cli.output import (
     active_marker,
     echo_json,
+    echo_ownership,
     echo_table,
     output_option,
-    privacy,
     shared_marker,
     short_id,
 )
@@ -96,14 +96,11 @@ def describe(name: str | None, output: str) -> None:
         caption=f"'{described.name}' stack" + (" (ACTIVE)" if active else ""),
         row_rules=True,
     )
-    click.echo(_ownership(described))
+    _echo_ownership(described)
 
 
-def _ownership(described: Stack) -> str:
-    return (
-        f"Stack '{described.name}' with id '{described.id}' is owned by user "
-        f"{described.owner} and is '{privacy(described.shared)}'."
-    )
+def _echo_ownership(described: Stack) -> None:
+    echo_ownership("Stack", described.name, described.id, described.owner, described.shared)
 
 
 @stack.command("register")
@@ -175,7 +172,7 @@ def copy(source: str, target: str) -> None:
 def delete(name: str, yes: bool) -> None:
     """Delete a stack (not the active one); its components stay registered."""
     client = Client()
-    target = client.get_stack(name)
+    target = client.deletable_stack(name)
     if not yes:
         click.confirm(f"Delete stack '{target.name}'?", abort=True)
     client.delete_stack(target.id)
@@ -187,7 +184,7 @@ def delete(name: str, yes: bool) -> None:
 def share(name: str) -> None:
     """Share a stack and its components with every user of the store."""
     shared = Client().share_stack(name)
-    click.echo(_ownership(shared))
+    _echo_ownership(shared)
 
 
 @stack.command("export")

@@ -54,7 +54,7 @@ def render_table(
     lines = []
     total = sum(widths) + 3 * len(widths) + 1
     if title:
-        lines.append(_centre(title, total))
+        lines.extend(_centre(title, total))
     lines.append(_rule(box.top, widths))
     lines.extend(_row(headers, widths, box))
     for index, row in enumerate(rows):
@@ -63,22 +63,20 @@ def render_table(
         lines.extend(_row(row, widths, box))
     lines.append(_rule(box.bottom, widths))
     if caption:
-        lines.append(_centre(caption, total))
+        lines.extend(_centre(caption, total))
     return "\n".join(line.rstrip() for line in lines)
 
 
 def _fit(headers: Sequence[str], rows: Sequence[Sequence[str]], budget: int) -> list[int]:
-    """Column widths: natural widths, shrunk first where words can wrap, then by hard breaks."""
+    """Column widths: natural, then shrunk where words wrap, then headers break, then values."""
     columns = list(zip(headers, *rows, strict=False))
     widths = [max(display_width(cell) for cell in column) for column in columns]
-    soft_minimum = [
-        max(
-            MIN_COLUMN_WIDTH,
-            *(display_width(word.strip()) for cell in col for word in _words(cell)),
-        )
-        for col in columns
-    ]
-    for floor in (soft_minimum, [MIN_COLUMN_WIDTH] * len(widths)):
+    floors = (
+        [_longest_word(column) for column in columns],
+        [_longest_word(column[1:]) for column in columns],
+        [MIN_COLUMN_WIDTH] * len(widths),
+    )
+    for floor in floors:
         while sum(widths) > budget:
             slack = [w - f for w, f in zip(widths, floor, strict=True)]
             widest = max(range(len(widths)), key=lambda i: (slack[i], widths[i]))
@@ -86,6 +84,16 @@ def _fit(headers: Sequence[str], rows: Sequence[Sequence[str]], budget: int) -> 
                 break
             widths[widest] -= 1
     return widths
+
+
+def _longest_word(cells: Sequence[str]) -> int:
+    """The narrowest a column gets without breaking a word of these cells."""
+    return max(
+        [
+            MIN_COLUMN_WIDTH,
+            *(display_width(word.strip()) for cell in cells for word in _words(cell)),
+        ]
+    )
 
 
 def _words(cell: str) -> list[str]:
@@ -137,6 +145,9 @@ def _rule(chars: str, widths: Sequence[int]) -> str:
     return left + joint.join(fill * (width + 2) for width in widths) + right
 
 
-def _centre(text: str, total: int) -> str:
-    padding = max(total - display_width(text), 0)
-    return " " * (padding // 2) + text
+def _centre(text: str, total: int) -> list[str]:
+    """A title or caption centred over the table, wrapped when it is wider than the table."""
+    return [
+        " " * (max(total - display_width(line), 0) // 2) + line
+        for line in _wrap(text, max(total, MIN_COLUMN_WIDTH))
+    ]

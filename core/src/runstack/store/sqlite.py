@@ -68,15 +68,11 @@ class SqliteStore:
             connection = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
             )
-            connection.execute("PRAGMA foreign_keys = ON")
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0:
-                self._initialise(connection, owner)
-            elif version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"the store {self.path} was written by a newer runstack (schema {version}, "
-                    f"this one reads up to {SCHEMA_VERSION}); upgrade runstack to use it"
-                )
+            try:
+                self._check_schema(connection, owner)
+            except BaseException:
+                connection.close()
+                raise
         except sqlite3.Error as error:
             raise self._unreadable(error) from None
         except OSError as error:
@@ -86,6 +82,17 @@ class SqliteStore:
             ) from None
         return connection
 
+    def _check_schema(self, connection: sqlite3.Connection, owner: str) -> None:
+        connection.execute("PRAGMA foreign_keys = ON")
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            self._initialise(connection, owner)
+        elif version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store {self.path} was written by a newer runstack (schema {version}, "
+                f"this one reads up to {SCHEMA_VERSION}); upgrade runstack to use it"
+            )
+
     def _unreadable(self, error: sqlite3.Error) -> StoreError:
         return StoreError(
             f"cannot read the store {self.path}: {error}; it is left untouched: move it aside "
@@ -93,8 +100,11 @@ class SqliteStore:
         )
 
     def _initialise(self, connection: sqlite3.Connection, owner: str) -> None:
-        """Create schema and default stack once, even when several processes race here."""
-        connection.execute("PRAGMA journal_mode = WAL")
+        """Create schema and default stack once, even when several processes race here.
+
+        WAL mode rewrites the file header, so it is switched on only once the file
+        is known to be a runstack store: another program's file stays untouched.
+        """
         connection.execute("BEGIN IMMEDIATE")
         try:
             if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
@@ -118,6 +128,7 @@ class SqliteStore:
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+        connection.execute("PRAGMA journal_mode = WAL")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
