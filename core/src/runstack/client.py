@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runstack import paths
 from runstack.component_types import ComponentType
 from runstack.config import ClientConfig, load_config, save_config
-from runstack.defaults import DEFAULT_NAME, new_id, now
+from runstack.defaults import DEFAULT_NAME
 from runstack.errors import (
     AlreadyExistsError,
     ConfigError,
@@ -104,9 +103,7 @@ class Client:
         kind = _type(component_type)
         _check_name(name, kind.noun)
         settings, secrets = self._validated(self.get_flavor(kind, flavor), config or {})
-        created = now()
-        component = StackComponent(
-            id=new_id(),
+        component = StackComponent.new(
             name=name,
             type=kind,
             flavor=flavor,
@@ -114,8 +111,6 @@ class Client:
             secrets=secrets,
             owner=self.user,
             shared=shared,
-            created=created,
-            updated=created,
         )
         self.store.create_component(component)
         return component
@@ -127,7 +122,7 @@ class Client:
         component = self.get_component(component_type, name_or_id)
         flavor = self.get_flavor(component.type, component.flavor)
         settings, secrets = self._validated(flavor, {**component.full_config(), **config})
-        updated = replace(component, config=settings, secrets=secrets, updated=now())
+        updated = component.changed(config=settings, secrets=secrets)
         self.store.update_component(updated)
         return updated
 
@@ -136,13 +131,13 @@ class Client:
     ) -> StackComponent:
         component = self.get_component(component_type, name_or_id)
         _check_name(new_name, component.type.noun)
-        renamed = replace(component, name=new_name, updated=now())
+        renamed = component.changed(name=new_name)
         self.store.update_component(renamed)
         return renamed
 
     def share_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
         component = self.get_component(component_type, name_or_id)
-        shared = replace(component, shared=True, updated=now())
+        shared = component.changed(shared=True)
         self.store.update_component(shared)
         return shared
 
@@ -214,14 +209,10 @@ class Client:
     ) -> Stack:
         """A new stack from registered components, given by type and name or id."""
         _check_name(name, "stack")
-        created = now()
-        stack = Stack(
-            id=new_id(),
+        stack = Stack.new(
             name=name,
             owner=self.user,
             shared=shared,
-            created=created,
-            updated=created,
             components=self._members({_type(t): n for t, n in components.items()}),
         )
         self.store.create_stack(stack)
@@ -246,14 +237,14 @@ class Client:
         names: dict[ComponentType, str | None] = {t: c.id for t, c in stack.components.items()}
         names.update(changes)
         members = self._members({t: n for t, n in names.items() if n is not None})
-        updated = replace(stack, components=members, updated=now())
+        updated = stack.changed(components=members)
         self.store.update_stack(updated)
         return updated
 
     def rename_stack(self, name_or_id: str, new_name: str) -> Stack:
         stack = self._changeable_stack(name_or_id, "rename")
         _check_name(new_name, "stack")
-        renamed = replace(stack, name=new_name, updated=now())
+        renamed = stack.changed(name=new_name)
         self.store.update_stack(renamed)
         return renamed
 
@@ -269,7 +260,7 @@ class Client:
         for component in stack.components.values():
             if not component.shared:
                 self.share_component(component.type, component.id)
-        shared = replace(stack, shared=True, updated=now())
+        shared = stack.changed(shared=True)
         self.store.update_stack(shared)
         return self.get_stack(stack.id)
 
@@ -318,7 +309,6 @@ class Client:
                 f"{path}: a stack needs {missing.with_article}; "
                 f"add a [components.{missing.value}] table"
             )
-        created = now()
         members: dict[ComponentType, StackComponent] = {}
         new_components = []
         for kind, spec in definition.components.items():
@@ -344,29 +334,17 @@ class Client:
                     )
                 members[kind] = existing
                 continue
-            component = StackComponent(
-                id=new_id(),
+            component = StackComponent.new(
                 name=spec.name,
                 type=kind,
                 flavor=spec.flavor,
                 config=settings,
                 secrets=secrets,
                 owner=self.user,
-                shared=False,
-                created=created,
-                updated=created,
             )
             new_components.append(component)
             members[kind] = component
-        stack = Stack(
-            id=new_id(),
-            name=stack_name,
-            owner=self.user,
-            shared=False,
-            created=created,
-            updated=created,
-            components=members,
-        )
+        stack = Stack.new(name=stack_name, owner=self.user, components=members)
         self.store.create_stack(stack, new_components)
         return stack
 

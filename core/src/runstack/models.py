@@ -6,13 +6,24 @@ as dicts); pydantic validation happens at the edge, in the flavor's config model
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from runstack.component_types import ComponentType
 
 SECRET_MASK = "**********"
+
+
+def now() -> datetime:
+    """Timestamps are timezone-aware UTC everywhere, so stores on other machines agree."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    import uuid  # imported here: it costs ~2 ms that listing commands need not pay
+
+    return str(uuid.uuid4())
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,37 @@ class StackComponent:
     created: datetime
     updated: datetime
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def new(
+        cls,
+        *,
+        name: str,
+        type: ComponentType,
+        flavor: str,
+        config: dict[str, Any],
+        owner: str,
+        secrets: dict[str, str] | None = None,
+        shared: bool = False,
+    ) -> StackComponent:
+        """A component not yet stored: a fresh id, created and updated now."""
+        created = now()
+        return cls(
+            id=new_id(),
+            name=name,
+            type=type,
+            flavor=flavor,
+            config=config,
+            secrets=secrets or {},
+            owner=owner,
+            shared=shared,
+            created=created,
+            updated=created,
+        )
+
+    def changed(self, **fields: Any) -> StackComponent:
+        """A copy with `fields` replaced and the update time set to now."""
+        return replace(self, **fields, updated=now())
 
     def public_config(self) -> dict[str, Any]:
         """The config as shown to people and scripts: secret values masked."""
@@ -64,6 +106,31 @@ class Stack:
     created: datetime
     updated: datetime
     components: dict[ComponentType, StackComponent]
+
+    @classmethod
+    def new(
+        cls,
+        *,
+        name: str,
+        owner: str,
+        components: dict[ComponentType, StackComponent],
+        shared: bool = False,
+    ) -> Stack:
+        """A stack not yet stored: a fresh id, created and updated now."""
+        created = now()
+        return cls(
+            id=new_id(),
+            name=name,
+            owner=owner,
+            shared=shared,
+            created=created,
+            updated=created,
+            components=components,
+        )
+
+    def changed(self, **fields: Any) -> Stack:
+        """A copy with `fields` replaced and the update time set to now."""
+        return replace(self, **fields, updated=now())
 
     @property
     def orchestrator(self) -> StackComponent:
