@@ -396,16 +396,7 @@ class Client:
             "store": self.store.location,
             "active_stack": {"name": stack.name, "id": stack.id},
             "artifact_store": {"name": stack.artifact_store.name, **artifacts},
-            "plugins": [
-                {
-                    "name": plugin.name,
-                    "distribution": plugin.distribution,
-                    "version": plugin.version,
-                    "flavors": plugin.flavors,
-                    "error": plugin.error,
-                }
-                for plugin in self.flavors.plugins.plugins
-            ],
+            "plugins": [plugin.to_dict() for plugin in self.flavors.plugins.plugins],
         }
 
 

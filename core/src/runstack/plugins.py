@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
+from typing import Any
 
 import pluggy
 
@@ -36,6 +37,10 @@ class Plugin:
     @property
     def origin(self) -> str:
         return f"{self.distribution} {self.version}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for `plugin list` and `status`."""
+        return asdict(self)
 
 
 @dataclass

@@ -50,19 +50,7 @@ def list_plugins(output: str) -> None:
     """List installed plugins, the flavors each provides, and why any of them failed."""
     plugins = Client().flavors.plugins.plugins
     if output == "json":
-        echo_json(
-            [
-                {
-                    "name": p.name,
-                    "distribution": p.distribution,
-                    "version": p.version,
-                    "module": p.module,
-                    "flavors": p.flavors,
-                    "error": p.error,
-                }
-                for p in plugins
-            ]
-        )
+        echo_json([p.to_dict() for p in plugins])
         return
     echo_table(
         ["PLUGIN", "PACKAGE", "FLAVORS", "STATUS"],
