@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from runstack import Client, pipeline, step
 from runstack.testing import parse_table
 
 
@@ -15,3 +18,23 @@ def test_default_stack_is_described_as_in_the_docs(run_cli) -> None:  # type: ig
     ]
     assert "'default' stack (ACTIVE)" in result.output
     assert "is owned by user default and is 'private'." in result.output
+
+
+def test_a_pipeline_runs_and_its_outputs_come_back_from_the_store() -> None:
+    @step
+    def numbers(count: int = 4) -> Annotated[list[int], "values"]:
+        return list(range(count))
+
+    @step
+    def total(values: list[int]) -> int:
+        return sum(values)
+
+    @pipeline
+    def summing(count: int = 4) -> None:
+        total(numbers(count=count))
+
+    run = summing(count=5)
+    assert run.steps["total"].outputs["output"].load() == 10
+    again = Client().get_run(run.name)
+    assert [s.status.value for s in again.steps.values()] == ["completed", "completed"]
+    assert summing(count=5).steps["total"].cached

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from runstack.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, statements
 from runstack.testing import parse_table
 
 if TYPE_CHECKING:
@@ -90,11 +91,45 @@ def test_store_written_by_a_newer_runstack_says_to_upgrade(
     run_cli: RunCli, runstack_home: Path
 ) -> None:
     store = fresh_store(run_cli, runstack_home)
-    sqlite_file(store, "PRAGMA user_version = 2")
+    newer = SCHEMA_VERSION + 1
+    sqlite_file(store, f"PRAGMA user_version = {newer}")
     before = store.read_bytes()
     result = run_cli("stack", "list")
-    assert_one_line_error(result, store, "schema 2", "reads up to 1", "upgrade runstack")
+    assert_one_line_error(
+        result, store, f"schema {newer}", f"reads up to {SCHEMA_VERSION}", "upgrade runstack"
+    )
     assert store.read_bytes() == before
+
+
+def test_store_from_an_older_runstack_is_migrated_and_keeps_its_stacks(
+    run_cli: RunCli, runstack_home: Path
+) -> None:
+    store = runstack_home / "runstack.db"
+    connection = sqlite3.connect(store)
+    for statement in statements(MIGRATIONS[0]):
+        connection.execute(statement)
+    connection.executescript(
+        """
+        INSERT INTO components VALUES ('c1', 'orchestrator', 'old_orch', 'local', '{}', '{}',
+            'alice', 0, '2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00+00:00');
+        INSERT INTO components VALUES ('c2', 'artifact_store', 'old_store', 'local', '{}', '{}',
+            'alice', 0, '2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00+00:00');
+        INSERT INTO stacks VALUES ('s1', 'default', 'alice', 0,
+            '2025-01-01T00:00:00+00:00', '2025-01-01T00:00:00+00:00');
+        INSERT INTO stack_components VALUES ('s1', 'orchestrator', 'c1');
+        INSERT INTO stack_components VALUES ('s1', 'artifact_store', 'c2');
+        PRAGMA user_version = 1;
+        """
+    )
+    connection.close()
+
+    result = run_cli("stack", "describe", "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["components"]["orchestrator"]["name"] == "old_orch"
+    connection = sqlite3.connect(store)
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+    connection.close()
 
 
 def test_store_uses_wal_mode(run_cli: RunCli, runstack_home: Path) -> None:

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from runstack.errors import RunstackError
     from runstack.flavors import Flavor, FlavorConfig
     from runstack.hookspecs import hookimpl
+    from runstack.materializers.base import Materializer
     from runstack.models import Stack, StackComponent
+    from runstack.pipelines import Pipeline, Step, pipeline, step
+    from runstack.pipelines.results import PipelineRun
 
 _LAZY_NAMES = {
     "Client": "runstack.client",
@@ -29,8 +32,14 @@ _LAZY_NAMES = {
     "Flavor": "runstack.flavors",
     "FlavorConfig": "runstack.flavors",
     "hookimpl": "runstack.hookspecs",
+    "Materializer": "runstack.materializers.base",
     "Stack": "runstack.models",
     "StackComponent": "runstack.models",
+    "Pipeline": "runstack.pipelines",
+    "PipelineRun": "runstack.pipelines.results",
+    "Step": "runstack.pipelines",
+    "pipeline": "runstack.pipelines",
+    "step": "runstack.pipelines",
 }
 
 __all__ = [
@@ -41,11 +50,17 @@ __all__ = [
     "ComponentType",
     "Flavor",
     "FlavorConfig",
+    "Materializer",
+    "Pipeline",
+    "PipelineRun",
     "RunstackError",
     "Stack",
     "StackComponent",
+    "Step",
     "__version__",
     "hookimpl",
+    "pipeline",
+    "step",
 ]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runstack import paths
+from runstack.client_runs import RunQueries
 from runstack.component_types import ComponentType
 from runstack.config import ClientConfig, load_config, save_config
 from runstack.defaults import DEFAULT_NAME
@@ -33,7 +34,7 @@ TypeLike = ComponentType | str
 ComponentNames = Mapping[ComponentType, str] | Mapping[str, str]
 
 
-class Client:
+class Client(RunQueries):
     """One user's view of the store: registers components and stacks, and picks the active stack.
 
     The store and the flavor registry are opened on first use, so commands that

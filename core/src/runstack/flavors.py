@@ -54,6 +54,7 @@ class Flavor:
     implementation: str | builtins.type[BaseComponent]
     description: str
     local: bool = True
+    settings_class: builtins.type[FlavorConfig] | None = None
 
     @property
     def label(self) -> str:
@@ -104,17 +105,30 @@ class Flavor:
 
     def validate_config(self, values: Mapping[str, Any]) -> FlavorConfig:
         """Parse user values with the config model, in messages a person can act on."""
-        known = self.config_class.model_fields
+        return self._validate(self.config_class, values, "config")
+
+    def validate_settings(self, values: Mapping[str, Any]) -> FlavorConfig | None:
+        """Parse a run's settings for this flavor (`settings={"orchestrator": {...}}`)."""
+        if self.settings_class is None:
+            if values:
+                raise ConfigError(f"the {self.label} takes no settings, got {', '.join(values)}")
+            return None
+        return self._validate(self.settings_class, values, "setting")
+
+    def _validate(
+        self, model: builtins.type[FlavorConfig], values: Mapping[str, Any], what: str
+    ) -> FlavorConfig:
+        known = model.model_fields
         unknown = sorted(set(values) - set(known))
         if unknown:
-            valid = ", ".join(known) or "none (this flavor takes no config)"
+            valid = ", ".join(known) or "none"
             raise ConfigError(
-                f"unknown config key {unknown[0]!r} for the {self.label}; valid keys: {valid}"
+                f"unknown {what} key {unknown[0]!r} for the {self.label}; valid keys: {valid}"
             )
         try:
-            return self.config_class.model_validate(dict(values))
+            return model.model_validate(dict(values))
         except ValidationError as error:
-            raise ConfigError(f"invalid config for the {self.label}: {_describe(error)}") from None
+            raise ConfigError(f"invalid {what} for the {self.label}: {_describe(error)}") from None
 
     def split_config(self, config: FlavorConfig) -> tuple[dict[str, Any], dict[str, str]]:
         """The values the user set, as JSON-ready data, with secret fields apart and revealed.

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from runstack.materializers.registry import MaterializerRegistrar
     from runstack.registry import FlavorRegistrar
 
 PROJECT_NAME = "runstack"
@@ -26,4 +27,15 @@ def register_flavors(register: FlavorRegistrar) -> None:
     Call `register(Flavor(...))` once for each flavor the plugin provides. Keep
     the plugin module cheap to import: name the implementation class as a
     `"module:Class"` string so it is imported only when a component is built.
+    """
+
+
+@hookspec
+def register_materializers(register: MaterializerRegistrar) -> None:
+    """Called once per process, the first time runstack picks or needs a materializer.
+
+    Call `register(MyMaterializer)` (a `runstack.materializers.Materializer`
+    subclass or instance) for each materializer the plugin provides; its
+    `handles` names the types it saves. Import the libraries it needs inside
+    `save` and `load`, so that loading the plugin stays cheap.
     """

@@ -8,7 +8,8 @@ own, and a failure is recorded with its distribution and the real error.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any
@@ -16,8 +17,10 @@ from typing import Any
 import pluggy
 
 from runstack import hookspecs
+from runstack.errors import PluginError
 
 ENTRY_POINT_GROUP = "runstack"
+BUILTIN_PLUGIN = "runstack.builtin"
 LOAD_ONLY_ENV = "RUNSTACK_LOAD_PLUGINS"
 DISABLE_ENV = "RUNSTACK_DISABLE_PLUGINS"
 STRICT_ENV = "RUNSTACK_STRICT_PLUGINS"
@@ -45,13 +48,22 @@ class Plugin:
 
 @dataclass
 class LoadedPlugins:
-    """The plugin manager with every plugin registered on it, and what each one did."""
+    """The plugin manager with every plugin registered on it, and what each one did.
+
+    `plugins` lists the installed (or directly registered) plugins users see in
+    `plugin list`; runstack's own plugin is registered on the manager too, as `builtin`.
+    """
 
     manager: pluggy.PluginManager
     plugins: list[Plugin]
+    builtin: Plugin | None = None
 
     def by_name(self, name: str) -> Plugin:
-        return next(plugin for plugin in self.plugins if plugin.name == name)
+        return next(p for p in [self.builtin, *self.plugins] if p is not None and p.name == name)
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load or registered something unusable; runstack carries on without it."""
 
 
 def new_manager() -> pluggy.PluginManager:
@@ -67,8 +79,8 @@ def strict() -> bool:
 
 
 def register_objects(objects: Iterable[tuple[str, object]]) -> LoadedPlugins:
-    """Register plugin objects directly (tests, embedding) on a fresh manager."""
-    loaded = LoadedPlugins(new_manager(), [])
+    """Register plugin objects directly (tests, embedding) on a fresh manager, after the builtin."""
+    loaded = _with_builtin()
     for name, plugin_object in objects:
         module = getattr(plugin_object, "__name__", type(plugin_object).__name__)
         record = Plugin(name=name, distribution="(registered directly)", version="", module=module)
@@ -78,7 +90,7 @@ def register_objects(objects: Iterable[tuple[str, object]]) -> LoadedPlugins:
 
 def load_installed() -> LoadedPlugins:
     """Load every installed plugin, in a fixed order, honouring the allow and block lists."""
-    loaded = LoadedPlugins(new_manager(), [])
+    loaded = _with_builtin()
     for entry_point, distribution in _entry_points():
         if not _wanted(entry_point.name, distribution.metadata["Name"]):
             continue
@@ -98,6 +110,21 @@ def load_installed() -> LoadedPlugins:
     return loaded
 
 
+def _with_builtin() -> LoadedPlugins:
+    """A fresh manager holding runstack's own plugin (the built-in materializers) first.
+
+    It goes through the same hooks as any plugin but is not subject to the allow
+    and block lists: without it no step output could be saved.
+    """
+    from runstack.materializers import builtin
+
+    version = metadata.version("runstack-core")
+    record = Plugin(BUILTIN_PLUGIN, "runstack-core", version, builtin.__name__)
+    manager = new_manager()
+    manager.register(builtin, name=record.name)
+    return LoadedPlugins(manager, [], builtin=record)
+
+
 def _register(loaded: LoadedPlugins, record: Plugin, plugin_object: object) -> None:
     loaded.plugins.append(record)
     try:
@@ -107,6 +134,38 @@ def _register(loaded: LoadedPlugins, record: Plugin, plugin_object: object) -> N
         if loaded.manager.is_registered(plugin_object):
             loaded.manager.unregister(plugin_object)
         record.error = f"invalid hooks: {' '.join(str(error).split())}"
+
+
+def call_registration_hook(
+    loaded: LoadedPlugins, hook: str, registrar: Callable[[Plugin], object]
+) -> None:
+    """Call `hook(register=registrar(plugin))` of every plugin that implements it.
+
+    A hook that raises is reported against its plugin, which keeps whatever it
+    registered before; in strict mode the error is raised instead.
+    """
+    for implementation in getattr(loaded.manager.hook, hook).get_hookimpls():
+        plugin = loaded.by_name(implementation.plugin_name)
+        try:
+            implementation.function(register=registrar(plugin))
+        except PluginError:
+            raise  # strict mode: the registrar already reported this plugin's problem
+        except Exception as error:
+            report(plugin, f"its {hook} hook raised {describe_error(error)}")
+
+
+def report(plugin: Plugin, problem: str) -> None:
+    """Record a plugin's problem (`plugin list` shows it) and warn about it."""
+    plugin.error = "; ".join(filter(None, [plugin.error, problem]))
+    warn(plugin, problem)
+
+
+def warn(plugin: Plugin, problem: str) -> None:
+    """One warning naming the plugin and its package; in strict mode a `PluginError`."""
+    message = f"plugin {plugin.name!r} from {plugin.origin}: {problem}"
+    if strict():
+        raise PluginError(message)
+    warnings.warn(message, PluginWarning, stacklevel=3)
 
 
 def describe_error(error: BaseException) -> str:

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import functools
-import warnings
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
 from runstack.component_types import ComponentType
-from runstack.errors import NotFoundError, PluginError
+from runstack.errors import NotFoundError
 from runstack.flavors import Flavor
-from runstack.plugins import LoadedPlugins, Plugin, describe_error, load_installed, strict
+from runstack.plugins import (
+    LoadedPlugins,
+    Plugin,
+    call_registration_hook,
+    load_installed,
+    report,
+    warn,
+)
+from runstack.plugins import PluginWarning as PluginWarning
 
 # Which distribution to install when a required type has no flavor at all.
 _PROVIDERS = {
     ComponentType.ORCHESTRATOR: "runstack-local-orchestrator",
     ComponentType.ARTIFACT_STORE: "runstack-local-artifact-store",
 }
-
-
-class PluginWarning(UserWarning):
-    """A plugin failed to load or registered something unusable; runstack carries on without it."""
 
 
 @dataclass(frozen=True)
@@ -42,14 +45,12 @@ class FlavorRegistrar:
     def __call__(self, flavor: Flavor) -> None:
         problem = flavor_problem(flavor)
         if problem:
-            self._registry.report(
-                self._plugin, f"registered an invalid flavor ({problem}); ignored"
-            )
+            report(self._plugin, f"registered an invalid flavor ({problem}); ignored")
             return
         key = (flavor.type, flavor.name)
         existing = self._registry.entries.get(key)
         if existing is not None:
-            self._registry.report(
+            report(
                 self._plugin,
                 f"registers the {flavor.label}, already registered by plugin "
                 f"{existing.plugin.name!r} from {existing.plugin.origin}; keeping that one "
@@ -66,30 +67,13 @@ class FlavorRegistry:
     def __init__(self, plugins: LoadedPlugins) -> None:
         self.plugins = plugins
         self.entries: dict[tuple[ComponentType, str], RegisteredFlavor] = {}
-        self.problems: list[str] = []
+        # Load failures are shown here, once: every process that loads plugins builds this.
         for plugin in plugins.plugins:
             if plugin.error:
-                self._warn(plugin, plugin.error)
-        for implementation in plugins.manager.hook.register_flavors.get_hookimpls():
-            plugin = plugins.by_name(implementation.plugin_name)
-            try:
-                implementation.function(register=FlavorRegistrar(self, plugin))
-            except PluginError:
-                raise  # strict mode: the registrar already reported this plugin's problem
-            except Exception as error:
-                self.report(plugin, f"its register_flavors hook raised {describe_error(error)}")
-
-    def report(self, plugin: Plugin, problem: str) -> None:
-        """Record a plugin's problem; the plugin keeps whatever it registered correctly."""
-        plugin.error = "; ".join(filter(None, [plugin.error, problem]))
-        self._warn(plugin, problem)
-
-    def _warn(self, plugin: Plugin, problem: str) -> None:
-        message = f"plugin {plugin.name!r} from {plugin.origin}: {problem}"
-        if strict():
-            raise PluginError(message)
-        self.problems.append(message)
-        warnings.warn(message, PluginWarning, stacklevel=2)
+                warn(plugin, plugin.error)
+        call_registration_hook(
+            plugins, "register_flavors", lambda plugin: FlavorRegistrar(self, plugin)
+        )
 
     def list(self, component_type: ComponentType | None = None) -> list[RegisteredFlavor]:
         """Installed flavors, by type then name."""

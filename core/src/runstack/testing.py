@@ -35,9 +35,11 @@ _PLUGIN_ENV = (plugins.LOAD_ONLY_ENV, plugins.DISABLE_ENV, plugins.STRICT_ENV)
 
 
 def _forget_plugins() -> None:
+    from runstack.materializers import installed_materializers
     from runstack.registry import installed_flavors
 
     installed_flavors.cache_clear()
+    installed_materializers.cache_clear()
     importlib.invalidate_caches()
 
 

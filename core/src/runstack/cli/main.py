@@ -19,6 +19,9 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "stack": ("runstack.cli.stack", "stack", "Register, inspect and switch stacks."),
     "flavor": ("runstack.cli.flavor", "flavor", "List the flavors installed plugins provide."),
     "plugin": ("runstack.cli.status", "plugin", "List installed plugins and their problems."),
+    "pipeline": ("runstack.cli.pipeline", "pipeline", "List pipelines and run one."),
+    "run": ("runstack.cli.run", "run", "Inspect pipeline runs: steps, logs, caching."),
+    "artifact": ("runstack.cli.artifact", "artifact", "Inspect stored step outputs and lineage."),
     "status": ("runstack.cli.status", "status", "Show the active stack, user, store and plugins."),
 }
 _COMPONENT_GROUPS = {kind.cli_name: kind for kind in ComponentType}

@@ -89,6 +89,10 @@ class BaseArtifactStore(BaseComponent):
     def size(self, relative: str) -> int:
         return int(self.filesystem.size(self.path(relative)))
 
+    def disk_usage(self, relative: str) -> int:
+        """Bytes used by a file, or by everything under a folder."""
+        return int(self.filesystem.du(self.path(relative), total=True))
+
     def rm(self, relative: str, recursive: bool = False) -> None:
         self.filesystem.rm(self.path(relative), recursive=recursive)
 

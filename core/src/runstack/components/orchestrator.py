@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from runstack.components.base import BaseComponent
 from runstack.errors import ConfigError
+from runstack.flavors import FlavorConfig
 
 
 class TaskStatus(StrEnum):
@@ -41,8 +42,15 @@ class BaseOrchestrator(BaseComponent):
     """Runs a task graph: a failed task skips everything downstream of it, nothing else."""
 
     @abstractmethod
-    def execute(self, tasks: Sequence[Task]) -> dict[str, TaskResult]:
-        """Run every task once its upstream tasks completed; return a result per task."""
+    def execute(
+        self, tasks: Sequence[Task], settings: FlavorConfig | None = None
+    ) -> dict[str, TaskResult]:
+        """Run every task once its upstream tasks completed; return a result per task.
+
+        `settings` are the run's settings for this orchestrator, validated with
+        its flavor's `settings_class`. Ctrl-C (KeyboardInterrupt) must start no
+        further task and propagate once the running ones have returned.
+        """
 
     @staticmethod
     def plan(tasks: Sequence[Task]) -> graphlib.TopologicalSorter[str]:

@@ -7,13 +7,94 @@ client for a shared server can implement it without touching the client or CLI.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from runstack.component_types import ComponentType
 from runstack.models import Stack, StackComponent
+from runstack.run_models import (
+    ArtifactRecord,
+    PipelineSummary,
+    RunRecord,
+    RunStatus,
+    StepRunRecord,
+)
 
 
-class Store(Protocol):
+class RunStore(Protocol):
+    """Runs, step runs and artifacts: the record of what ran and what it made."""
+
+    def create_run(self, run: RunRecord) -> None:
+        """Record a starting run (and its pipeline, the first time it runs)."""
+        ...
+
+    def finish_run(
+        self, run_id: str, status: RunStatus, finished: datetime, error: str
+    ) -> None: ...
+
+    def get_run(self, name_or_id: str) -> RunRecord:
+        """A run by name, id or unique id prefix."""
+        ...
+
+    def list_runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        stack_id: str | None = None,
+        status: RunStatus | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs, newest first, optionally filtered."""
+        ...
+
+    def list_pipelines(self) -> list[PipelineSummary]: ...
+
+    def delete_run(self, run_id: str) -> list[ArtifactRecord]:
+        """Delete a run's records; return (and forget) the artifacts nothing else uses."""
+        ...
+
+    def start_step_run(self, step_run: StepRunRecord, position: int) -> None:
+        """Record that a step started, so a crash leaves a trace."""
+        ...
+
+    def finish_step_run(
+        self,
+        step_run: StepRunRecord,
+        position: int,
+        logs: str,
+        new_artifacts: Sequence[ArtifactRecord] = (),
+    ) -> list[ArtifactRecord]:
+        """Record a finished step and the artifacts it made, in one transaction."""
+        ...
+
+    def list_step_runs(self, run_id: str) -> list[StepRunRecord]: ...
+
+    def get_step_run(self, step_run_id: str) -> StepRunRecord: ...
+
+    def step_logs(self, step_run_id: str) -> str: ...
+
+    def find_cached_step_run(self, cache_key: str, artifact_store_id: str) -> StepRunRecord | None:
+        """The newest successful step run with this cache key in this artifact store."""
+        ...
+
+    def previous_step_run(
+        self, pipeline_name: str, invocation: str, artifact_store_id: str
+    ) -> StepRunRecord | None:
+        """The newest successful run of the same step of the same pipeline."""
+        ...
+
+    def list_artifacts(self, limit: int | None = None) -> list[ArtifactRecord]: ...
+
+    def get_artifact(self, artifact_id: str) -> ArtifactRecord: ...
+
+    def get_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, ArtifactRecord]: ...
+
+    def artifact_users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
+        """(direction, run name, step, input/output name) for each use of an artifact."""
+        ...
+
+
+class Store(RunStore, Protocol):
     """Reads and writes components and stacks; each write is one transaction.
 
     Lookups raise `NotFoundError`, name clashes `AlreadyExistsError`, removing

@@ -1,163 +1,30 @@
-"""The embedded store: one SQLite file in WAL mode, every write one immediate transaction."""
+"""The embedded store: components and stacks (and, through `RunTables`, runs) in SQLite."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from runstack.component_types import ComponentType
 from runstack.defaults import default_stack
-from runstack.errors import AlreadyExistsError, InUseError, NotFoundError, StoreError
+from runstack.errors import AlreadyExistsError, InUseError, NotFoundError
 from runstack.models import Stack, StackComponent
-
-SCHEMA_VERSION = 1
-BUSY_TIMEOUT_SECONDS = 30.0
-
-_SCHEMA = """
-CREATE TABLE components (
-    id TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    name TEXT NOT NULL,
-    flavor TEXT NOT NULL,
-    config TEXT NOT NULL,
-    secrets TEXT NOT NULL,
-    owner TEXT NOT NULL,
-    shared INTEGER NOT NULL,
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL,
-    UNIQUE (type, name)
-);
-CREATE TABLE stacks (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    owner TEXT NOT NULL,
-    shared INTEGER NOT NULL,
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL
-);
-CREATE TABLE stack_components (
-    stack_id TEXT NOT NULL REFERENCES stacks (id) ON DELETE CASCADE,
-    type TEXT NOT NULL,
-    component_id TEXT NOT NULL REFERENCES components (id) ON DELETE RESTRICT,
-    PRIMARY KEY (stack_id, type)
-);
-CREATE INDEX stack_components_by_component ON stack_components (component_id);
-"""
+from runstack.store.sqlite_runs import RunTables
 
 _COMPONENT_COLUMNS = "id, type, name, flavor, config, secrets, owner, shared, created, updated"
 
 
-class SqliteStore:
+class SqliteStore(RunTables):
     """A `Store` in a local SQLite file, created with the default stack on first use."""
 
-    def __init__(self, path: Path, *, owner: str) -> None:
-        self.path = path
-        self.location = str(path)
-        self._connection = self._open(owner)
-
-    # -- opening -------------------------------------------------------------
-
-    def _open(self, owner: str) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
-            )
-            try:
-                self._check_schema(connection, owner)
-            except BaseException:
-                connection.close()
-                raise
-        except sqlite3.Error as error:
-            raise self._unreadable(error) from None
-        except OSError as error:
-            raise StoreError(
-                f"cannot open the store {self.path}: {error.strerror or error}; "
-                "check its permissions or set RUNSTACK_HOME to a writable folder"
-            ) from None
-        return connection
-
-    def _check_schema(self, connection: sqlite3.Connection, owner: str) -> None:
-        connection.execute("PRAGMA foreign_keys = ON")
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0:
-            self._initialise(connection, owner)
-        elif version > SCHEMA_VERSION:
-            raise StoreError(
-                f"the store {self.path} was written by a newer runstack (schema {version}, "
-                f"this one reads up to {SCHEMA_VERSION}); upgrade runstack to use it"
-            )
-
-    def _unreadable(self, error: sqlite3.Error) -> StoreError:
-        return StoreError(
-            f"cannot read the store {self.path}: {error}; it is left untouched: move it aside "
-            "to start afresh, or set RUNSTACK_HOME to use another folder"
-        )
-
-    def _initialise(self, connection: sqlite3.Connection, owner: str) -> None:
-        """Create schema and default stack once, even when several processes race here.
-
-        WAL mode rewrites the file header, so it is switched on only once the file
-        is known to be a runstack store: another program's file stays untouched.
-        """
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
-                foreign = connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                ).fetchall()
-                if foreign:
-                    raise StoreError(
-                        f"{self.path} is an SQLite file of some other program, not a runstack "
-                        "store; it is left untouched: set RUNSTACK_HOME to another folder"
-                    )
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        connection.execute(statement)
-                stack, components = default_stack(owner)
-                for component in components:
-                    self._insert_component(connection, component)
-                self._insert_stack(connection, stack)
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("PRAGMA journal_mode = WAL")
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taking the write lock up front so it never deadlocks."""
-        connection = self._connection
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            raise self._unreadable(error) from None
-        try:
-            yield connection
-        except sqlite3.Error as error:
-            connection.execute("ROLLBACK")
-            raise StoreError(f"the store {self.path} refused a write: {error}") from None
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        else:
-            connection.execute("COMMIT")
-
-    def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        try:
-            cursor = self._connection.execute(sql, parameters)
-            return cursor.fetchall()
-        except sqlite3.Error as error:
-            raise self._unreadable(error) from None
-
-    def close(self) -> None:
-        self._connection.close()
+    def _seed(self, connection: sqlite3.Connection, owner: str) -> None:
+        stack, components = default_stack(owner)
+        for component in components:
+            self._insert_component(connection, component)
+        self._insert_stack(connection, stack)
 
     # -- components ----------------------------------------------------------
 
@@ -253,7 +120,8 @@ class SqliteStore:
             connection.execute("DELETE FROM components WHERE id = ?", (component_id,))
 
     def stacks_using(self, component_id: str) -> list[str]:
-        return self._stacks_using(self._connection, component_id)
+        with self._lock:
+            return self._stacks_using(self._connection, component_id)
 
     @staticmethod
     def _stacks_using(connection: sqlite3.Connection, component_id: str) -> list[str]:

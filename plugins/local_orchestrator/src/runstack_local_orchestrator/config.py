@@ -1,4 +1,4 @@
-"""The settings a `local` orchestrator accepts (`runstack orchestrator flavor describe local`)."""
+"""What a `local` orchestrator accepts (`runstack orchestrator flavor describe local`)."""
 
 from __future__ import annotations
 
@@ -12,4 +12,14 @@ class LocalOrchestratorConfig(FlavorConfig):
         default=None,
         ge=1,
         description="How many steps may run at once; default: the number of CPU cores.",
+    )
+
+
+class LocalOrchestratorSettings(FlavorConfig):
+    """Per-run settings: `settings={"orchestrator": {"max_parallel": 1}}`."""
+
+    max_parallel: int | None = Field(
+        default=None,
+        ge=1,
+        description="Cap this run's parallel steps (overrides the component's max_parallel).",
     )

@@ -10,7 +10,7 @@ from runstack import hookimpl
 from runstack.component_types import ComponentType
 from runstack.flavors import Flavor
 from runstack.registry import FlavorRegistrar
-from runstack_local_orchestrator.config import LocalOrchestratorConfig
+from runstack_local_orchestrator.config import LocalOrchestratorConfig, LocalOrchestratorSettings
 
 
 @hookimpl
@@ -20,6 +20,7 @@ def register_flavors(register: FlavorRegistrar) -> None:
             name="local",
             type=ComponentType.ORCHESTRATOR,
             config_class=LocalOrchestratorConfig,
+            settings_class=LocalOrchestratorSettings,
             implementation="runstack_local_orchestrator.orchestrator:LocalOrchestrator",
             description="Runs steps on this machine, independent steps in parallel.",
             local=True,

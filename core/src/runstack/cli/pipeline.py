@@ -1,0 +1,110 @@
+"""`runstack pipeline ...`: list pipelines, run one from its module."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import click
+
+from runstack.cli.output import echo_json, echo_table, output_option, timestamp
+from runstack.client import Client
+from runstack.errors import ConfigError
+from runstack.pipelines import Pipeline
+
+
+@click.group("pipeline")
+def pipeline() -> None:
+    """List and run pipelines."""
+
+
+@pipeline.command("list")
+@output_option()
+def list_pipelines(output: str) -> None:
+    """List the pipelines that have run, with their number of runs."""
+    pipelines = Client().list_pipelines()
+    if output == "json":
+        echo_json(
+            [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "runs": p.runs,
+                    "created": p.created.isoformat(),
+                    "last_run": p.last_run.isoformat() if p.last_run else None,
+                }
+                for p in pipelines
+            ]
+        )
+        return
+    echo_table(
+        ["PIPELINE", "RUNS", "LAST RUN", "CREATED"],
+        [[p.name, str(p.runs), timestamp(p.last_run), timestamp(p.created)] for p in pipelines],
+    )
+
+
+@pipeline.command("run")
+@click.argument("target", metavar="MODULE:PIPELINE")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A run config file (TOML): parameters, caching, settings.",
+)
+@click.option("--stack", help="Run on this stack instead of the active one (which stays active).")
+def run(target: str, config_path: Path | None, stack: str | None) -> None:
+    """Run a pipeline: `runstack pipeline run my_project.pipelines:training`.
+
+    MODULE is a dotted module name importable from the current folder, or a path
+    to a .py file.
+    """
+    chosen = load_pipeline(target)
+    chosen.with_options(config_path=config_path, stack=stack)()
+
+
+def load_pipeline(target: str) -> Pipeline:
+    """Import `module:name` (or `path/to/file.py:name`) and return the pipeline it names."""
+    module_name, _, attribute = target.rpartition(":")
+    if not module_name or not attribute:
+        raise ConfigError(
+            f"{target!r} is not MODULE:PIPELINE; for example 'my_project.pipelines:training'"
+        )
+    try:
+        module = _import(module_name)
+    except ConfigError:
+        raise
+    except BaseException as error:
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        raise ConfigError(
+            f"cannot import {module_name!r}: {type(error).__name__}: {error}"
+        ) from None
+    found = getattr(module, attribute, None)
+    if not isinstance(found, Pipeline):
+        available = sorted(
+            name for name, value in vars(module).items() if isinstance(value, Pipeline)
+        )
+        what = "no attribute" if found is None else f"{type(found).__name__}, not a pipeline, as"
+        raise ConfigError(
+            f"{module_name!r} has {what} {attribute!r}; pipelines in it: "
+            f"{', '.join(available) or 'none'}"
+        )
+    return found
+
+
+def _import(module_name: str) -> object:
+    path = Path(module_name)
+    if path.suffix == ".py" or "/" in module_name or "\\" in module_name:
+        if not path.is_file():
+            raise ConfigError(f"no Python file at {module_name}; check the path")
+        sys.path.insert(0, str(path.resolve().parent))
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
+        spec.loader.exec_module(module)
+        return module
+    sys.path.insert(0, str(Path.cwd()))
+    return importlib.import_module(module_name)

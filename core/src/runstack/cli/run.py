@@ -1,0 +1,137 @@
+"""`runstack run ...`: what ran, how each step went, what it printed."""
+
+from __future__ import annotations
+
+import click
+
+from runstack.cli.output import echo_json, echo_table, output_option, short_id, timestamp
+from runstack.client import Client
+from runstack.pipelines.results import PipelineRun
+from runstack.run_models import RunRecord
+
+
+@click.group("run")
+def run() -> None:
+    """Inspect pipeline runs."""
+
+
+def seconds(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}s"
+
+
+@run.command("list")
+@click.option("--pipeline", "-p", help="Only runs of this pipeline.")
+@click.option("--stack", "-s", help="Only runs on this stack.")
+@click.option("--status", help="Only runs with this status (running, completed, failed, stopped).")
+@click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many runs.")
+@output_option("--output")
+def list_runs(
+    pipeline: str | None, stack: str | None, status: str | None, limit: int | None, output: str
+) -> None:
+    """List runs, newest first."""
+    runs = Client().list_runs(pipeline=pipeline, stack=stack, status=status, limit=limit)
+    if output == "json":
+        echo_json([r.to_dict() for r in runs])
+        return
+    echo_table(
+        ["RUN NAME", "RUN ID", "PIPELINE", "STATUS", "STACK", "STARTED", "DURATION"],
+        [
+            [
+                r.name,
+                short_id(r.id),
+                r.pipeline_name,
+                r.status.value,
+                r.stack_name,
+                timestamp(r.started),
+                seconds(r.duration),
+            ]
+            for r in runs
+        ],
+    )
+
+
+@run.command("describe")
+@click.argument("name")
+@output_option()
+def describe(name: str, output: str) -> None:
+    """Show a run's steps: status, duration, and why each ran or where it was cached from."""
+    described = Client().get_run(name)
+    if output == "json":
+        echo_json(_run_json(described))
+        return
+    record = described.record
+    for label, value in _summary(record):
+        click.echo(f"{label + ':':<11}{value}")
+    echo_table(
+        ["STEP", "STATUS", "DURATION", "WHY", "OUTPUTS"],
+        [
+            [
+                s.name,
+                s.status.value,
+                seconds(s.record.duration),
+                s.record.reason,
+                ", ".join(f"{n} ({short_id(a.id)})" for n, a in s.outputs.items()),
+            ]
+            for s in described.steps.values()
+        ],
+    )
+    for step in described.steps.values():
+        if step.record.error:
+            click.echo(f"\nStep '{step.name}' failed:\n{step.record.error.rstrip()}")
+
+
+def _summary(record: RunRecord) -> list[tuple[str, str]]:
+    return [
+        ("Run", f"{record.name} (id {record.id})"),
+        ("Pipeline", record.pipeline_name),
+        ("Status", record.status.value + (f": {record.error}" if record.error else "")),
+        ("Stack", f"{record.stack_name} (id {record.stack_id})"),
+        ("Started", timestamp(record.started)),
+        ("Duration", seconds(record.duration)),
+    ]
+
+
+def _run_json(described: PipelineRun) -> dict[str, object]:
+    return {
+        **described.record.to_dict(),
+        "steps": [
+            {
+                **s.record.to_dict(),
+                "inputs": {n: a.record.to_dict() for n, a in s.inputs.items()},
+                "outputs": {n: a.record.to_dict() for n, a in s.outputs.items()},
+            }
+            for s in described.steps.values()
+        ],
+    }
+
+
+@run.command("logs")
+@click.argument("name")
+@click.argument("step", required=False)
+def logs(name: str, step: str | None) -> None:
+    """Print what the steps of a run printed and logged (one STEP, or all)."""
+    described = Client().get_run(name)
+    steps = described.steps
+    if step is not None:
+        if step not in steps:
+            raise click.UsageError(
+                f"run {described.name!r} has no step {step!r}; steps: {', '.join(steps)}"
+            )
+        steps = {step: steps[step]}
+    for step_run in steps.values():
+        click.echo(f"==> {step_run.name} ({step_run.status.value}) <==")
+        text = step_run.logs
+        click.echo(text.rstrip() if text else "(no output)")
+
+
+@run.command("delete")
+@click.argument("name")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def delete(name: str, yes: bool) -> None:
+    """Delete a run's records and the artifacts no other run uses."""
+    client = Client()
+    target = client.get_run(name)
+    if not yes:
+        click.confirm(f"Delete run '{target.name}'?", abort=True)
+    client.delete_run(target.id)
+    click.echo(f"Deleted run '{target.name}'.")

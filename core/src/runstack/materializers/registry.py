@@ -1,0 +1,175 @@
+"""The materializer registry: filled by plugins' `register_materializers` hooks, once per process.
+
+It answers two questions for the pipeline runtime: which materializer saves this
+output (`select`), and which one wrote that artifact (`get`, by the recorded name).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from typing import Annotated, Any, get_args, get_origin
+
+from runstack.errors import NotFoundError
+from runstack.materializers.base import Materializer, type_name
+from runstack.plugins import (
+    LoadedPlugins,
+    Plugin,
+    call_registration_hook,
+    describe_error,
+    report,
+)
+
+FALLBACK = "cloudpickle"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+class MaterializerWarning(UserWarning):
+    """A step output is saved with cloudpickle because no materializer handles its type."""
+
+
+class MaterializerRegistrar:
+    """What a plugin's `register_materializers` hook is handed: call it with each materializer.
+
+    It takes a `Materializer` subclass (instantiated without arguments) or an instance.
+    """
+
+    def __init__(self, registry: MaterializerRegistry, plugin: Plugin) -> None:
+        self._registry = registry
+        self._plugin = plugin
+
+    def __call__(self, materializer: type[Materializer] | Materializer) -> None:
+        if isinstance(materializer, type) and issubclass(materializer, Materializer):
+            cls = materializer
+            try:
+                materializer = cls()
+            except Exception as error:
+                report(self._plugin, f"{cls.__name__}() raised {describe_error(error)}; ignored")
+                return
+        problem = materializer_problem(materializer)
+        if problem:
+            report(self._plugin, f"registered an invalid materializer ({problem}); ignored")
+            return
+        existing = self._registry.entries.get(materializer.name)
+        if existing is not None:
+            report(
+                self._plugin,
+                f"registers the materializer {materializer.name!r}, already registered by plugin "
+                f"{existing[1].name!r} from {existing[1].origin}; keeping that one "
+                f"(block one with RUNSTACK_DISABLE_PLUGINS=<name>)",
+            )
+            return
+        self._registry.entries[materializer.name] = (materializer, self._plugin)
+
+
+class MaterializerRegistry:
+    """Every installed materializer by name, and which one saves each type.
+
+    When two materializers handle the same type, a plugin's wins over a built-in
+    one (so a plugin can take over, say, DataFrames) and the earlier plugin over a
+    later one; the other stays available by name.
+    """
+
+    def __init__(self, plugins: LoadedPlugins) -> None:
+        self.plugins = plugins
+        self.entries: dict[str, tuple[Materializer, Plugin]] = {}
+        call_registration_hook(
+            plugins, "register_materializers", lambda plugin: MaterializerRegistrar(self, plugin)
+        )
+        by_plugins = sorted(self.entries.values(), key=lambda e: e[1] is plugins.builtin)
+        self._by_type: dict[str, Materializer] = {}
+        for materializer, _ in by_plugins:
+            for handled in materializer.handles:
+                self._by_type.setdefault(handled, materializer)
+
+    def select(self, annotation: Any, value: Any) -> Materializer:
+        """The materializer for a step output: by its annotation's class, else by its value's type.
+
+        Each type's classes are tried from the most specific, so a bool goes to
+        the one for bool even where another handles int. An annotation is taken
+        as declared: a value of another type (or None, when the runtime only asks
+        what an annotation selects) does not change the choice; a value of the
+        type is checked with `can_save`. Anything unhandled goes to cloudpickle,
+        with a `MaterializerWarning`.
+        """
+        declined: dict[str, None] = {}
+        for data_type in _candidate_types(annotation, value):
+            of_type = isinstance(value, data_type)
+            for cls in data_type.__mro__:
+                materializer = self._by_type.get(type_name(cls))
+                if materializer is None or materializer.name in declined:
+                    continue
+                if not of_type or materializer.can_save(value):
+                    return materializer
+                declined[materializer.name] = None
+        message = _fallback_message(type(value), list(declined))
+        warnings.warn(message, MaterializerWarning, stacklevel=2)
+        return self.get(FALLBACK)
+
+    def get(self, name: str) -> Materializer:
+        """The materializer of that name, as recorded with an artifact."""
+        entry = self.entries.get(name)
+        if entry is None:
+            raise NotFoundError(
+                f"unknown materializer {name!r}; installed: {', '.join(sorted(self.entries))} "
+                "(is the plugin that saved this artifact installed?)"
+            )
+        return entry[0]
+
+    def list(self) -> list[tuple[Materializer, str]]:
+        """Installed materializers by name, each with the name of the plugin it came from."""
+        return [(m, plugin.name) for m, plugin in sorted(self.entries.values(), key=_by_name)]
+
+
+def materializer_problem(materializer: object) -> str | None:
+    """Why runstack cannot use this registration, or None."""
+    if not isinstance(materializer, Materializer):
+        return f"expected a runstack Materializer, got {type(materializer).__name__}"
+    name = getattr(materializer, "name", None)
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        return f"{type(materializer).__name__}.name {name!r} must be letters, digits, '.', '-', '_'"
+    handles = materializer.handles
+    if not isinstance(handles, tuple) or not all(isinstance(h, str) for h in handles):
+        return f"materializer {name!r} must list the types it handles as a tuple of names"
+    return None
+
+
+def _by_name(entry: tuple[Materializer, Plugin]) -> str:
+    return entry[0].name
+
+
+def _candidate_types(annotation: Any, value: Any) -> list[type]:
+    """The annotation's class when it names one (`list[int]` names list), then the value's."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    declared = get_origin(annotation) or annotation
+    if not isinstance(declared, type):
+        return [type(value)]
+    try:
+        isinstance(value, declared)
+    except TypeError:  # a class isinstance refuses: Any, non-runtime protocols
+        return [type(value)]
+    return [declared, type(value)]
+
+
+def _fallback_message(data_type: type, declined: list[str]) -> str:
+    name = type_name(data_type)
+    which = f"this {name} exactly ({', '.join(declined)} declined it)" if declined else name
+    return (
+        f"no materializer saves {which}, so runstack pickles it with cloudpickle, which may "
+        "not load under other Python or library versions; to save it properly, register a "
+        f"materializer that handles {name!r} from a plugin's register_materializers hook"
+    )
+
+
+@functools.cache
+def installed_materializers() -> MaterializerRegistry:
+    """The registry of installed plugins' materializers, built on first call and kept.
+
+    It shares the plugins the flavor registry loaded, so plugins load once per process
+    and a broken one is reported once.
+    """
+    from runstack.registry import installed_flavors
+
+    return MaterializerRegistry(installed_flavors().plugins)

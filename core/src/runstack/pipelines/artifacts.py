@@ -1,0 +1,64 @@
+"""Moving step outputs in and out of an artifact store through their materializers."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from runstack.components import BaseArtifactStore
+from runstack.errors import NotFoundError
+from runstack.materializers.base import type_name
+from runstack.materializers.registry import installed_materializers
+from runstack.models import new_id, now
+from runstack.run_models import ArtifactRecord
+
+
+def output_uri(pipeline: str, run_id: str, invocation: str, output: str) -> str:
+    """Where an output lives in the store: `<pipeline>/<run id>/<step>/<output>/`."""
+    return f"{pipeline}/{run_id}/{invocation}/{output}"
+
+
+def materializer_for(annotation: Any) -> str:
+    """The materializer an annotation selects, for the cache key (`auto` when unannotated)."""
+    if not isinstance(annotation, type):
+        return "auto"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return installed_materializers().select(annotation, None).name
+
+
+def save_output(
+    store: BaseArtifactStore,
+    value: Any,
+    annotation: Any,
+    *,
+    name: str,
+    uri: str,
+    producer_step_run_id: str,
+) -> ArtifactRecord:
+    """Write one output with the materializer its type selects and describe what was written."""
+    materializer = installed_materializers().select(annotation, value)
+    materializer.save(value, store, uri)
+    return ArtifactRecord(
+        id=new_id(),
+        name=name,
+        version=0,
+        uri=uri,
+        type_name=type_name(type(value)),
+        materializer=materializer.name,
+        size=store.disk_usage(uri),
+        artifact_store_id=store.id,
+        producer_step_run_id=producer_step_run_id,
+        created=now(),
+    )
+
+
+def load_artifact(store: BaseArtifactStore, artifact: ArtifactRecord) -> Any:
+    """Read an artifact back as the type it was saved as; a vanished file is a clear error."""
+    if not store.exists(artifact.uri):
+        raise NotFoundError(
+            f"artifact {artifact.name} (version {artifact.version}, id {artifact.id}) is missing "
+            f"from the artifact store: {store.path(artifact.uri)} no longer exists"
+        )
+    materializer = installed_materializers().get(artifact.materializer)
+    return materializer.load(store, artifact.uri, artifact.type_name)

@@ -1,0 +1,85 @@
+"""Per-step capture of stdout, stderr and logging, while steps run side by side in threads.
+
+`sys.stdout` is one object for the whole process, so during a run it is
+replaced by a router that sends each write to the buffer of the step running
+on the writing thread (and on to the terminal); other threads write through.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+_local = threading.local()
+
+
+def _current_buffer() -> io.StringIO | None:
+    return getattr(_local, "buffer", None)
+
+
+class _Router(io.TextIOBase):
+    """Stands in for sys.stdout or sys.stderr while a run is in progress."""
+
+    def __init__(self, original: TextIO, echo: bool) -> None:
+        self._original = original
+        self._echo = echo
+
+    def write(self, text: str) -> int:
+        buffer = _current_buffer()
+        if buffer is not None:
+            buffer.write(text)
+            if not self._echo:
+                return len(text)
+        return self._original.write(text)
+
+    def flush(self) -> None:
+        self._original.flush()
+
+    def isatty(self) -> bool:
+        return self._original.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._original, "encoding", "utf-8")
+
+
+class _StepLogHandler(logging.Handler):
+    """Copies log records emitted on a step's thread into that step's buffer."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        buffer = _current_buffer()
+        if buffer is not None:
+            buffer.write(self.format(record) + "\n")
+
+
+@contextmanager
+def routing(echo: bool = True) -> Iterator[None]:
+    """Install the routers for the length of a run (restored even on Ctrl-C)."""
+    handler = _StepLogHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    original_out, original_err = sys.stdout, sys.stderr
+    sys.stdout = _Router(original_out, echo)
+    sys.stderr = _Router(original_err, echo)
+    logging.getLogger().addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(handler)
+        sys.stdout, sys.stderr = original_out, original_err
+
+
+@contextmanager
+def capturing() -> Iterator[io.StringIO]:
+    """Collect what this thread prints or logs into the yielded buffer."""
+    buffer = io.StringIO()
+    previous = _current_buffer()
+    _local.buffer = buffer
+    try:
+        yield buffer
+    finally:
+        _local.buffer = previous

@@ -1,0 +1,270 @@
+"""`@pipeline`: a function that wires steps together; calling it runs them on the active stack."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from runstack.errors import ConfigError
+from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter
+from runstack.pipelines.run_config import RunConfig, Settings, StepRunConfig, load_run_config
+
+if TYPE_CHECKING:
+    from runstack.pipelines.results import PipelineRun
+
+DEFAULT_RETRY_DELAY = 1.0
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """Options of a pipeline; a run config file (`config_path`) is applied on top of them."""
+
+    name: str | None = None
+    enable_cache: bool | None = None
+    retries: int | None = None
+    retry_delay: float | None = None
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    config_path: Path | None = None
+    run_name: str | None = None
+    stack: str | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedStep:
+    """One invocation with every option layer applied: decorator, pipeline, run config."""
+
+    invocation: Invocation
+    parameters: dict[str, Any]
+    enable_cache: bool
+    retries: int
+    retry_delay: float
+    settings: Settings
+    extra: dict[str, Any]
+
+    def config(self) -> dict[str, Any]:
+        """What is recorded with the run for this step."""
+        return {
+            "enable_cache": self.enable_cache,
+            "retries": self.retries,
+            "retry_delay": self.retry_delay,
+            "settings": self.settings,
+            "extra": self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class CompiledPipeline:
+    """Everything a run needs, fixed before the first step starts."""
+
+    name: str
+    parameters: dict[str, Any]
+    steps: dict[str, ResolvedStep]
+    order: list[str]
+    enable_cache: bool
+    settings: Settings
+    extra: dict[str, Any]
+    run_name: str | None
+    stack: str | None
+
+    def config(self) -> dict[str, Any]:
+        """The resolved configuration recorded with the run."""
+        return {
+            "enable_cache": self.enable_cache,
+            "settings": self.settings,
+            "extra": self.extra,
+            "steps": {name: step.config() for name, step in self.steps.items()},
+        }
+
+
+class Pipeline:
+    """A pipeline function and its options."""
+
+    def __init__(self, function: Callable[..., Any], options: PipelineOptions) -> None:
+        self.function = function
+        self.options = options
+        self.name = options.name or function.__name__
+        self.signature = inspect.signature(function)
+        functools.update_wrapper(self, function)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> PipelineRun:
+        """Run the pipeline on the active stack (or `with_options(stack=...)`)."""
+        from runstack.pipelines.runner import run_pipeline
+
+        return run_pipeline(self.compile(*args, **kwargs))
+
+    def __repr__(self) -> str:
+        return f"<pipeline {self.name}>"
+
+    def with_options(self, **changes: Any) -> Pipeline:
+        """A copy with options changed, e.g. `with_options(config_path="run.toml")`."""
+        if isinstance(changes.get("config_path"), str):
+            changes["config_path"] = Path(changes["config_path"])
+        try:
+            return Pipeline(self.function, replace(self.options, **changes))
+        except TypeError as error:
+            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
+
+    def compile(self, *args: Any, **kwargs: Any) -> CompiledPipeline:
+        """Build the DAG by running the pipeline function with step calls recorded."""
+        options = self.options
+        config = load_run_config(options.config_path) if options.config_path else RunConfig()
+        try:
+            bound = self.signature.bind_partial(*args, **kwargs)
+        except TypeError as error:
+            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
+        unknown = sorted(set(config.parameters) - set(self.signature.parameters))
+        if unknown:
+            raise ConfigError(
+                f"the run config sets unknown pipeline parameter {unknown[0]!r}; "
+                f"{self.name!r} takes: {', '.join(self.signature.parameters) or 'none'}"
+            )
+        bound.arguments.update(config.parameters)
+        try:
+            bound = self.signature.bind(*bound.args, **bound.kwargs)
+        except TypeError as error:
+            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
+        bound.apply_defaults()
+        parameters = {
+            name: check_parameter(value, f"pipeline {self.name!r}", name)
+            for name, value in bound.arguments.items()
+        }
+        graph = PipelineGraph(self.name)
+        with graph.building():
+            self.function(*bound.args, **bound.kwargs)
+        if not graph.invocations:
+            raise ConfigError(
+                f"pipeline {self.name!r} calls no step; a pipeline needs at least one"
+            )
+        order = graph.order()
+        enable_cache = _first(config.enable_cache, options.enable_cache, True)
+        settings = _merge_settings(options.settings, config.settings)
+        extra = {**options.extra, **config.extra}
+        unknown_steps = sorted(set(config.steps) - set(graph.invocations))
+        if unknown_steps:
+            raise ConfigError(
+                f"the run config configures unknown step {unknown_steps[0]!r}; "
+                f"{self.name!r} has: {', '.join(graph.invocations)}"
+            )
+        steps = {
+            invocation_id: self._resolve(
+                invocation, config, config.steps.get(invocation_id), enable_cache, settings, extra
+            )
+            for invocation_id, invocation in graph.invocations.items()
+        }
+        return CompiledPipeline(
+            name=self.name,
+            parameters=parameters,
+            steps=steps,
+            order=order,
+            enable_cache=enable_cache,
+            settings=settings,
+            extra=extra,
+            run_name=config.run_name or options.run_name,
+            stack=options.stack,
+        )
+
+    def _resolve(
+        self,
+        invocation: Invocation,
+        config: RunConfig,
+        step_config: StepRunConfig | None,
+        pipeline_cache: bool,
+        pipeline_settings: Settings,
+        pipeline_extra: dict[str, Any],
+    ) -> ResolvedStep:
+        step_config = step_config or StepRunConfig()
+        step_options = invocation.step.options
+        unknown = sorted(set(step_config.parameters) - set(invocation.parameters))
+        if unknown:
+            raise ConfigError(
+                f"the run config sets {unknown[0]!r} for step {invocation.id!r}, which is not "
+                f"one of its parameters ({', '.join(invocation.parameters) or 'none'})"
+            )
+        parameters = {
+            **invocation.parameters,
+            **{
+                name: check_parameter(value, f"step {invocation.id!r}", name)
+                for name, value in step_config.parameters.items()
+            },
+        }
+        step_cache = _first(step_config.enable_cache, step_options.enable_cache, True)
+        return ResolvedStep(
+            invocation=invocation,
+            parameters=parameters,
+            enable_cache=pipeline_cache and step_cache,
+            retries=_first(
+                step_config.retries, step_options.retries, config.retries, self.options.retries, 0
+            ),
+            retry_delay=_first(
+                step_config.retry_delay,
+                step_options.retry_delay,
+                config.retry_delay,
+                self.options.retry_delay,
+                DEFAULT_RETRY_DELAY,
+            ),
+            settings=_merge_settings(
+                pipeline_settings, step_options.settings, step_config.settings
+            ),
+            extra={**pipeline_extra, **step_options.extra, **step_config.extra},
+        )
+
+
+def _first(*values: T | None) -> T:
+    return next(value for value in values if value is not None)
+
+
+def _merge_settings(*layers: Mapping[str, Mapping[str, Any]]) -> Settings:
+    """Settings per component type; later layers override single keys, not whole tables."""
+    merged: Settings = {}
+    for layer in layers:
+        for component_type, values in layer.items():
+            merged.setdefault(component_type, {}).update(values)
+    return merged
+
+
+@overload
+def pipeline(function: Callable[..., Any], /) -> Pipeline: ...
+
+
+@overload
+def pipeline(
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    retries: int | None = None,
+    retry_delay: float | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Callable[[Callable[..., Any]], Pipeline]: ...
+
+
+def pipeline(
+    function: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    retries: int | None = None,
+    retry_delay: float | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Pipeline | Callable[[Callable[..., Any]], Pipeline]:
+    """Make a function a pipeline: `@pipeline` or `@pipeline(enable_cache=False)`."""
+    options = PipelineOptions(
+        name=name,
+        enable_cache=enable_cache,
+        retries=retries,
+        retry_delay=retry_delay,
+        settings=dict(settings or {}),
+        extra=dict(extra or {}),
+    )
+    if function is not None:
+        return Pipeline(function, options)
+    return lambda decorated: Pipeline(decorated, options)

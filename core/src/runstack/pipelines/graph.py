@@ -1,0 +1,194 @@
+"""The DAG a pipeline function builds when it runs in compile mode.
+
+Inside a `@pipeline` function, calling a step records an `Invocation` and
+returns handles to its future outputs; passing a handle to another step makes
+a data dependency, `.after(...)` an order-only one.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import inspect
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from runstack.errors import ConfigError
+
+if TYPE_CHECKING:
+    from runstack.pipelines.steps import Step
+
+_CURRENT: ContextVar[PipelineGraph | None] = ContextVar("runstack_pipeline_graph", default=None)
+
+
+def current_graph() -> PipelineGraph | None:
+    """The graph being built, when a pipeline function is being compiled."""
+    return _CURRENT.get()
+
+
+class OutputHandle:
+    """A step output that does not exist yet: pass it to another step to depend on it."""
+
+    def __init__(self, invocation: Invocation, name: str) -> None:
+        self.invocation = invocation
+        self.name = name
+
+    def after(self, *others: Any) -> OutputHandle:
+        """Run this handle's step only after the steps of `others` have finished."""
+        self.invocation.after(*others)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<output {self.name!r} of step {self.invocation.id!r}>"
+
+
+class StepOutputs(tuple[OutputHandle, ...]):
+    """The handles of a step with several outputs; unpack it, or order it with `.after`."""
+
+    invocation: Invocation
+
+    def after(self, *others: Any) -> StepOutputs:
+        self.invocation.after(*others)
+        return self
+
+
+@dataclass
+class Invocation:
+    """One use of a step in a pipeline: its id, parameters, inputs and ordering edges."""
+
+    id: str
+    step: Step
+    position: int
+    graph: PipelineGraph
+    parameters: dict[str, Any]
+    inputs: dict[str, OutputHandle]
+    order_after: set[str] = field(default_factory=set)
+
+    @property
+    def upstream(self) -> frozenset[str]:
+        return frozenset({h.invocation.id for h in self.inputs.values()} | self.order_after)
+
+    def after(self, *others: Any) -> Invocation:
+        """Add order edges: this invocation starts once those steps have finished."""
+        for other in others:
+            upstream = _invocation_of(other)
+            if upstream is None or upstream.graph is not self.graph:
+                raise ConfigError(
+                    f"step {self.id!r}: .after() takes outputs of steps of the same pipeline, "
+                    f"got {other!r}"
+                )
+            self.order_after.add(upstream.id)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<invocation {self.id!r}>"
+
+
+def _invocation_of(value: Any) -> Invocation | None:
+    if isinstance(value, Invocation):
+        return value
+    if isinstance(value, (OutputHandle, StepOutputs)):
+        return value.invocation
+    return None
+
+
+class PipelineGraph:
+    """The invocations of one pipeline, in the order the pipeline function made them."""
+
+    def __init__(self, pipeline_name: str) -> None:
+        self.pipeline_name = pipeline_name
+        self.invocations: dict[str, Invocation] = {}
+
+    @contextmanager
+    def building(self) -> Iterator[PipelineGraph]:
+        """Make step calls in this block add invocations to this graph."""
+        token = _CURRENT.set(self)
+        try:
+            yield self
+        finally:
+            _CURRENT.reset(token)
+
+    def add(self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Record a step call and return handles to its outputs."""
+        invocation_id = self._unique_id(step.name)
+        try:
+            bound = step.signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise ConfigError(f"step {invocation_id!r}: {error}") from None
+        bound.apply_defaults()
+        parameters: dict[str, Any] = {}
+        inputs: dict[str, OutputHandle] = {}
+        for name, value in bound.arguments.items():
+            if isinstance(value, OutputHandle):
+                if value.invocation.graph is not self:
+                    raise ConfigError(
+                        f"step {invocation_id!r}: input {name!r} is an output of another "
+                        "pipeline; pass outputs only between steps of the same pipeline"
+                    )
+                inputs[name] = value
+            else:
+                parameters[name] = check_parameter(value, f"step {invocation_id!r}", name)
+        invocation = Invocation(
+            id=invocation_id,
+            step=step,
+            position=len(self.invocations),
+            graph=self,
+            parameters=parameters,
+            inputs=inputs,
+        )
+        self.invocations[invocation_id] = invocation
+        if not step.outputs:
+            return invocation
+        handles = [OutputHandle(invocation, spec.name) for spec in step.outputs]
+        if len(handles) == 1:
+            return handles[0]
+        outputs = StepOutputs(handles)
+        outputs.invocation = invocation
+        return outputs
+
+    def _unique_id(self, name: str) -> str:
+        candidate, number = name, 1
+        while candidate in self.invocations:
+            number += 1
+            candidate = f"{name}_{number}"
+        return candidate
+
+    def order(self) -> list[str]:
+        """Invocation ids in a valid execution order; a cycle is an error naming it."""
+        sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+        for invocation in self.invocations.values():
+            sorter.add(invocation.id, *sorted(invocation.upstream))
+        try:
+            return list(sorter.static_order())
+        except graphlib.CycleError as error:
+            cycle = " -> ".join(error.args[1])
+            raise ConfigError(
+                f"pipeline {self.pipeline_name!r} has a cycle: {cycle}; "
+                "remove one of its .after() edges"
+            ) from None
+
+
+def check_parameter(value: Any, owner: str, name: str) -> Any:
+    """A parameter must be JSON data (it is recorded with the run and part of the cache key)."""
+    if isinstance(value, (StepOutputs, Invocation)):
+        raise ConfigError(
+            f"{owner}: input {name!r} is {value!r}, which is not one output; "
+            "pass a single output handle (unpack a step's several outputs first)"
+        )
+    if inspect.isgenerator(value) or isinstance(value, Iterator):
+        raise ConfigError(
+            f"{owner}: input {name!r} is a generator or iterator, which cannot be recorded; "
+            "pass a list, or produce the data in a step"
+        )
+    try:
+        json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{owner}: parameter {name!r} is a {type(value).__name__}, which is not "
+            "JSON-serialisable; pass plain data (numbers, strings, lists, dicts) or "
+            "produce the object in a step and pass its output"
+        ) from None
+    return value

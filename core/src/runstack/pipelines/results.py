@@ -1,0 +1,104 @@
+"""What a run gives back in Python: `run.steps["train"].outputs["model"].load()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runstack.run_models import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
+
+if TYPE_CHECKING:
+    from runstack.client import Client
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A stored step output; `load()` reads it from its artifact store."""
+
+    record: ArtifactRecord
+    client: Client
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def uri(self) -> str:
+        return self.record.uri
+
+    def load(self) -> Any:
+        """The value, materialized again from the artifact store (never from memory)."""
+        from runstack.pipelines.artifacts import load_artifact
+
+        return load_artifact(self.client.artifact_store(self.record.artifact_store_id), self.record)
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """One step of a run: status, why it ran or where it was cached from, inputs, outputs."""
+
+    record: StepRunRecord
+    inputs: dict[str, Artifact]
+    outputs: dict[str, Artifact]
+    client: Client
+
+    @property
+    def name(self) -> str:
+        return self.record.invocation
+
+    @property
+    def status(self) -> StepStatus:
+        return self.record.status
+
+    @property
+    def cached(self) -> bool:
+        return self.record.status is StepStatus.CACHED
+
+    @property
+    def logs(self) -> str:
+        """What the step printed and logged, and its full traceback if it failed."""
+        return self.client.store.step_logs(self.record.id)
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """A recorded run and its steps, in the order the pipeline declared them."""
+
+    record: RunRecord
+    steps: dict[str, StepRun]
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def status(self) -> RunStatus:
+        return self.record.status
+
+    @classmethod
+    def load(cls, client: Client, name_or_id: str) -> PipelineRun:
+        record = client.store.get_run(name_or_id)
+        step_runs = client.store.list_step_runs(record.id)
+        ids = {i for s in step_runs for i in (*s.inputs.values(), *s.outputs.values())}
+        artifacts = {
+            artifact_id: Artifact(artifact, client)
+            for artifact_id, artifact in client.store.get_artifacts(sorted(ids)).items()
+        }
+        steps = {
+            s.invocation: StepRun(
+                record=s,
+                inputs={name: artifacts[i] for name, i in s.inputs.items() if i in artifacts},
+                outputs={name: artifacts[i] for name, i in s.outputs.items() if i in artifacts},
+                client=client,
+            )
+            for s in step_runs
+        }
+        return cls(record, steps)

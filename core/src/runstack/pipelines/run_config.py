@@ -1,0 +1,79 @@
+"""Run configuration files: parameters, caching and settings in TOML, without code changes.
+
+```toml
+run_name = "nightly-{date}"
+enable_cache = false
+
+[parameters]
+learning_rate = 0.05
+
+[settings.orchestrator]
+max_parallel = 2
+
+[steps.train]
+retries = 2
+parameters = { epochs = 20 }
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from runstack.errors import ConfigError
+
+Settings = dict[str, dict[str, Any]]
+
+
+class StepRunConfig(BaseModel):
+    """What a run config may set for one step (keyed by the step's id in the pipeline)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enable_cache: bool | None = None
+    retries: int | None = Field(default=None, ge=0)
+    retry_delay: float | None = Field(default=None, ge=0)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    settings: Settings = Field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunConfig(BaseModel):
+    """A whole run config file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_name: str | None = None
+    enable_cache: bool | None = None
+    retries: int | None = Field(default=None, ge=0)
+    retry_delay: float | None = Field(default=None, ge=0)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    settings: Settings = Field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict)
+    steps: dict[str, StepRunConfig] = Field(default_factory=dict)
+
+
+def load_run_config(path: Path) -> RunConfig:
+    """Read and check a run config; every error names the file and the key."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"no run config file at {path}; check the path") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read the run config {path}: {error.strerror or error}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"the run config {path} is not valid TOML: {error}") from None
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConfigError(
+            f"the run config {path}: {where}: {problem}; valid top-level keys: "
+            f"{', '.join(RunConfig.model_fields)}"
+        ) from None

@@ -1,0 +1,402 @@
+"""Running a compiled pipeline on a stack: records, cache, step execution, outputs."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import sys
+import time
+import traceback
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runstack.component_types import ComponentType
+from runstack.components import BaseArtifactStore, BaseOrchestrator, Task, TaskStatus
+from runstack.errors import ConfigError, RunstackError
+from runstack.models import Stack, new_id, now
+from runstack.pipelines import capture
+from runstack.pipelines.artifacts import load_artifact, materializer_for, output_uri, save_output
+from runstack.pipelines.progress import Progress
+from runstack.pipelines.steps import describe_type, matches
+from runstack.run_models import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
+
+if TYPE_CHECKING:
+    from runstack.client import Client
+    from runstack.flavors import FlavorConfig
+    from runstack.pipelines.definition import CompiledPipeline, ResolvedStep
+    from runstack.pipelines.results import PipelineRun
+
+_RUNSTACK_SOURCES = str(Path(__file__).resolve().parent.parent)
+
+
+class PipelineRunError(RunstackError):
+    """A run finished with a failed step; `run` is the recorded run, for inspection."""
+
+    def __init__(self, message: str, run: PipelineRun) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+def run_pipeline(compiled: CompiledPipeline, client: Client | None = None) -> PipelineRun:
+    """Run on the stack the pipeline names, or the active stack; return the recorded run."""
+    from runstack.client import Client
+
+    return PipelineRunner(compiled, client or Client()).run()
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class PipelineRunner:
+    """One run: resolves the stack once, then runs each step through the orchestrator."""
+
+    def __init__(self, compiled: CompiledPipeline, client: Client) -> None:
+        self.compiled = compiled
+        self.client = client
+        self.store = client.store
+        self.outputs: dict[str, dict[str, ArtifactRecord]] = {}
+        self.recorded: dict[str, StepRunRecord] = {}
+
+    def run(self) -> PipelineRun:
+        from runstack.pipelines.results import PipelineRun
+
+        compiled = self.compiled
+        stack = self.client.get_stack(compiled.stack)
+        orchestrator_settings = self._validate_settings(stack)
+        orchestrator = self.client.build_component(stack.orchestrator)
+        artifact_store = self.client.build_component(stack.artifact_store)
+        assert isinstance(orchestrator, BaseOrchestrator)
+        assert isinstance(artifact_store, BaseArtifactStore)
+        self.artifact_store = artifact_store
+        started = now()
+        self.run_record = RunRecord(
+            id=new_id(),
+            name=_run_name(compiled.name, compiled.run_name, started),
+            pipeline_name=compiled.name,
+            status=RunStatus.RUNNING,
+            stack_id=stack.id,
+            stack_name=stack.name,
+            artifact_store_id=stack.artifact_store.id,
+            owner=self.client.user,
+            config=compiled.config(),
+            parameters=compiled.parameters,
+            started=started,
+        )
+        self.store.create_run(self.run_record)
+        self.progress = Progress(sys.stdout, len(compiled.steps))
+        self.progress.started_run(self.run_record, stack)
+        tasks = [
+            Task(
+                name,
+                functools.partial(self._execute, name),
+                compiled.steps[name].invocation.upstream,
+            )
+            for name in compiled.order
+        ]
+        status = RunStatus.COMPLETED
+        skipped: dict[str, str] = {}
+        try:
+            with capture.routing():
+                results = orchestrator.execute(tasks, settings=orchestrator_settings)
+            for name, result in results.items():
+                if result.status is TaskStatus.SKIPPED:
+                    skipped[name] = result.reason.replace("task", "step")
+                elif result.status is TaskStatus.FAILED:
+                    status = RunStatus.FAILED
+        except KeyboardInterrupt:
+            status = RunStatus.STOPPED
+        self._record_unfinished(skipped, status)
+        failure = self._failure()
+        self.store.finish_run(self.run_record.id, status, now(), failure)
+        record = self.store.get_run(self.run_record.id)
+        self.progress.finished_run(record, Counter(r.status for r in self.recorded.values()))
+        run = PipelineRun.load(self.client, record.id)
+        if status is RunStatus.STOPPED:
+            raise KeyboardInterrupt
+        if status is RunStatus.FAILED:
+            failed = next(r for r in self.recorded.values() if r.status is StepStatus.FAILED)
+            self.progress.error(failed.error.rstrip())
+            raise PipelineRunError(
+                f"run {record.name!r} failed: {failure} (full log: runstack run logs "
+                f"{record.name} {failed.invocation})",
+                run,
+            )
+        return run
+
+    # -- settings ------------------------------------------------------------
+
+    def _validate_settings(self, stack: Stack) -> FlavorConfig | None:
+        """Check every settings table against the flavor of the stack's component.
+
+        Returns the pipeline-level orchestrator settings, which the orchestrator gets.
+        """
+        layers = [self.compiled.settings, *(s.settings for s in self.compiled.steps.values())]
+        orchestrator_settings = None
+        for index, layer in enumerate(layers):
+            for key, values in layer.items():
+                kind = ComponentType.parse(key)
+                component = stack.components.get(kind)
+                if component is None:
+                    continue
+                flavor = self.client.get_flavor(kind, component.flavor)
+                validated = flavor.validate_settings(values)
+                if index == 0 and kind is ComponentType.ORCHESTRATOR:
+                    orchestrator_settings = validated
+        return orchestrator_settings
+
+    # -- one step ------------------------------------------------------------
+
+    def _execute(self, name: str) -> None:
+        """Run one step (or reuse it from the cache) and record it; raise if it failed."""
+        resolved = self.compiled.steps[name]
+        invocation = resolved.invocation
+        step = invocation.step
+        inputs = {
+            parameter: self.outputs[handle.invocation.id][handle.name]
+            for parameter, handle in invocation.inputs.items()
+        }
+        parts = {
+            "code": step.source_hash,
+            "parameters": _digest(resolved.parameters),
+            "inputs": _digest({key: artifact.id for key, artifact in sorted(inputs.items())}),
+            "outputs": _digest([[o.name, materializer_for(o.annotation)] for o in step.outputs]),
+        }
+        step_run = StepRunRecord(
+            id=new_id(),
+            run_id=self.run_record.id,
+            invocation=name,
+            step_name=step.name,
+            status=StepStatus.RUNNING,
+            started=now(),
+            finished=None,
+            cache_key=_digest(parts),
+            cache_parts=parts,
+            parameters=resolved.parameters,
+            inputs={key: artifact.id for key, artifact in inputs.items()},
+        )
+        if resolved.enable_cache:
+            reason = self._reuse(step_run)
+            if not reason:
+                return
+        else:
+            reason = "caching disabled"
+        self._run_step(resolved, step_run, inputs, reason)
+
+    def _reuse(self, step_run: StepRunRecord) -> str:
+        """Record a cache hit and return "", or return why the step must run."""
+        store_id = self.artifact_store.id
+        hit = self.store.find_cached_step_run(step_run.cache_key, store_id)
+        if hit is None:
+            return self._why_not_cached(step_run)
+        artifacts = self.store.get_artifacts(list(hit.outputs.values()))
+        if not all(self.artifact_store.exists(artifacts[i].uri) for i in hit.outputs.values()):
+            return "cached artifact missing"
+        origin_id = hit.cached_from or hit.id
+        origin_run = self.store.get_run(self.store.get_step_run(origin_id).run_id)
+        finished = now()
+        cached = _replace(
+            step_run,
+            status=StepStatus.CACHED,
+            finished=finished,
+            cached_from=origin_id,
+            reason=f"cached from run {origin_run.name}",
+            outputs=dict(hit.outputs),
+        )
+        self._record(cached, logs="")
+        self.outputs[step_run.invocation] = {n: artifacts[i] for n, i in hit.outputs.items()}
+        self.progress.finished_step(
+            step_run.invocation, StepStatus.CACHED, f"from run {origin_run.name}"
+        )
+        return ""
+
+    def _why_not_cached(self, step_run: StepRunRecord) -> str:
+        previous = self.store.previous_step_run(
+            self.compiled.name, step_run.invocation, self.artifact_store.id
+        )
+        if previous is None:
+            return "no earlier run"
+        for part, reason in (
+            ("code", "code changed"),
+            ("parameters", "parameter changed"),
+            ("inputs", "input changed"),
+            ("outputs", "output materializer changed"),
+        ):
+            if previous.cache_parts.get(part) != step_run.cache_parts[part]:
+                return reason
+        return "cached artifact missing"
+
+    def _run_step(
+        self,
+        resolved: ResolvedStep,
+        step_run: StepRunRecord,
+        inputs: dict[str, ArtifactRecord],
+        reason: str,
+    ) -> None:
+        name = step_run.invocation
+        step_run = _replace(step_run, reason=reason)
+        self.store.start_step_run(step_run, resolved.invocation.position)
+        self.progress.started_step(name)
+        attempts = 0
+        with capture.capturing() as log:
+            try:
+                arguments = dict(resolved.parameters)
+                for parameter, artifact in inputs.items():
+                    arguments[parameter] = load_artifact(self.artifact_store, artifact)
+                for attempts in range(1, resolved.retries + 2):
+                    try:
+                        result = resolved.invocation.step.function(**arguments)
+                        break
+                    except Exception as error:
+                        if attempts > resolved.retries:
+                            raise
+                        delay = resolved.retry_delay * 2 ** (attempts - 1)
+                        log.write(
+                            f"attempt {attempts} failed: {type(error).__name__}: {error}; "
+                            f"retrying in {delay:g}s\n"
+                        )
+                        time.sleep(delay)
+                values = _check_outputs(resolved, result)
+                artifacts = [
+                    save_output(
+                        self.artifact_store,
+                        values[spec.name],
+                        spec.annotation,
+                        name=f"{self.compiled.name}::{name}::{spec.name}",
+                        uri=output_uri(self.compiled.name, self.run_record.id, name, spec.name),
+                        producer_step_run_id=step_run.id,
+                    )
+                    for spec in resolved.invocation.step.outputs
+                ]
+            except Exception as error:
+                log.write("".join(traceback.format_exception(error)))
+                failed = _replace(
+                    step_run,
+                    status=StepStatus.FAILED,
+                    finished=now(),
+                    error=_user_traceback(error),
+                    attempts=max(attempts, 1),
+                )
+                self._record(failed, log.getvalue())
+                self.progress.finished_step(name, StepStatus.FAILED, _duration(failed))
+                raise
+        completed = _replace(
+            step_run,
+            status=StepStatus.COMPLETED,
+            finished=now(),
+            attempts=attempts,
+            outputs={artifact.name.rpartition("::")[2]: artifact.id for artifact in artifacts},
+        )
+        stored = self._record(completed, log.getvalue(), artifacts)
+        self.outputs[name] = {artifact.name.rpartition("::")[2]: artifact for artifact in stored}
+        self.progress.finished_step(name, StepStatus.COMPLETED, _duration(completed))
+
+    def _record(
+        self, step_run: StepRunRecord, logs: str, artifacts: list[ArtifactRecord] | None = None
+    ) -> list[ArtifactRecord]:
+        position = self.compiled.steps[step_run.invocation].invocation.position
+        self.recorded[step_run.invocation] = step_run
+        return self.store.finish_step_run(step_run, position, logs, artifacts or [])
+
+    def _record_unfinished(self, skipped: dict[str, str], status: RunStatus) -> None:
+        """Record steps that never ran: skipped after a failure, or stopped by Ctrl-C."""
+        for name in self.compiled.order:
+            if name in self.recorded:
+                continue
+            resolved = self.compiled.steps[name]
+            reason = skipped.get(name) or "the run was stopped"
+            self._record(
+                StepRunRecord(
+                    id=new_id(),
+                    run_id=self.run_record.id,
+                    invocation=name,
+                    step_name=resolved.invocation.step.name,
+                    status=StepStatus.SKIPPED if name in skipped else StepStatus.STOPPED,
+                    started=None,
+                    finished=None,
+                    cache_key="",
+                    cache_parts={},
+                    parameters=resolved.parameters,
+                    reason=reason,
+                ),
+                logs="",
+            )
+            if status is not RunStatus.STOPPED or name in skipped:
+                self.progress.finished_step(name, self.recorded[name].status, reason)
+
+    def _failure(self) -> str:
+        """One line on the first failed step: what the run's error and status say."""
+        failed = [r for r in self.recorded.values() if r.status is StepStatus.FAILED]
+        if not failed:
+            return ""
+        last_line = failed[0].error.strip().splitlines()[-1]
+        step = f"step {failed[0].invocation!r}"
+        return last_line if last_line.startswith(step) else f"{step} raised {last_line}"
+
+
+def _replace(step_run: StepRunRecord, **changes: Any) -> StepRunRecord:
+    from dataclasses import replace
+
+    return replace(step_run, **changes)
+
+
+def _duration(step_run: StepRunRecord) -> str:
+    return "" if step_run.duration is None else f"{step_run.duration:.2f}s"
+
+
+def _run_name(pipeline: str, template: str | None, started: datetime) -> str:
+    stamp = started.strftime("%Y_%m_%d-%H_%M_%S_%f")
+    if template is None:
+        return f"{pipeline}-{stamp}"
+    try:
+        return template.format(
+            date=started.strftime("%Y_%m_%d"), time=started.strftime("%H_%M_%S"), stamp=stamp
+        )
+    except (KeyError, IndexError, ValueError) as error:
+        raise ConfigError(
+            f"run_name {template!r} has an unknown placeholder ({error}); use {{date}}, "
+            "{time} or {stamp}"
+        ) from None
+
+
+def _check_outputs(resolved: ResolvedStep, result: Any) -> dict[str, Any]:
+    """The step's return value split into named outputs, each checked against its annotation."""
+    step = resolved.invocation.step
+    name = resolved.invocation.id
+    specs = step.outputs
+    if not specs:
+        if result is not None:
+            raise ConfigError(
+                f"step {name!r} returned a {type(result).__name__} but is annotated '-> None'; "
+                "annotate its output type"
+            )
+        return {}
+    if len(specs) == 1:
+        values = [result]
+    else:
+        if not isinstance(result, (tuple, list)) or len(result) != len(specs):
+            raise ConfigError(
+                f"step {name!r} must return {len(specs)} values "
+                f"({', '.join(s.name for s in specs)}), got {type(result).__name__}"
+            )
+        values = list(result)
+    for spec, value in zip(specs, values, strict=True):
+        if not matches(value, spec.annotation):
+            raise ConfigError(
+                f"step {name!r} output {spec.name!r} should be {describe_type(spec.annotation)}, "
+                f"got {type(value).__name__}"
+            )
+    return {spec.name: value for spec, value in zip(specs, values, strict=True)}
+
+
+def _user_traceback(error: BaseException) -> str:
+    """The traceback without runstack's own frames: what the user needs to fix their step."""
+    if isinstance(error, RunstackError):
+        return f"{error}\n"
+    summary = traceback.TracebackException.from_exception(error)
+    frames = [f for f in summary.stack if not f.filename.startswith(_RUNSTACK_SOURCES)]
+    summary.stack = traceback.StackSummary.from_list(frames)
+    return "".join(summary.format())

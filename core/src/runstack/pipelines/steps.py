@@ -1,0 +1,196 @@
+"""`@step`: a plain function whose typed outputs runstack persists between steps."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import NoneType, UnionType
+from typing import Annotated, Any, get_args, get_origin, overload
+
+from runstack.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One named output of a step and the type it is annotated with (`Any` if unannotated)."""
+
+    name: str
+    annotation: Any
+
+
+@dataclass(frozen=True)
+class StepOptions:
+    """Options a step carries; `None` means "not set here", so later layers can fill it."""
+
+    name: str | None = None
+    enable_cache: bool | None = None
+    retries: int | None = None
+    retry_delay: float | None = None
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Step:
+    """A step function with its options; called inside a `@pipeline`, it adds itself to the DAG.
+
+    Called anywhere else it just runs the function, so steps stay testable as
+    ordinary Python.
+    """
+
+    def __init__(self, function: Callable[..., Any], options: StepOptions) -> None:
+        _check_options(options)
+        self.function = function
+        self.options = options
+        self.name = options.name or function.__name__
+        self.signature = inspect.signature(function)
+        for parameter in self.signature.parameters.values():
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                raise ConfigError(
+                    f"step {self.name!r} takes *{parameter.name}; steps need named parameters, "
+                    "so that inputs and parameters can be recorded"
+                )
+        hints = _type_hints(function, self.name)
+        self.input_annotations = {
+            name: _strip_annotated(hints.get(name, Any)) for name in self.signature.parameters
+        }
+        self.outputs = _output_specs(hints.get("return", Any))
+        functools.update_wrapper(self, function)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from runstack.pipelines.graph import current_graph
+
+        graph = current_graph()
+        if graph is None:
+            return self.function(*args, **kwargs)
+        return graph.add(self, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<step {self.name}>"
+
+    def with_options(self, **changes: Any) -> Step:
+        """A copy of the step with some options changed: `train.with_options(retries=2)`."""
+        try:
+            return Step(self.function, replace(self.options, **changes))
+        except TypeError as error:
+            raise ConfigError(f"step {self.name!r}: {error}") from None
+
+    @functools.cached_property
+    def source_hash(self) -> str:
+        """A hash of the function's source (inner functions included), computed once."""
+        try:
+            source = inspect.getsource(self.function)
+        except (OSError, TypeError):
+            code = self.function.__code__
+            source = repr((code.co_code, code.co_consts, code.co_names))
+        return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+@overload
+def step(function: Callable[..., Any], /) -> Step: ...
+
+
+@overload
+def step(
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    retries: int | None = None,
+    retry_delay: float | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Callable[[Callable[..., Any]], Step]: ...
+
+
+def step(
+    function: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    enable_cache: bool | None = None,
+    retries: int | None = None,
+    retry_delay: float | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Step | Callable[[Callable[..., Any]], Step]:
+    """Make a function a step: `@step` or `@step(enable_cache=False, retries=2)`."""
+    options = StepOptions(
+        name=name,
+        enable_cache=enable_cache,
+        retries=retries,
+        retry_delay=retry_delay,
+        settings=dict(settings or {}),
+        extra=dict(extra or {}),
+    )
+    if function is not None:
+        return Step(function, options)
+    return lambda decorated: Step(decorated, options)
+
+
+def _check_options(options: StepOptions) -> None:
+    if options.retries is not None and (
+        not isinstance(options.retries, int) or options.retries < 0
+    ):
+        raise ConfigError(f"retries must be a whole number >= 0, got {options.retries!r}")
+    if options.retry_delay is not None and options.retry_delay < 0:
+        raise ConfigError(f"retry_delay must be >= 0 seconds, got {options.retry_delay!r}")
+
+
+def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(function, include_extras=True)
+    except (NameError, TypeError) as error:
+        raise ConfigError(
+            f"step {name!r} has annotations that cannot be resolved ({error}); "
+            "import the types it names at module level"
+        ) from None
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+
+
+def _output_specs(annotation: Any) -> list[OutputSpec]:
+    """`-> None`: no output; `-> tuple[A, B]`: two; anything else: one, named `output`."""
+    if annotation is None or annotation is NoneType:
+        return []
+    if get_origin(annotation) is tuple and get_args(annotation) and ... not in get_args(annotation):
+        return [_named(arg, f"output_{index}") for index, arg in enumerate(get_args(annotation))]
+    return [_named(annotation, "output")]
+
+
+def _named(annotation: Any, default: str) -> OutputSpec:
+    if get_origin(annotation) is Annotated:
+        base, *metadata = get_args(annotation)
+        names = [item for item in metadata if isinstance(item, str)]
+        return OutputSpec(names[0] if names else default, base)
+    return OutputSpec(default, annotation)
+
+
+def matches(value: Any, annotation: Any) -> bool:
+    """Whether `value` fits `annotation`, as far as a runtime check can tell."""
+    annotation = _strip_annotated(annotation)
+    if annotation is Any or annotation is typing.Any:
+        return True
+    if annotation is None or annotation is NoneType:
+        return value is None
+    origin = get_origin(annotation)
+    if origin in (typing.Union, UnionType):
+        return any(matches(value, arm) for arm in get_args(annotation))
+    if origin is not None:
+        return not isinstance(origin, type) or isinstance(value, origin)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(annotation, type):
+        return isinstance(value, annotation)
+    return True
+
+
+def describe_type(annotation: Any) -> str:
+    """A short name for a type in messages: `int`, `list[str]`, `ndarray`."""
+    if isinstance(annotation, type) and not get_args(annotation):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")

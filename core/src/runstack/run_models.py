@@ -1,0 +1,167 @@
+"""The records of pipeline runs: runs, step runs and artifacts, with their lineage.
+
+Plain dataclasses, like `runstack.models`, so they cross the store interface
+(and, later, a REST API) as data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+class StepStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CACHED = "cached"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    STOPPED = "stopped"
+
+    @property
+    def succeeded(self) -> bool:
+        """Completed or reused from the cache: its outputs exist and can be read."""
+        return self in (StepStatus.COMPLETED, StepStatus.CACHED)
+
+
+@dataclass(frozen=True)
+class PipelineSummary:
+    """A pipeline as `pipeline list` shows it."""
+
+    id: str
+    name: str
+    created: datetime
+    runs: int
+    last_run: datetime | None
+
+
+@dataclass(frozen=True)
+class ArtifactRecord:
+    """One persisted step output: where it is, what it is, and which step made it."""
+
+    id: str
+    name: str
+    version: int
+    uri: str
+    type_name: str
+    materializer: str
+    size: int
+    artifact_store_id: str
+    producer_step_run_id: str
+    created: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "uri": self.uri,
+            "type": self.type_name,
+            "materializer": self.materializer,
+            "size": self.size,
+            "artifact_store_id": self.artifact_store_id,
+            "producer_step_run_id": self.producer_step_run_id,
+            "created": self.created.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class StepRunRecord:
+    """One execution (or cache reuse) of a step invocation within a run.
+
+    `invocation` is the step's id within its pipeline (`train`, or `train_2`
+    when a step is used twice); `cache_parts` holds the hashes that make up
+    `cache_key`, so a later run can say *why* it did not reuse this one.
+    """
+
+    id: str
+    run_id: str
+    invocation: str
+    step_name: str
+    status: StepStatus
+    started: datetime | None
+    finished: datetime | None
+    cache_key: str
+    cache_parts: dict[str, str]
+    parameters: dict[str, Any]
+    reason: str = ""
+    cached_from: str | None = None
+    error: str = ""
+    attempts: int = 0
+    inputs: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None or self.finished is None:
+            return None
+        return (self.finished - self.started).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "run_id": self.run_id,
+            "name": self.invocation,
+            "step": self.step_name,
+            "status": self.status.value,
+            "started": self.started.isoformat() if self.started else None,
+            "finished": self.finished.isoformat() if self.finished else None,
+            "duration": self.duration,
+            "cached_from": self.cached_from,
+            "reason": self.reason,
+            "error": self.error,
+            "attempts": self.attempts,
+            "parameters": self.parameters,
+            "cache_key": self.cache_key,
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+        }
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of a pipeline on a stack, with the configuration it ran with."""
+
+    id: str
+    name: str
+    pipeline_name: str
+    status: RunStatus
+    stack_id: str
+    stack_name: str
+    artifact_store_id: str
+    owner: str
+    config: dict[str, Any]
+    parameters: dict[str, Any]
+    started: datetime
+    finished: datetime | None = None
+    error: str = ""
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.finished is None else (self.finished - self.started).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "pipeline": self.pipeline_name,
+            "status": self.status.value,
+            "stack": {"id": self.stack_id, "name": self.stack_name},
+            "artifact_store_id": self.artifact_store_id,
+            "owner": self.owner,
+            "config": self.config,
+            "parameters": self.parameters,
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat() if self.finished else None,
+            "duration": self.duration,
+            "error": self.error,
+        }

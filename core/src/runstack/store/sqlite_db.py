@@ -1,0 +1,136 @@
+"""The SQLite file under the store: opening, schema migrations, transactions and reads."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from runstack.errors import StoreError
+from runstack.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, statements
+
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class SqliteDatabase:
+    """One SQLite file: opened and migrated on start, then one transaction per write.
+
+    One connection, shared by the threads of a run: a lock keeps each
+    transaction (and each read) whole.
+    """
+
+    def __init__(self, path: Path, *, owner: str) -> None:
+        self.path = path
+        self.location = str(path)
+        self._lock = threading.RLock()
+        self._connection = self._open(owner)
+
+    # -- opening -------------------------------------------------------------
+
+    def _open(self, owner: str) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                self._check_schema(connection, owner)
+            except BaseException:
+                connection.close()
+                raise
+        except sqlite3.Error as error:
+            raise self._unreadable(error) from None
+        except OSError as error:
+            raise StoreError(
+                f"cannot open the store {self.path}: {error.strerror or error}; "
+                "check its permissions or set RUNSTACK_HOME to a writable folder"
+            ) from None
+        return connection
+
+    def _check_schema(self, connection: sqlite3.Connection, owner: str) -> None:
+        connection.execute("PRAGMA foreign_keys = ON")
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            self._migrate(connection, owner)
+        elif version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store {self.path} was written by a newer runstack (schema {version}, "
+                f"this one reads up to {SCHEMA_VERSION}); upgrade runstack to use it"
+            )
+
+    def _unreadable(self, error: sqlite3.Error) -> StoreError:
+        return StoreError(
+            f"cannot read the store {self.path}: {error}; it is left untouched: move it aside "
+            "to start afresh, or set RUNSTACK_HOME to use another folder"
+        )
+
+    def _migrate(self, connection: sqlite3.Connection, owner: str) -> None:
+        """Bring the schema up to date (a new store: create it and the default stack).
+
+        Runs in one immediate transaction, so processes racing here migrate once.
+        WAL mode rewrites the file header, so it is switched on only once the file
+        is known to be a runstack store: another program's file stays untouched.
+        """
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if (
+                version == 0
+                and connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                ).fetchall()
+            ):
+                raise StoreError(
+                    f"{self.path} is an SQLite file of some other program, not a runstack "
+                    "store; it is left untouched: set RUNSTACK_HOME to another folder"
+                )
+            for script in MIGRATIONS[version:]:
+                for statement in statements(script):
+                    connection.execute(statement)
+            if version == 0:
+                self._seed(connection, owner)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("PRAGMA journal_mode = WAL")
+
+    def _seed(self, connection: sqlite3.Connection, owner: str) -> None:
+        """Fill a brand-new store (inside the transaction that created it)."""
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock up front so it never deadlocks."""
+        connection = self._connection
+        with self._lock:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise self._unreadable(error) from None
+            try:
+                yield connection
+            except sqlite3.Error as error:
+                connection.execute("ROLLBACK")
+                raise StoreError(f"the store {self.path} refused a write: {error}") from None
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            else:
+                connection.execute("COMMIT")
+
+    def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            try:
+                return self._connection.execute(sql, parameters).fetchall()
+            except sqlite3.Error as error:
+                raise self._unreadable(error) from None
+
+    def close(self) -> None:
+        self._connection.close()

@@ -1,0 +1,407 @@
+"""Runs, step runs and artifacts in the SQLite store: what ran, what it made, what it read."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from runstack.errors import NotFoundError
+from runstack.models import new_id
+from runstack.run_models import (
+    ArtifactRecord,
+    PipelineSummary,
+    RunRecord,
+    RunStatus,
+    StepRunRecord,
+    StepStatus,
+)
+from runstack.store.sqlite_db import SqliteDatabase
+
+_RUN_COLUMNS = (
+    "r.id, r.name, p.name, r.status, r.stack_id, r.stack_name, r.artifact_store_id, r.owner, "
+    "r.config, r.parameters, r.started, r.finished, r.error"
+)
+_RUN_FROM = "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
+_STEP_COLUMNS = (
+    "id, run_id, invocation, step_name, status, started, finished, cache_key, cache_parts, "
+    "parameters, reason, cached_from, error, attempts"
+)
+_ARTIFACT_COLUMNS = (
+    "id, name, version, uri, type_name, materializer, size, artifact_store_id, "
+    "producer_step_run_id, created"
+)
+
+
+class RunTables(SqliteDatabase):
+    """The run-metadata half of the store interface."""
+
+    # -- runs ----------------------------------------------------------------
+
+    def create_run(self, run: RunRecord) -> None:
+        """Record a starting run (and its pipeline, the first time it runs)."""
+        with self._transaction() as connection:
+            connection.execute(
+                "INSERT OR IGNORE INTO pipelines (id, name, created) VALUES (?, ?, ?)",
+                (new_id(), run.pipeline_name, run.started.isoformat()),
+            )
+            connection.execute(
+                "INSERT INTO runs (id, name, pipeline_id, status, stack_id, stack_name, "
+                "artifact_store_id, owner, config, parameters, started, finished, error) "
+                "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '' FROM pipelines WHERE name = ?",
+                (
+                    run.id,
+                    run.name,
+                    run.status.value,
+                    run.stack_id,
+                    run.stack_name,
+                    run.artifact_store_id,
+                    run.owner,
+                    json.dumps(run.config),
+                    json.dumps(run.parameters),
+                    run.started.isoformat(),
+                    run.pipeline_name,
+                ),
+            )
+
+    def finish_run(self, run_id: str, status: RunStatus, finished: datetime, error: str) -> None:
+        with self._transaction() as connection:
+            connection.execute(
+                "UPDATE runs SET status = ?, finished = ?, error = ? WHERE id = ?",
+                (status.value, finished.isoformat(), error, run_id),
+            )
+
+    def get_run(self, name_or_id: str) -> RunRecord:
+        rows = self._query(
+            f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE r.name = ? OR r.id = ? OR r.id LIKE ?",
+            (name_or_id, name_or_id, f"{name_or_id}%"),
+        )
+        exact = [row for row in rows if name_or_id in (row[0], row[1])]
+        if exact or len(rows) == 1:
+            return _run_from_row((exact or rows)[0])
+        if rows:
+            raise NotFoundError(
+                f"{name_or_id!r} matches several runs by id prefix; give more of the id or the name"
+            )
+        raise NotFoundError(f"no run named {name_or_id!r}; see 'runstack run list'")
+
+    def list_runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        stack_id: str | None = None,
+        status: RunStatus | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs, newest first, optionally filtered."""
+        where, parameters = [], []
+        for clause, value in (
+            ("p.name = ?", pipeline),
+            ("r.stack_id = ?", stack_id),
+            ("r.status = ?", None if status is None else status.value),
+        ):
+            if value is not None:
+                where.append(clause)
+                parameters.append(value)
+        sql = f"SELECT {_RUN_COLUMNS} {_RUN_FROM}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY r.started DESC, r.name DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_run_from_row(row) for row in self._query(sql, parameters)]
+
+    def list_pipelines(self) -> list[PipelineSummary]:
+        rows = self._query(
+            "SELECT p.id, p.name, p.created, COUNT(r.id), MAX(r.started) FROM pipelines p "
+            "LEFT JOIN runs r ON r.pipeline_id = p.id GROUP BY p.id ORDER BY p.name"
+        )
+        return [
+            PipelineSummary(
+                id=row[0],
+                name=row[1],
+                created=datetime.fromisoformat(row[2]),
+                runs=row[3],
+                last_run=_time(row[4]),
+            )
+            for row in rows
+        ]
+
+    def delete_run(self, run_id: str) -> list[ArtifactRecord]:
+        """Delete a run's records; return the artifacts nothing else refers to any more.
+
+        Their rows are deleted too; removing their files is the caller's job.
+        """
+        with self._transaction() as connection:
+            produced = connection.execute(
+                f"SELECT {_ARTIFACT_COLUMNS} FROM artifacts WHERE producer_step_run_id IN "
+                "(SELECT id FROM step_runs WHERE run_id = ?)",
+                (run_id,),
+            ).fetchall()
+            connection.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            orphans = []
+            for row in produced:
+                used = connection.execute(
+                    "SELECT 1 FROM step_run_artifacts WHERE artifact_id = ? LIMIT 1", (row[0],)
+                ).fetchone()
+                if not used:
+                    connection.execute("DELETE FROM artifacts WHERE id = ?", (row[0],))
+                    orphans.append(_artifact_from_row(row))
+            return orphans
+
+    # -- step runs -----------------------------------------------------------
+
+    def start_step_run(self, step_run: StepRunRecord, position: int) -> None:
+        """Record that a step started (so a crash leaves a trace of what was running)."""
+        with self._transaction() as connection:
+            self._upsert_step_run(connection, step_run, position, logs="")
+
+    def finish_step_run(
+        self,
+        step_run: StepRunRecord,
+        position: int,
+        logs: str,
+        new_artifacts: Sequence[ArtifactRecord] = (),
+    ) -> list[ArtifactRecord]:
+        """Record a finished step with the artifacts it made, in one transaction.
+
+        Returns the artifacts as stored, with their versions assigned.
+        """
+        with self._transaction() as connection:
+            stored = [self._insert_artifact(connection, artifact) for artifact in new_artifacts]
+            self._upsert_step_run(connection, step_run, position, logs)
+            links = [(step_run.id, "input", n, a) for n, a in step_run.inputs.items()]
+            links += [(step_run.id, "output", n, a) for n, a in step_run.outputs.items()]
+            connection.execute(
+                "DELETE FROM step_run_artifacts WHERE step_run_id = ?", (step_run.id,)
+            )
+            connection.executemany(
+                "INSERT INTO step_run_artifacts (step_run_id, direction, name, artifact_id) "
+                "VALUES (?, ?, ?, ?)",
+                links,
+            )
+            return stored
+
+    @staticmethod
+    def _upsert_step_run(
+        connection: sqlite3.Connection, step_run: StepRunRecord, position: int, logs: str
+    ) -> None:
+        connection.execute(
+            "INSERT INTO step_runs (id, run_id, pipeline_name, artifact_store_id, invocation, "
+            "step_name, position, status, started, finished, cache_key, cache_parts, parameters, "
+            "reason, cached_from, error, attempts, logs) "
+            "SELECT ?, r.id, p.name, r.artifact_store_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+            f"{_RUN_FROM} WHERE r.id = ? "
+            "ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
+            "started = excluded.started, finished = excluded.finished, "
+            "reason = excluded.reason, cached_from = excluded.cached_from, "
+            "error = excluded.error, attempts = excluded.attempts, logs = excluded.logs",
+            (
+                step_run.id,
+                step_run.invocation,
+                step_run.step_name,
+                position,
+                step_run.status.value,
+                _iso(step_run.started),
+                _iso(step_run.finished),
+                step_run.cache_key,
+                json.dumps(step_run.cache_parts),
+                json.dumps(step_run.parameters),
+                step_run.reason,
+                step_run.cached_from,
+                step_run.error,
+                step_run.attempts,
+                logs,
+                step_run.run_id,
+            ),
+        )
+
+    @staticmethod
+    def _insert_artifact(
+        connection: sqlite3.Connection, artifact: ArtifactRecord
+    ) -> ArtifactRecord:
+        version = connection.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM artifacts WHERE name = ?", (artifact.name,)
+        ).fetchone()[0]
+        stored = ArtifactRecord(**{**vars(artifact), "version": version})
+        connection.execute(
+            f"INSERT INTO artifacts ({_ARTIFACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                stored.id,
+                stored.name,
+                stored.version,
+                stored.uri,
+                stored.type_name,
+                stored.materializer,
+                stored.size,
+                stored.artifact_store_id,
+                stored.producer_step_run_id,
+                stored.created.isoformat(),
+            ),
+        )
+        return stored
+
+    def list_step_runs(self, run_id: str) -> list[StepRunRecord]:
+        """The step runs of a run, in the order the pipeline declared its steps."""
+        rows = self._query(
+            f"SELECT {_STEP_COLUMNS} FROM step_runs WHERE run_id = ? ORDER BY position", (run_id,)
+        )
+        return self._with_links(rows)
+
+    def get_step_run(self, step_run_id: str) -> StepRunRecord:
+        rows = self._query(f"SELECT {_STEP_COLUMNS} FROM step_runs WHERE id = ?", (step_run_id,))
+        if not rows:
+            raise NotFoundError(f"no step run with id {step_run_id!r}")
+        return self._with_links(rows)[0]
+
+    def step_logs(self, step_run_id: str) -> str:
+        rows = self._query("SELECT logs FROM step_runs WHERE id = ?", (step_run_id,))
+        return str(rows[0][0]) if rows else ""
+
+    def find_cached_step_run(self, cache_key: str, artifact_store_id: str) -> StepRunRecord | None:
+        """The newest successful step run with this cache key in this artifact store."""
+        return self._newest_successful(
+            "cache_key = ? AND artifact_store_id = ?", (cache_key, artifact_store_id)
+        )
+
+    def previous_step_run(
+        self, pipeline_name: str, invocation: str, artifact_store_id: str
+    ) -> StepRunRecord | None:
+        """The newest successful run of the same step of the same pipeline, to explain a miss."""
+        return self._newest_successful(
+            "pipeline_name = ? AND invocation = ? AND artifact_store_id = ?",
+            (pipeline_name, invocation, artifact_store_id),
+        )
+
+    def _newest_successful(self, where: str, parameters: Sequence[Any]) -> StepRunRecord | None:
+        rows = self._query(
+            f"SELECT {_STEP_COLUMNS} FROM step_runs WHERE {where} AND status IN (?, ?) "
+            "ORDER BY finished DESC LIMIT 1",
+            (*parameters, StepStatus.COMPLETED.value, StepStatus.CACHED.value),
+        )
+        return self._with_links(rows)[0] if rows else None
+
+    def _with_links(self, rows: Sequence[Any]) -> list[StepRunRecord]:
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        links = self._query(
+            "SELECT step_run_id, direction, name, artifact_id FROM step_run_artifacts "
+            f"WHERE step_run_id IN ({', '.join('?' * len(ids))})",
+            ids,
+        )
+        grouped: dict[str, dict[str, dict[str, str]]] = {
+            i: {"input": {}, "output": {}} for i in ids
+        }
+        for step_run_id, direction, name, artifact_id in links:
+            grouped[step_run_id][direction][name] = artifact_id
+        return [
+            _step_run_from_row(row, grouped[row[0]]["input"], grouped[row[0]]["output"])
+            for row in rows
+        ]
+
+    # -- artifacts -----------------------------------------------------------
+
+    def list_artifacts(self, limit: int | None = None) -> list[ArtifactRecord]:
+        sql = f"SELECT {_ARTIFACT_COLUMNS} FROM artifacts ORDER BY created DESC, name"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_artifact_from_row(row) for row in self._query(sql)]
+
+    def get_artifact(self, artifact_id: str) -> ArtifactRecord:
+        rows = self._query(
+            f"SELECT {_ARTIFACT_COLUMNS} FROM artifacts WHERE id = ? OR id LIKE ?",
+            (artifact_id, f"{artifact_id}%"),
+        )
+        if len(rows) == 1:
+            return _artifact_from_row(rows[0])
+        if rows:
+            raise NotFoundError(f"{artifact_id!r} matches several artifacts; give more of the id")
+        raise NotFoundError(f"no artifact with id {artifact_id!r}; see 'runstack artifact list'")
+
+    def get_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, ArtifactRecord]:
+        """Artifacts by exact id, in one query."""
+        if not artifact_ids:
+            return {}
+        rows = self._query(
+            f"SELECT {_ARTIFACT_COLUMNS} FROM artifacts "
+            f"WHERE id IN ({', '.join('?' * len(artifact_ids))})",
+            list(artifact_ids),
+        )
+        return {row[0]: _artifact_from_row(row) for row in rows}
+
+    def artifact_users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
+        """(direction, run name, step invocation, name) of every step run that made or read it."""
+        rows = self._query(
+            "SELECT l.direction, r.name, s.invocation, l.name FROM step_run_artifacts l "
+            "JOIN step_runs s ON s.id = l.step_run_id JOIN runs r ON r.id = s.run_id "
+            "WHERE l.artifact_id = ? ORDER BY r.started, s.position",
+            (artifact_id,),
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _run_from_row(row: Sequence[Any]) -> RunRecord:
+    return RunRecord(
+        id=row[0],
+        name=row[1],
+        pipeline_name=row[2],
+        status=RunStatus(row[3]),
+        stack_id=row[4],
+        stack_name=row[5],
+        artifact_store_id=row[6],
+        owner=row[7],
+        config=json.loads(row[8]),
+        parameters=json.loads(row[9]),
+        started=datetime.fromisoformat(row[10]),
+        finished=_time(row[11]),
+        error=row[12],
+    )
+
+
+def _step_run_from_row(
+    row: Sequence[Any], inputs: dict[str, str], outputs: dict[str, str]
+) -> StepRunRecord:
+    return StepRunRecord(
+        id=row[0],
+        run_id=row[1],
+        invocation=row[2],
+        step_name=row[3],
+        status=StepStatus(row[4]),
+        started=_time(row[5]),
+        finished=_time(row[6]),
+        cache_key=row[7],
+        cache_parts=json.loads(row[8]),
+        parameters=json.loads(row[9]),
+        reason=row[10],
+        cached_from=row[11],
+        error=row[12],
+        attempts=row[13],
+        inputs=inputs,
+        outputs=outputs,
+    )
+
+
+def _artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
+    return ArtifactRecord(
+        id=row[0],
+        name=row[1],
+        version=row[2],
+        uri=row[3],
+        type_name=row[4],
+        materializer=row[5],
+        size=row[6],
+        artifact_store_id=row[7],
+        producer_step_run_id=row[8],
+        created=datetime.fromisoformat(row[9]),
+    )

@@ -1,0 +1,118 @@
+"""The SQLite store's schema, as the list of migrations that build it.
+
+Migration N brings a store from `PRAGMA user_version` N to N+1; a new store
+runs them all. Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: components and stacks
+    """
+    CREATE TABLE components (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        flavor TEXT NOT NULL,
+        config TEXT NOT NULL,
+        secrets TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        shared INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        UNIQUE (type, name)
+    );
+    CREATE TABLE stacks (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        owner TEXT NOT NULL,
+        shared INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    CREATE TABLE stack_components (
+        stack_id TEXT NOT NULL REFERENCES stacks (id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        component_id TEXT NOT NULL REFERENCES components (id) ON DELETE RESTRICT,
+        PRIMARY KEY (stack_id, type)
+    );
+    CREATE INDEX stack_components_by_component ON stack_components (component_id);
+    """,
+    # 2: pipelines, runs, step runs, artifacts and their lineage
+    """
+    CREATE TABLE pipelines (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        pipeline_id TEXT NOT NULL REFERENCES pipelines (id),
+        status TEXT NOT NULL,
+        stack_id TEXT NOT NULL,
+        stack_name TEXT NOT NULL,
+        artifact_store_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        config TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT,
+        error TEXT NOT NULL
+    );
+    CREATE INDEX runs_by_started ON runs (started);
+    CREATE INDEX runs_by_pipeline ON runs (pipeline_id, started);
+    CREATE TABLE step_runs (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        pipeline_name TEXT NOT NULL,
+        artifact_store_id TEXT NOT NULL,
+        invocation TEXT NOT NULL,
+        step_name TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        started TEXT,
+        finished TEXT,
+        cache_key TEXT NOT NULL,
+        cache_parts TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        cached_from TEXT,
+        error TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        logs TEXT NOT NULL,
+        UNIQUE (run_id, invocation)
+    );
+    CREATE INDEX step_runs_by_cache_key ON step_runs (cache_key, artifact_store_id);
+    CREATE INDEX step_runs_by_invocation
+        ON step_runs (pipeline_name, invocation, artifact_store_id);
+    CREATE TABLE artifacts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        uri TEXT NOT NULL,
+        type_name TEXT NOT NULL,
+        materializer TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        artifact_store_id TEXT NOT NULL,
+        producer_step_run_id TEXT NOT NULL,
+        created TEXT NOT NULL,
+        UNIQUE (name, version)
+    );
+    CREATE TABLE step_run_artifacts (
+        step_run_id TEXT NOT NULL REFERENCES step_runs (id) ON DELETE CASCADE,
+        direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
+        name TEXT NOT NULL,
+        artifact_id TEXT NOT NULL REFERENCES artifacts (id),
+        PRIMARY KEY (step_run_id, direction, name)
+    );
+    CREATE INDEX step_run_artifacts_by_artifact ON step_run_artifacts (artifact_id);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def statements(script: str) -> list[str]:
+    """The statements of one migration, to run one by one inside a transaction."""
+    return [statement for statement in script.split(";") if statement.strip()]
