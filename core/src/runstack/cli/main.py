@@ -77,7 +77,10 @@ class RunstackGroup(click.Group):
                 _fail(error.format_message() + hint, error.exit_code)
             except click.ClickException as error:
                 _fail(error.format_message(), error.exit_code)
-            except (click.Abort, EOFError, KeyboardInterrupt):
+            except click.Abort as error:
+                # click turns Ctrl-C into Abort; the shell convention for it is 130.
+                if isinstance(error.__cause__, KeyboardInterrupt):
+                    _fail("interrupted", 130)
                 _fail("aborted", 1)
         if standalone_mode:
             sys.exit(code)
