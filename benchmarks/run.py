@@ -1,0 +1,274 @@
+"""`make bench`: runstack's speed and memory figures, each next to a floor measured in the same run.
+
+Absolute times drift on shared machines, so every figure is also given as a ratio
+to a floor measured moments before. `--quick` shrinks every size, to prove the
+harness works (the test suite runs it that way); its figures mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import (
+    BIN,
+    PYTHON,
+    Row,
+    Sample,
+    environment,
+    print_table,
+    repeat,
+    wall_time,
+    workload,
+    write_results,
+)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    runs: int
+    chain: int
+    cached_chain: int
+    fan_out: int
+    array_mib: int
+    seeded_runs: int
+    burn_seconds: float
+
+
+FULL = Sizes(
+    runs=7,
+    chain=500,
+    cached_chain=50,
+    fan_out=200,
+    array_mib=256,
+    seeded_runs=10_000,
+    burn_seconds=1.0,
+)
+QUICK = Sizes(
+    runs=2, chain=5, cached_chain=3, fan_out=3, array_mib=1, seeded_runs=3, burn_seconds=0.05
+)
+
+
+class Bench:
+    """Measures each figure in its own fresh runstack home."""
+
+    def __init__(self, sizes: Sizes, scratch: Path) -> None:
+        self.sizes = sizes
+        self.scratch = scratch
+        self.homes = 0
+
+    def env(self) -> dict[str, str]:
+        self.homes += 1
+        return environment(self.scratch / f"home{self.homes}")
+
+    def python_pass(self) -> Sample:
+        return repeat(lambda: wall_time([PYTHON, "-c", "pass"]), self.sizes.runs)
+
+    def command(self, *arguments: str, env: dict[str, str] | None = None) -> Sample:
+        env = env or self.env()
+        wall_time([str(BIN / "runstack"), *arguments], env)  # first use creates the store
+        return repeat(lambda: wall_time([str(BIN / "runstack"), *arguments], env), self.sizes.runs)
+
+    def in_process(self, name: str, *arguments: str, key: str = "seconds") -> Sample:
+        return repeat(lambda: workload(name, *arguments, env=self.env())[key], self.sizes.runs)
+
+
+def ratio_row(figure: str, value: Sample, floor: Sample, limit: float, unit: str = "s") -> Row:
+    ratio = value.median / floor.median
+    return Row(
+        figure,
+        value.median,
+        unit,
+        floor.median,
+        ratio,
+        f"<= {limit:g}x floor",
+        ratio <= limit,
+        value.low,
+        value.high,
+        value.runs,
+    )
+
+
+def above_row(figure: str, value: Sample, floor: Sample, limit: float, unit: str) -> Row:
+    ratio = value.median / floor.median
+    above = value.median - floor.median
+    return Row(
+        figure,
+        value.median,
+        unit,
+        floor.median,
+        ratio,
+        f"<= floor + {limit:g} {unit}",
+        above <= limit,
+        value.low,
+        value.high,
+        value.runs,
+    )
+
+
+def figures(bench: Bench) -> list[Callable[[], Row]]:
+    sizes = bench.sizes
+
+    def stack_list() -> Row:
+        return ratio_row(
+            "stack list, cold start", bench.command("stack", "list"), bench.python_pass(), 6
+        )
+
+    def help_text() -> Row:
+        return ratio_row("runstack --help", bench.command("--help"), bench.python_pass(), 6)
+
+    def import_runstack() -> Row:
+        value = repeat(lambda: wall_time([PYTHON, "-c", "import runstack"]), sizes.runs)
+        return ratio_row("import runstack", value, bench.python_pass(), 3)
+
+    def per_step() -> Row:
+        long = bench.in_process("chain.py", str(sizes.chain))
+        short = bench.in_process("chain.py", "1")
+        overhead = (long.median - short.median) / (sizes.chain - 1)
+        spread = [(low - short.median) / (sizes.chain - 1) for low in (long.low, long.high)]
+        floor = bench.in_process("step_floor.py")
+        ratio = overhead / floor.median
+        return Row(
+            f"per-step overhead ({sizes.chain}-step chain)",
+            overhead * 1000,
+            "ms",
+            floor.median * 1000,
+            ratio,
+            "<= 1 ms",
+            overhead <= 0.001,
+            spread[0] * 1000,
+            spread[1] * 1000,
+            long.runs,
+        )
+
+    def cached_rerun() -> Row:
+        env = bench.env()
+        script = str(Path(__file__).parent / "workloads" / "chain.py")
+        command = [PYTHON, script, str(sizes.cached_chain), "--cached"]
+        wall_time(command, env)  # the run that fills the cache
+        value = repeat(lambda: wall_time(command, env), sizes.runs)
+        sample = Sample(value.median * 1000, value.low * 1000, value.high * 1000, value.runs)
+        floor = bench.python_pass()
+        floor_ms = Sample(floor.median * 1000, floor.low * 1000, floor.high * 1000, floor.runs)
+        return above_row(
+            f"cached re-run, {sizes.cached_chain}-step chain (process)", sample, floor_ms, 150, "ms"
+        )
+
+    def fan_out() -> Row:
+        runs = [
+            workload("fan_out.py", str(sizes.fan_out), env=bench.env()) for _ in range(sizes.runs)
+        ]
+        steps = runs[0]["steps"]
+        per = sorted((r["pipeline"] - r["plain"]) / steps * 1000 for r in runs)
+        plain = sorted(r["plain"] / steps * 1000 for r in runs)
+        value = Sample.of(per)
+        floor = Sample.of(plain)
+        return Row(
+            f"fan-out 1->{sizes.fan_out}->1, overhead per step",
+            value.median,
+            "ms",
+            floor.median,
+            value.median / max(floor.median, 1e-9),
+            "<= 1 ms",
+            value.median <= 1.0,
+            value.low,
+            value.high,
+            value.runs,
+        )
+
+    def big_array() -> Row:
+        runs = [
+            workload("big_array.py", str(sizes.array_mib), env=bench.env())
+            for _ in range(max(3, sizes.runs // 2))
+        ]
+        return ratio_row(
+            f"{sizes.array_mib} MiB array between two steps",
+            Sample.of([r["pipeline"] for r in runs]),
+            Sample.of([r["floor"] for r in runs]),
+            1.3,
+        )
+
+    def run_list() -> Row:
+        env = bench.env()
+        workload("seed_runs.py", str(sizes.seeded_runs), env=env)
+        value = bench.command("run", "list", env=env)
+        floor = bench.python_pass()
+        return above_row(
+            f"run list, {sizes.seeded_runs} runs in the store",
+            Sample(value.median * 1000, value.low * 1000, value.high * 1000, value.runs),
+            Sample(floor.median * 1000, floor.low * 1000, floor.high * 1000, floor.runs),
+            300,
+            "ms",
+        )
+
+    def peak_memory() -> Row:
+        value = bench.in_process("peak_memory.py", str(sizes.chain), key="peak_mb")
+        floor = bench.in_process("peak_memory.py", "0", key="peak_mb")
+        return above_row(f"peak RSS, {sizes.chain}-step run", value, floor, 100, "MB")
+
+    def parallel_cpu() -> Row:
+        runs = [
+            workload("burn.py", str(sizes.burn_seconds), env=bench.env())
+            for _ in range(max(2, sizes.runs // 3))
+        ]
+        speedups = [r["serial"] / r["pipeline"] for r in runs]
+        value = Sample.of(speedups)
+        serial = Sample.of([r["serial"] for r in runs])
+        return Row(
+            "2 CPU-bound steps on 2 workers, speed-up",
+            value.median,
+            "x",
+            serial.median,
+            value.median,
+            ">= 1.7x",
+            value.median >= 1.7,
+            value.low,
+            value.high,
+            value.runs,
+        )
+
+    return [
+        stack_list,
+        help_text,
+        import_runstack,
+        per_step,
+        cached_rerun,
+        fan_out,
+        big_array,
+        run_list,
+        peak_memory,
+        parallel_cpu,
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: check the harness")
+    parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results.json")
+    options = parser.parse_args()
+    started = time.perf_counter()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="runstack-bench-") as scratch:
+        bench = Bench(QUICK if options.quick else FULL, Path(scratch))
+        for figure in figures(bench):
+            rows.append(figure())
+            print(
+                f"measured: {rows[-1].figure} ({time.perf_counter() - started:.0f}s)",
+                file=sys.stderr,
+            )
+    print_table(rows)
+    write_results(rows, options.results)
+    print(
+        f"\n{sum(r.passed for r in rows)}/{len(rows)} targets met "
+        f"in {time.perf_counter() - started:.0f}s; rows written to {options.results}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

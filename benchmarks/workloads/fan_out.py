@@ -1,0 +1,25 @@
+"""`fan_out.py WIDTH`: 1 -> WIDTH -> 1 steps, and the same work as plain calls; seconds of each."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+import time
+
+from bench_steps import fan_out, increment, source
+
+width = int(sys.argv[1])
+fanned = fan_out(width).with_options(enable_cache=False)
+started = time.perf_counter()
+with contextlib.redirect_stdout(io.StringIO()):
+    fanned()
+pipeline_seconds = time.perf_counter() - started
+
+started = time.perf_counter()
+first = source.function()
+for _ in range(width + 1):
+    increment.function(first)
+plain_seconds = time.perf_counter() - started
+print(json.dumps({"pipeline": pipeline_seconds, "plain": plain_seconds, "steps": width + 2}))
