@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 import json
-from collections.abc import Callable
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -92,16 +97,89 @@ def cli_json(cli_ok: Callable[..., str]) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def cli_error(run_cli: Callable[..., Result]) -> Callable[..., str]:
-    """Run a command that must fail with one `Error: ...` line on stderr and no stdout; the line."""
+def cli_fails(run_cli: Callable[..., Result]) -> Callable[..., tuple[str, str]]:
+    """Run a command that must fail with one `Error: ...` line on stderr; (stdout, that line).
 
-    def run(*arguments: str) -> str:
-        result = run_cli(*arguments)
+    stdout may hold what happened before the failure, such as a run's progress.
+    """
+
+    def run(*arguments: str, input: str | None = None) -> tuple[str, str]:
+        result = run_cli(*arguments, input=input)
         assert result.exit_code != 0, result.output
-        assert result.stdout == ""
         lines = result.stderr.splitlines()
         assert len(lines) == 1, result.stderr
         assert lines[0].startswith("Error: "), result.stderr
-        return str(lines[0])
+        return str(result.stdout), str(lines[0])
 
     return run
+
+
+@pytest.fixture
+def cli_error(cli_fails: Callable[..., tuple[str, str]]) -> Callable[..., str]:
+    """Run a command that must fail with one `Error: ...` line on stderr and no stdout; the line."""
+
+    def run(*arguments: str) -> str:
+        stdout, line = cli_fails(*arguments)
+        assert stdout == ""
+        return line
+
+    return run
+
+
+# -- pipelines defined in files, as users write them ------------------------------
+
+PIPELINE_IMPORTS = """\
+from __future__ import annotations
+
+from typing import Annotated
+
+from runstack import pipeline, step
+"""
+
+
+@pytest.fixture(autouse=True)
+def forget_test_modules(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Undo what importing a test's pipeline file did: `sys.path` entries and `sys.modules`."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield
+    temporary = str(tmp_path_factory.getbasetemp())
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(temporary):
+            del sys.modules[name]
+
+
+@pytest.fixture
+def write_module(tmp_path: Path) -> Callable[..., Path]:
+    """Write pipeline source (dedented, after the imports steps need) to a new folder; the path.
+
+    Each call uses a fresh folder, so a rewritten step is a different file on disk.
+    """
+    folders = itertools.count(1)
+
+    def write(source: str, name: str = "flow") -> Path:
+        folder = tmp_path / f"source_{next(folders)}"
+        folder.mkdir()
+        path = folder / f"{name}.py"
+        path.write_text(PIPELINE_IMPORTS + textwrap.dedent(source), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def import_module(write_module: Callable[..., Path]) -> Callable[[str], ModuleType]:
+    """Write pipeline source to a file and import it as a module of its own."""
+
+    def load(source: str) -> ModuleType:
+        path = write_module(source)
+        name = f"runstack_test_{path.parent.name}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    return load

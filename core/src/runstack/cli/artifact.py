@@ -58,6 +58,8 @@ def describe(artifact_id: str, output: str) -> None:
         click.echo(
             f"Produced by step '{made['step']}' (output '{made['output']}') of run {made['run']}."
         )
+    for reused in lineage["reused_by"]:
+        click.echo(f"Reused from the cache by step '{reused['step']}' of run {reused['run']}.")
     for read in lineage["consumed_by"]:
         click.echo(f"Read by step '{read['step']}' (input '{read['input']}') of run {read['run']}.")
     if not lineage["consumed_by"]:

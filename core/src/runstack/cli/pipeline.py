@@ -86,11 +86,13 @@ def load_pipeline(target: str) -> Pipeline:
         available = sorted(
             name for name, value in vars(module).items() if isinstance(value, Pipeline)
         )
-        what = "no attribute" if found is None else f"{type(found).__name__}, not a pipeline, as"
-        raise ConfigError(
-            f"{module_name!r} has {what} {attribute!r}; pipelines in it: "
-            f"{', '.join(available) or 'none'}"
+        problem = (
+            f"{module_name!r} has no attribute {attribute!r}"
+            if found is None
+            else f"{attribute!r} in {module_name!r} is of type {type(found).__name__}, "
+            "not a pipeline"
         )
+        raise ConfigError(f"{problem}; pipelines in it: {', '.join(available) or 'none'}")
     return found
 
 

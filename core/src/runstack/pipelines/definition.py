@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from runstack.errors import ConfigError
 from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter
-from runstack.pipelines.run_config import RunConfig, Settings, StepRunConfig, load_run_config
+from runstack.pipelines.run_config import (
+    RunConfig,
+    Settings,
+    StepRunConfig,
+    load_run_config,
+    merge_changes,
+    merge_settings,
+)
+from runstack.pipelines.steps import check_retries
 
 if TYPE_CHECKING:
     from runstack.pipelines.results import PipelineRun
@@ -87,6 +95,7 @@ class Pipeline:
     """A pipeline function and its options."""
 
     def __init__(self, function: Callable[..., Any], options: PipelineOptions) -> None:
+        check_retries(options.retries, options.retry_delay)
         self.function = function
         self.options = options
         self.name = options.name or function.__name__
@@ -106,6 +115,7 @@ class Pipeline:
         """A copy with options changed, e.g. `with_options(config_path="run.toml")`."""
         if isinstance(changes.get("config_path"), str):
             changes["config_path"] = Path(changes["config_path"])
+        changes = merge_changes(self.options.settings, self.options.extra, changes)
         try:
             return Pipeline(self.function, replace(self.options, **changes))
         except TypeError as error:
@@ -115,6 +125,7 @@ class Pipeline:
         """Build the DAG by running the pipeline function with step calls recorded."""
         options = self.options
         config = load_run_config(options.config_path) if options.config_path else RunConfig()
+        source = f"the run config {options.config_path}"
         try:
             bound = self.signature.bind_partial(*args, **kwargs)
         except TypeError as error:
@@ -122,7 +133,7 @@ class Pipeline:
         unknown = sorted(set(config.parameters) - set(self.signature.parameters))
         if unknown:
             raise ConfigError(
-                f"the run config sets unknown pipeline parameter {unknown[0]!r}; "
+                f"{source} sets unknown pipeline parameter {unknown[0]!r}; "
                 f"{self.name!r} takes: {', '.join(self.signature.parameters) or 'none'}"
             )
         bound.arguments.update(config.parameters)
@@ -144,12 +155,12 @@ class Pipeline:
             )
         order = graph.order()
         enable_cache = _first(config.enable_cache, options.enable_cache, True)
-        settings = _merge_settings(options.settings, config.settings)
+        settings = merge_settings(options.settings, config.settings)
         extra = {**options.extra, **config.extra}
         unknown_steps = sorted(set(config.steps) - set(graph.invocations))
         if unknown_steps:
             raise ConfigError(
-                f"the run config configures unknown step {unknown_steps[0]!r}; "
+                f"{source} configures unknown step {unknown_steps[0]!r}; "
                 f"{self.name!r} has: {', '.join(graph.invocations)}"
             )
         steps = {
@@ -184,8 +195,9 @@ class Pipeline:
         unknown = sorted(set(step_config.parameters) - set(invocation.parameters))
         if unknown:
             raise ConfigError(
-                f"the run config sets {unknown[0]!r} for step {invocation.id!r}, which is not "
-                f"one of its parameters ({', '.join(invocation.parameters) or 'none'})"
+                f"the run config {self.options.config_path} sets {unknown[0]!r} for step "
+                f"{invocation.id!r}, which is not one of its parameters "
+                f"({', '.join(invocation.parameters) or 'none'})"
             )
         parameters = {
             **invocation.parameters,
@@ -209,24 +221,13 @@ class Pipeline:
                 self.options.retry_delay,
                 DEFAULT_RETRY_DELAY,
             ),
-            settings=_merge_settings(
-                pipeline_settings, step_options.settings, step_config.settings
-            ),
+            settings=merge_settings(pipeline_settings, step_options.settings, step_config.settings),
             extra={**pipeline_extra, **step_options.extra, **step_config.extra},
         )
 
 
 def _first(*values: T | None) -> T:
     return next(value for value in values if value is not None)
-
-
-def _merge_settings(*layers: Mapping[str, Mapping[str, Any]]) -> Settings:
-    """Settings per component type; later layers override single keys, not whole tables."""
-    merged: Settings = {}
-    for layer in layers:
-        for component_type, values in layer.items():
-            merged.setdefault(component_type, {}).update(values)
-    return merged
 
 
 @overload

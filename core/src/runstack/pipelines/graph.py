@@ -187,7 +187,7 @@ def check_parameter(value: Any, owner: str, name: str) -> Any:
         json.dumps(value, allow_nan=True)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"{owner}: parameter {name!r} is a {type(value).__name__}, which is not "
+            f"{owner}: parameter {name!r} is of type {type(value).__name__}, which is not "
             "JSON-serialisable; pass plain data (numbers, strings, lists, dicts) or "
             "produce the object in a step and pass its output"
         ) from None

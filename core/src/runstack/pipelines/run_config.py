@@ -19,6 +19,7 @@ parameters = { epochs = 20 }
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,33 @@ def load_run_config(path: Path) -> RunConfig:
         first = error.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
         problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        in_step = first["loc"][0] == "steps" and len(first["loc"]) > 2
+        model: type[BaseModel] = StepRunConfig if in_step else RunConfig
         raise ConfigError(
-            f"the run config {path}: {where}: {problem}; valid top-level keys: "
-            f"{', '.join(RunConfig.model_fields)}"
+            f"the run config {path}: {where}: {problem}; valid "
+            f"{'keys for a step' if in_step else 'top-level keys'}: {', '.join(model.model_fields)}"
         ) from None
+
+
+def merge_settings(*layers: Mapping[str, Mapping[str, Any]]) -> Settings:
+    """Settings per component type; later layers override single keys, not whole tables."""
+    merged: Settings = {}
+    for layer in layers:
+        for component_type, values in layer.items():
+            merged.setdefault(component_type, {}).update(values)
+    return merged
+
+
+def merge_changes(
+    settings: Mapping[str, Mapping[str, Any]], extra: Mapping[str, Any], changes: dict[str, Any]
+) -> dict[str, Any]:
+    """`with_options` changes with `settings` and `extra` layered over the current ones.
+
+    `with_options(settings={"orchestrator": ...})` keeps the decorator's other settings.
+    """
+    merged = dict(changes)
+    if "settings" in changes:
+        merged["settings"] = merge_settings(settings, changes["settings"] or {})
+    if "extra" in changes:
+        merged["extra"] = {**extra, **(changes["extra"] or {})}
+    return merged

@@ -260,17 +260,7 @@ class PipelineRunner:
                         )
                         time.sleep(delay)
                 values = _check_outputs(resolved, result)
-                artifacts = [
-                    save_output(
-                        self.artifact_store,
-                        values[spec.name],
-                        spec.annotation,
-                        name=f"{self.compiled.name}::{name}::{spec.name}",
-                        uri=output_uri(self.compiled.name, self.run_record.id, name, spec.name),
-                        producer_step_run_id=step_run.id,
-                    )
-                    for spec in resolved.invocation.step.outputs
-                ]
+                artifacts = self._save_outputs(resolved, values, step_run.id)
             except Exception as error:
                 log.write("".join(traceback.format_exception(error)))
                 failed = _replace(
@@ -293,6 +283,44 @@ class PipelineRunner:
         stored = self._record(completed, log.getvalue(), artifacts)
         self.outputs[name] = {artifact.name.rpartition("::")[2]: artifact for artifact in stored}
         self.progress.finished_step(name, StepStatus.COMPLETED, _duration(completed))
+
+    def _save_outputs(
+        self, resolved: ResolvedStep, values: dict[str, Any], step_run_id: str
+    ) -> list[ArtifactRecord]:
+        """Write every output, or none: a failed save removes what this step already wrote."""
+        name = resolved.invocation.id
+        uris = {
+            spec.name: output_uri(self.compiled.name, self.run_record.id, name, spec.name)
+            for spec in resolved.invocation.step.outputs
+        }
+        artifacts = []
+        try:
+            for spec in resolved.invocation.step.outputs:
+                value = values[spec.name]
+                try:
+                    artifacts.append(
+                        save_output(
+                            self.artifact_store,
+                            value,
+                            spec.annotation,
+                            name=f"{self.compiled.name}::{name}::{spec.name}",
+                            uri=uris[spec.name],
+                            producer_step_run_id=step_run_id,
+                        )
+                    )
+                except RunstackError:
+                    raise
+                except Exception as error:
+                    raise ConfigError(
+                        f"step {name!r} could not save output {spec.name!r} "
+                        f"(a {type(value).__name__}): {type(error).__name__}: {error}"
+                    ) from error
+        except BaseException:
+            for uri in uris.values():
+                if self.artifact_store.exists(uri):
+                    self.artifact_store.rm(uri, recursive=True)
+            raise
+        return artifacts
 
     def _record(
         self, step_run: StepRunRecord, logs: str, artifacts: list[ArtifactRecord] | None = None
@@ -370,8 +398,8 @@ def _check_outputs(resolved: ResolvedStep, result: Any) -> dict[str, Any]:
     if not specs:
         if result is not None:
             raise ConfigError(
-                f"step {name!r} returned a {type(result).__name__} but is annotated '-> None'; "
-                "annotate its output type"
+                f"step {name!r} returned a value of type {type(result).__name__} but is "
+                "annotated '-> None'; annotate its output type"
             )
         return {}
     if len(specs) == 1:

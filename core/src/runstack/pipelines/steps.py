@@ -12,6 +12,7 @@ from types import NoneType, UnionType
 from typing import Annotated, Any, get_args, get_origin, overload
 
 from runstack.errors import ConfigError
+from runstack.pipelines.run_config import merge_changes
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Step:
     """
 
     def __init__(self, function: Callable[..., Any], options: StepOptions) -> None:
-        _check_options(options)
+        check_retries(options.retries, options.retry_delay)
         self.function = function
         self.options = options
         self.name = options.name or function.__name__
@@ -73,6 +74,7 @@ class Step:
 
     def with_options(self, **changes: Any) -> Step:
         """A copy of the step with some options changed: `train.with_options(retries=2)`."""
+        changes = merge_changes(self.options.settings, self.options.extra, changes)
         try:
             return Step(self.function, replace(self.options, **changes))
         except TypeError as error:
@@ -130,13 +132,12 @@ def step(
     return lambda decorated: Step(decorated, options)
 
 
-def _check_options(options: StepOptions) -> None:
-    if options.retries is not None and (
-        not isinstance(options.retries, int) or options.retries < 0
-    ):
-        raise ConfigError(f"retries must be a whole number >= 0, got {options.retries!r}")
-    if options.retry_delay is not None and options.retry_delay < 0:
-        raise ConfigError(f"retry_delay must be >= 0 seconds, got {options.retry_delay!r}")
+def check_retries(retries: int | None, retry_delay: float | None) -> None:
+    """Refuse retry options a run could not use, when a step or pipeline is declared."""
+    if retries is not None and (not isinstance(retries, int) or retries < 0):
+        raise ConfigError(f"retries must be a whole number >= 0, got {retries!r}")
+    if retry_delay is not None and retry_delay < 0:
+        raise ConfigError(f"retry_delay must be >= 0 seconds, got {retry_delay!r}")
 
 
 def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:

@@ -90,7 +90,11 @@ class RunStore(Protocol):
     def get_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, ArtifactRecord]: ...
 
     def artifact_users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
-        """(direction, run name, step, input/output name) for each use of an artifact."""
+        """(direction, run name, step, input/output name) for each use of an artifact.
+
+        Direction is `output` for the step run that wrote it, `cached` for step runs
+        that reused it from the cache, `input` for step runs that read it.
+        """
         ...
 
 

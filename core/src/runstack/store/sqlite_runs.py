@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from runstack.errors import NotFoundError
+from runstack.errors import AlreadyExistsError, NotFoundError
 from runstack.models import new_id
 from runstack.run_models import (
     ArtifactRecord,
@@ -47,24 +47,31 @@ class RunTables(SqliteDatabase):
                 "INSERT OR IGNORE INTO pipelines (id, name, created) VALUES (?, ?, ?)",
                 (new_id(), run.pipeline_name, run.started.isoformat()),
             )
-            connection.execute(
-                "INSERT INTO runs (id, name, pipeline_id, status, stack_id, stack_name, "
-                "artifact_store_id, owner, config, parameters, started, finished, error) "
-                "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '' FROM pipelines WHERE name = ?",
-                (
-                    run.id,
-                    run.name,
-                    run.status.value,
-                    run.stack_id,
-                    run.stack_name,
-                    run.artifact_store_id,
-                    run.owner,
-                    json.dumps(run.config),
-                    json.dumps(run.parameters),
-                    run.started.isoformat(),
-                    run.pipeline_name,
-                ),
-            )
+            try:
+                connection.execute(
+                    "INSERT INTO runs (id, name, pipeline_id, status, stack_id, stack_name, "
+                    "artifact_store_id, owner, config, parameters, started, finished, error) "
+                    "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '' FROM pipelines "
+                    "WHERE name = ?",
+                    (
+                        run.id,
+                        run.name,
+                        run.status.value,
+                        run.stack_id,
+                        run.stack_name,
+                        run.artifact_store_id,
+                        run.owner,
+                        json.dumps(run.config),
+                        json.dumps(run.parameters),
+                        run.started.isoformat(),
+                        run.pipeline_name,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                raise AlreadyExistsError(
+                    f"a run named {run.name!r} already exists; put {{date}}, {{time}} or "
+                    "{stamp} in run_name, or delete the earlier run"
+                ) from None
 
     def finish_run(self, run_id: str, status: RunStatus, finished: datetime, error: str) -> None:
         with self._transaction() as connection:
@@ -135,10 +142,14 @@ class RunTables(SqliteDatabase):
         Their rows are deleted too; removing their files is the caller's job.
         """
         with self._transaction() as connection:
+            # Candidates are the artifacts the run touched, not only those it produced: a
+            # cached step links to an earlier run's output, which may be deleted already.
             produced = connection.execute(
                 f"SELECT {_ARTIFACT_COLUMNS} FROM artifacts WHERE producer_step_run_id IN "
-                "(SELECT id FROM step_runs WHERE run_id = ?)",
-                (run_id,),
+                "(SELECT id FROM step_runs WHERE run_id = ?) OR id IN "
+                "(SELECT artifact_id FROM step_run_artifacts WHERE step_run_id IN "
+                "(SELECT id FROM step_runs WHERE run_id = ?))",
+                (run_id, run_id),
             ).fetchall()
             connection.execute("DELETE FROM runs WHERE id = ?", (run_id,))
             orphans = []
@@ -333,12 +344,16 @@ class RunTables(SqliteDatabase):
         return {row[0]: _artifact_from_row(row) for row in rows}
 
     def artifact_users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
-        """(direction, run name, step invocation, name) of every step run that made or read it."""
+        """(direction, run name, step invocation, name) of every step run that made or read it.
+
+        A cached step run's link to the output it reused has the direction `cached`.
+        """
         rows = self._query(
-            "SELECT l.direction, r.name, s.invocation, l.name FROM step_run_artifacts l "
+            "SELECT CASE WHEN l.direction = 'output' AND s.status = ? THEN 'cached' "
+            "ELSE l.direction END, r.name, s.invocation, l.name FROM step_run_artifacts l "
             "JOIN step_runs s ON s.id = l.step_run_id JOIN runs r ON r.id = s.run_id "
             "WHERE l.artifact_id = ? ORDER BY r.started, s.position",
-            (artifact_id,),
+            (StepStatus.CACHED.value, artifact_id),
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
 

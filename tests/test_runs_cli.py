@@ -1,0 +1,304 @@
+"""The run metadata CLI: `pipeline run/list`, `run list/describe/logs/delete`,
+`artifact list/describe`, and running one pipeline unchanged on another stack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline_helpers import artifact_path, run_name_in
+from runstack import Client
+from runstack.testing import parse_table
+
+Cli = Callable[..., str]
+CliFails = Callable[..., tuple[str, str]]
+CliJson = Callable[..., Any]
+RunFlow = Callable[..., str]
+
+FLOW = """
+import logging
+
+
+@step
+def load(n: int = 3) -> list[int]:
+    print(f"loading {n} rows")
+    logging.getLogger("flow").warning("slow disk")
+    return list(range(n))
+
+
+@step
+def train(values: list[int], rate: float = 0.5) -> Annotated[float, "model"]:
+    return sum(values) * rate
+
+
+@step
+def report(model: float) -> None:
+    print(f"model is {model}")
+
+
+@pipeline
+def flow(n: int = 3) -> None:
+    report(train(load(n=n)))
+
+
+@step
+def broken() -> int:
+    raise RuntimeError("no data")
+
+
+@pipeline
+def fails() -> None:
+    broken()
+
+
+not_a_pipeline = load
+"""
+
+
+@pytest.fixture
+def flow_file(write_module: Callable[..., Path]) -> Path:
+    return write_module(FLOW)
+
+
+@pytest.fixture
+def run_flow(cli_ok: Cli, flow_file: Path) -> RunFlow:
+    """`runstack pipeline run <flow file>:flow [OPTIONS]`, which must succeed; the run name."""
+
+    def run(*options: str) -> str:
+        return run_name_in(cli_ok("pipeline", "run", f"{flow_file}:flow", *options))
+
+    return run
+
+
+@pytest.fixture
+def other_stack(cli_ok: Cli, tmp_path: Path) -> Path:
+    """Register the stack `other` with its own artifact store folder; that folder."""
+    folder = tmp_path / "other_store"
+    cli_ok("artifact-store", "register", "other_store", "--flavor=local", f"--path={folder}")
+    cli_ok("stack", "register", "other", "-o", "default", "-a", "other_store")
+    return folder
+
+
+def test_pipeline_run_prints_the_stack_the_run_and_each_step(cli_ok: Cli, flow_file: Path) -> None:
+    output = cli_ok("pipeline", "run", f"{flow_file}:flow")
+    run = Client().get_run(run_name_in(output))
+    assert output.startswith(
+        "Running pipeline 'flow' on stack 'default' "
+        "(orchestrator 'default', artifact store 'default').\n"
+        f"Run '{run.name}' (id {run.id}).\n"
+    )
+    for step_name in ("load", "train", "report"):
+        assert f"  ✔ {step_name} completed (" in output
+    assert "model is 1.5" in output
+    assert run.status.value == "completed"
+
+
+def test_pipeline_run_imports_a_dotted_module_from_the_working_directory(
+    cli_ok: Cli, write_module: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = write_module(FLOW, name="training").parent
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    monkeypatch.chdir(package.parent)
+    name = run_name_in(cli_ok("pipeline", "run", f"{package.name}.training:flow"))
+    assert Client().get_run(name).record.pipeline_name == "flow"
+
+
+def test_pipeline_run_applies_a_run_config(run_flow: RunFlow, tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text('run_name = "configured"\n[parameters]\nn = 5\n', encoding="utf-8")
+    assert run_flow("--config", str(config)) == "configured"
+    run = Client().get_run("configured")
+    assert run.record.parameters == {"n": 5}
+    assert run.steps["train"].outputs["model"].load() == 5.0
+
+
+def test_pipeline_list_counts_the_runs_of_each_pipeline(
+    run_flow: RunFlow, cli_fails: CliFails, flow_file: Path, cli_ok: Cli, cli_json: CliJson
+) -> None:
+    run_flow()
+    run_flow()
+    cli_fails("pipeline", "run", f"{flow_file}:fails")
+    result = cli_json("pipeline", "list")
+    assert [(p["name"], p["runs"]) for p in result] == [("fails", 1), ("flow", 2)]
+    assert all(p["last_run"] and p["created"] and p["id"] for p in result)
+    rows = parse_table(cli_ok("pipeline", "list"))
+    assert [(row["PIPELINE"], row["RUNS"]) for row in rows] == [("fails", "1"), ("flow", "2")]
+
+
+def test_run_list_filters_by_pipeline_stack_and_status(
+    run_flow: RunFlow,
+    cli_fails: CliFails,
+    flow_file: Path,
+    other_stack: Path,
+    cli_ok: Cli,
+    cli_json: CliJson,
+) -> None:
+    first = run_flow()
+    failed = run_name_in(cli_fails("pipeline", "run", f"{flow_file}:fails")[0])
+    elsewhere = run_flow("--stack", "other")
+    assert Client().get_stack().name == "default"
+
+    def names(*filters: str) -> list[str]:
+        return [run["name"] for run in cli_json("run", "list", *filters)]
+
+    assert names() == [elsewhere, failed, first]
+    assert names("--pipeline", "flow") == [elsewhere, first]
+    assert names("--status", "failed") == [failed]
+    assert names("--stack", "other") == [elsewhere]
+    assert names("--stack", "default", "--pipeline", "flow") == [first]
+    rows = parse_table(cli_ok("run", "list", "--status", "completed", "--stack", "other"))
+    assert [(r["RUN NAME"], r["PIPELINE"], r["STATUS"], r["STACK"]) for r in rows] == [
+        (elsewhere, "flow", "completed", "other")
+    ]
+
+
+def test_run_describe_shows_steps_status_duration_reason_and_outputs(
+    run_flow: RunFlow, cli_ok: Cli, cli_json: CliJson
+) -> None:
+    first = run_flow()
+    second = run_flow()
+    rows = parse_table(cli_ok("run", "describe", second))
+    assert [(r["STEP"], r["STATUS"], r["WHY"]) for r in rows] == [
+        ("load", "cached", f"cached from run {first}"),
+        ("train", "cached", f"cached from run {first}"),
+        ("report", "cached", f"cached from run {first}"),
+    ]
+    assert all(row["DURATION"].endswith("s") for row in rows)
+    assert rows[1]["OUTPUTS"].startswith("model (")
+    described = cli_json("run", "describe", first)
+    assert (described["name"], described["pipeline"], described["status"]) == (
+        first,
+        "flow",
+        "completed",
+    )
+    assert described["stack"]["name"] == "default"
+    train = described["steps"][1]
+    assert (train["name"], train["reason"], train["cached_from"]) == (
+        "train",
+        "no earlier run",
+        None,
+    )
+    assert train["duration"] >= 0
+    assert train["inputs"]["values"]["uri"] == f"flow/{described['id']}/load/output"
+    model = train["outputs"]["model"]
+    assert (model["type"], model["materializer"]) == ("builtins.float", "json")
+
+
+def test_run_logs_prints_what_each_step_printed_and_logged(run_flow: RunFlow, cli_ok: Cli) -> None:
+    name = run_flow()
+    everything = cli_ok("run", "logs", name)
+    assert everything.startswith("==> load (completed) <==\nloading 3 rows\n")
+    assert "WARNING flow: slow disk" in everything
+    assert "==> train (completed) <==\n(no output)\n" in everything
+    assert "==> report (completed) <==\nmodel is 1.5\n" in everything
+    assert cli_ok("run", "logs", name, "report") == "==> report (completed) <==\nmodel is 1.5\n"
+
+
+def test_run_logs_of_a_failed_step_hold_the_full_traceback(
+    cli_fails: CliFails, flow_file: Path, cli_ok: Cli
+) -> None:
+    output, error = cli_fails("pipeline", "run", f"{flow_file}:fails")
+    name = run_name_in(output)
+    assert error == (
+        f"Error: run '{name}' failed: step 'broken' raised RuntimeError: no data "
+        f"(full log: runstack run logs {name} broken)"
+    )
+    logs = cli_ok("run", "logs", name, "broken")
+    assert "runstack/pipelines/runner.py" in logs
+    assert logs.rstrip().endswith("RuntimeError: no data")
+
+
+def test_run_delete_asks_then_removes_the_run_and_its_files(
+    run_flow: RunFlow,
+    cli_ok: Cli,
+    cli_fails: CliFails,
+    cli_error: Cli,
+    cli_json: CliJson,
+) -> None:
+    name = run_flow()
+    files = artifact_path(Client().get_run(name).steps["load"].outputs["output"])
+    assert cli_fails("run", "delete", name, input="n\n")[1] == "Error: aborted"
+    assert files.exists()
+    assert cli_ok("run", "delete", name, "-y") == f"Deleted run '{name}'.\n"
+    assert not files.exists()
+    assert cli_json("run", "list") == []
+    assert cli_json("artifact", "list") == []
+    assert cli_error("run", "describe", name) == (
+        f"Error: no run named '{name}'; see 'runstack run list'"
+    )
+
+
+def test_deleting_runs_keeps_files_another_run_reuses_until_the_last_goes(
+    run_flow: RunFlow, cli_ok: Cli, cli_json: CliJson
+) -> None:
+    first, second = run_flow(), run_flow()
+    shared = Client().get_run(second).steps["train"].outputs["model"]
+    cli_ok("run", "delete", first, "--yes")
+    assert shared.load() == 1.5
+    assert len(cli_json("artifact", "list")) == 2
+    cli_ok("run", "delete", second, "--yes")
+    assert not artifact_path(shared).exists()
+    assert cli_json("artifact", "list") == []
+
+
+def test_artifact_list_shows_type_materializer_and_size(
+    run_flow: RunFlow, cli_ok: Cli, cli_json: CliJson
+) -> None:
+    run = Client().get_run(run_flow())
+    rows = parse_table(cli_ok("artifact", "list"))
+    assert sorted((r["NAME"], r["VERSION"], r["TYPE"], r["MATERIALIZER"]) for r in rows) == [
+        ("flow::load::output", "1", "builtins.list", "json"),
+        ("flow::train::model", "1", "builtins.float", "json"),
+    ]
+    listed = {a["name"]: a for a in cli_json("artifact", "list")}
+    model = listed["flow::train::model"]
+    assert model["uri"] == f"flow/{run.id}/train/model"
+    assert (
+        model["size"]
+        == artifact_path(run.steps["train"].outputs["model"]).joinpath("value.json").stat().st_size
+    )
+    assert model["producer_step_run_id"] == run.steps["train"].record.id
+
+
+def test_artifact_describe_shows_its_lineage(
+    run_flow: RunFlow, cli_ok: Cli, cli_json: CliJson
+) -> None:
+    first, second = run_flow(), run_flow()
+    values = Client().get_run(first).steps["load"].outputs["output"].id
+    text = cli_ok("artifact", "describe", values[:8])
+    assert f"Produced by step 'load' (output 'output') of run {first}." in text
+    assert f"Reused from the cache by step 'load' of run {second}." in text
+    assert f"Read by step 'train' (input 'values') of run {first}." in text
+    lineage = cli_json("artifact", "describe", values)
+    assert lineage["artifact"]["id"] == values
+    assert lineage["produced_by"] == [{"run": first, "step": "load", "output": "output"}]
+    assert lineage["reused_by"] == [{"run": second, "step": "load", "output": "output"}]
+    assert lineage["consumed_by"] == [
+        {"run": name, "step": "train", "input": "values"} for name in (first, second)
+    ]
+
+
+def test_a_run_is_found_by_name_id_or_id_prefix(run_flow: RunFlow) -> None:
+    name = run_flow()
+    run = Client().get_run(name)
+    assert Client().get_run(run.id).name == name
+    assert Client().get_run(run.id[:8]).name == name
+
+
+def test_the_same_pipeline_runs_unchanged_on_another_stack(
+    run_flow: RunFlow, other_stack: Path, cli_ok: Cli, cli_json: CliJson
+) -> None:
+    on_default = run_flow()
+    cli_ok("stack", "set", "other")
+    on_other = run_flow()
+    run = Client().get_run(on_other)
+    assert {step_run.record.reason for step_run in run.steps.values()} == {"no earlier run"}
+    assert sorted(path.name for path in other_stack.iterdir()) == ["flow"]
+    assert (other_stack / "flow" / run.id / "train" / "model" / "value.json").is_file()
+    assert [r["name"] for r in cli_json("run", "list", "--stack", "other")] == [on_other]
+    assert [r["name"] for r in cli_json("run", "list", "--stack", "default")] == [on_default]
+    assert [r.name for r in Client().list_runs(stack="other")] == [on_other]
+    assert run.steps["train"].outputs["model"].load() == 1.5
