@@ -453,3 +453,32 @@ def test_a_step_that_keeps_failing_fails_after_its_last_retry(how: str, tmp_path
     flaky = raised.value.run.steps["flaky"]
     assert flaky.status.value == "failed"
     assert flaky.record.attempts == 2
+
+
+def test_info_logs_of_a_step_are_kept_when_logging_is_unconfigured(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    @step
+    def chatty() -> int:
+        logging.getLogger("chatty").info("an info line")
+        logging.getLogger("chatty").warning("a warning line")
+        return 1
+
+    @pipeline
+    def talking() -> None:
+        chatty()
+
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    root.handlers.clear()
+    root.setLevel(logging.WARNING)
+    try:
+        run = talking()
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    logs = run.steps["chatty"].logs
+    assert "INFO chatty: an info line" in logs
+    assert "WARNING chatty: a warning line" in logs
+    assert "a warning line" in capsys.readouterr().err
+    assert root.level == saved_level

@@ -102,10 +102,13 @@ def _import(module_name: str) -> object:
         if not path.is_file():
             raise ConfigError(f"no Python file at {module_name}; check the path")
         sys.path.insert(0, str(path.resolve().parent))
-        spec = importlib.util.spec_from_file_location(path.stem, path)
+        name = path.stem
+        if name in sys.modules or name in sys.stdlib_module_names:
+            name = f"runstack_target_{name}"  # never shadow `json` with a user's json.py
+        spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        sys.modules[path.stem] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
         return module
     sys.path.insert(0, str(Path.cwd()))

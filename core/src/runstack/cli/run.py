@@ -24,7 +24,7 @@ def seconds(value: float | None) -> str:
 @click.option("--stack", "-s", help="Only runs on this stack.")
 @click.option("--status", help="Only runs with this status (running, completed, failed, stopped).")
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many runs.")
-@output_option("--output")
+@output_option()
 def list_runs(
     pipeline: str | None, stack: str | None, status: str | None, limit: int | None, output: str
 ) -> None:

@@ -49,27 +49,47 @@ class _Router(io.TextIOBase):
 
 
 class _StepLogHandler(logging.Handler):
-    """Copies log records emitted on a step's thread into that step's buffer."""
+    """Copies log records emitted on a step's thread into that step's buffer.
+
+    With `console` set (logging left unconfigured by the user), warnings and
+    errors also go to the console, as Python's last-resort handler would print them.
+    """
+
+    def __init__(self, console: TextIO | None) -> None:
+        super().__init__()
+        self._console = console
 
     def emit(self, record: logging.LogRecord) -> None:
         buffer = _current_buffer()
         if buffer is not None:
             buffer.write(self.format(record) + "\n")
+        if self._console is not None and record.levelno >= logging.WARNING:
+            self._console.write(record.getMessage() + "\n")
 
 
 @contextmanager
 def routing(echo: bool = True) -> Iterator[None]:
-    """Install the routers for the length of a run (restored even on Ctrl-C)."""
-    handler = _StepLogHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    """Install the routers for the length of a run (restored even on Ctrl-C).
+
+    If the user has not configured logging, `logger.info(...)` in a step is kept
+    too: the root level drops to INFO for the run (only the step's log sees it).
+    """
     original_out, original_err = sys.stdout, sys.stderr
+    root = logging.getLogger()
+    unconfigured = not root.handlers
+    handler = _StepLogHandler(original_err if unconfigured else None)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    previous_level = root.level
+    if unconfigured and root.level > logging.INFO:
+        root.setLevel(logging.INFO)
     sys.stdout = _Router(original_out, echo)
     sys.stderr = _Router(original_err, echo)
-    logging.getLogger().addHandler(handler)
+    root.addHandler(handler)
     try:
         yield
     finally:
-        logging.getLogger().removeHandler(handler)
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
         sys.stdout, sys.stderr = original_out, original_err
 
 

@@ -8,6 +8,7 @@ import json
 import sys
 import time
 import traceback
+import warnings
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -141,6 +142,11 @@ class PipelineRunner:
                 kind = ComponentType.parse(key)
                 component = stack.components.get(kind)
                 if component is None:
+                    warnings.warn(
+                        f"settings for {kind.with_article} are ignored: stack {stack.name!r} "
+                        f"has no {kind.noun}",
+                        stacklevel=2,
+                    )
                     continue
                 flavor = self.client.get_flavor(kind, component.flavor)
                 validated = flavor.validate_settings(values)
