@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import os
 import tempfile
+import tomllib
 from pathlib import Path
+from typing import Any
+
+from runstack.errors import ConfigError
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file as a dict; a missing, unreadable or malformed file is a one-line error."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"no {what} at {path}; check the path") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read the {what} {path}: {error.strerror or error}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"the {what} {path} is not valid TOML: {error}") from None
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from runstack import __version__
 from runstack.component_types import ComponentType
 from runstack.errors import ConfigError
-from runstack.files import write_atomically
+from runstack.files import read_toml, write_atomically
 from runstack.models import Stack, sorted_components
 
 
@@ -54,14 +53,7 @@ def write_stack_file(stack: Stack, path: Path) -> None:
 
 def read_stack_file(path: Path) -> StackDefinition:
     """Parse and check the shape of a stack file; every problem names the file and the spot."""
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"no stack file at {path}; check the path") from None
-    except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    document = read_toml(path, "stack file")
 
     stack = _table(document.get("stack"), path, "[stack]")
     name = _text(stack.get("name"), path, "stack.name")

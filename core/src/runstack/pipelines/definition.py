@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
 from runstack.errors import ConfigError
 from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter
@@ -19,7 +19,7 @@ from runstack.pipelines.run_config import (
     merge_changes,
     merge_settings,
 )
-from runstack.pipelines.steps import check_retries
+from runstack.pipelines.steps import DecoratorOptions, check_retries, option_values
 
 if TYPE_CHECKING:
     from runstack.pipelines.results import PipelineRun
@@ -235,37 +235,14 @@ def pipeline(function: Callable[..., Any], /) -> Pipeline: ...
 
 
 @overload
-def pipeline(
-    *,
-    name: str | None = None,
-    enable_cache: bool | None = None,
-    retries: int | None = None,
-    retry_delay: float | None = None,
-    settings: Mapping[str, Mapping[str, Any]] | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> Callable[[Callable[..., Any]], Pipeline]: ...
+def pipeline(**options: Unpack[DecoratorOptions]) -> Callable[[Callable[..., Any]], Pipeline]: ...
 
 
 def pipeline(
-    function: Callable[..., Any] | None = None,
-    /,
-    *,
-    name: str | None = None,
-    enable_cache: bool | None = None,
-    retries: int | None = None,
-    retry_delay: float | None = None,
-    settings: Mapping[str, Mapping[str, Any]] | None = None,
-    extra: Mapping[str, Any] | None = None,
+    function: Callable[..., Any] | None = None, /, **options: Unpack[DecoratorOptions]
 ) -> Pipeline | Callable[[Callable[..., Any]], Pipeline]:
     """Make a function a pipeline: `@pipeline` or `@pipeline(enable_cache=False)`."""
-    options = PipelineOptions(
-        name=name,
-        enable_cache=enable_cache,
-        retries=retries,
-        retry_delay=retry_delay,
-        settings=dict(settings or {}),
-        extra=dict(extra or {}),
-    )
+    chosen = PipelineOptions(**option_values(options))
     if function is not None:
-        return Pipeline(function, options)
-    return lambda decorated: Pipeline(decorated, options)
+        return Pipeline(function, chosen)
+    return lambda decorated: Pipeline(decorated, chosen)

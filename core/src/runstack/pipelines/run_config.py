@@ -18,7 +18,6 @@ parameters = { epochs = 20 }
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from runstack.errors import ConfigError
+from runstack.files import read_toml
 
 Settings = dict[str, dict[str, Any]]
 
@@ -43,31 +43,16 @@ class StepRunConfig(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
-class RunConfig(BaseModel):
-    """A whole run config file."""
-
-    model_config = ConfigDict(extra="forbid")
+class RunConfig(StepRunConfig):
+    """A whole run config file: the step keys as pipeline-wide defaults, plus these."""
 
     run_name: str | None = None
-    enable_cache: bool | None = None
-    retries: int | None = Field(default=None, ge=0)
-    retry_delay: float | None = Field(default=None, ge=0)
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    settings: Settings = Field(default_factory=dict)
-    extra: dict[str, Any] = Field(default_factory=dict)
     steps: dict[str, StepRunConfig] = Field(default_factory=dict)
 
 
 def load_run_config(path: Path) -> RunConfig:
     """Read and check a run config; every error names the file and the key."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"no run config file at {path}; check the path") from None
-    except OSError as error:
-        raise ConfigError(f"cannot read the run config {path}: {error.strerror or error}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"the run config {path} is not valid TOML: {error}") from None
+    data = read_toml(path, "run config file")
     try:
         return RunConfig.model_validate(data)
     except ValidationError as error:
@@ -75,10 +60,12 @@ def load_run_config(path: Path) -> RunConfig:
         where = ".".join(str(part) for part in first["loc"])
         problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
         in_step = first["loc"][0] == "steps" and len(first["loc"]) > 2
-        model: type[BaseModel] = StepRunConfig if in_step else RunConfig
+        keys = list(StepRunConfig.model_fields)
+        if not in_step:
+            keys = ["run_name", *keys, "steps"]
         raise ConfigError(
             f"the run config {path}: {where}: {problem}; valid "
-            f"{'keys for a step' if in_step else 'top-level keys'}: {', '.join(model.model_fields)}"
+            f"{'keys for a step' if in_step else 'top-level keys'}: {', '.join(keys)}"
         ) from None
 
 

@@ -9,7 +9,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import NoneType, UnionType
-from typing import Annotated, Any, get_args, get_origin, overload
+from typing import Annotated, Any, TypedDict, Unpack, get_args, get_origin, overload
 
 from runstack.errors import ConfigError
 from runstack.pipelines.run_config import merge_changes
@@ -91,45 +91,41 @@ class Step:
         return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
+class DecoratorOptions(TypedDict, total=False):
+    """What `@step(...)` and `@pipeline(...)` accept."""
+
+    name: str | None
+    enable_cache: bool | None
+    retries: int | None
+    retry_delay: float | None
+    settings: Mapping[str, Mapping[str, Any]] | None
+    extra: Mapping[str, Any] | None
+
+
+def option_values(options: DecoratorOptions) -> dict[str, Any]:
+    """Decorator keywords as dataclass fields: absent tables become empty ones."""
+    values: dict[str, Any] = dict(options)
+    values["settings"] = dict(options.get("settings") or {})
+    values["extra"] = dict(options.get("extra") or {})
+    return values
+
+
 @overload
 def step(function: Callable[..., Any], /) -> Step: ...
 
 
 @overload
-def step(
-    *,
-    name: str | None = None,
-    enable_cache: bool | None = None,
-    retries: int | None = None,
-    retry_delay: float | None = None,
-    settings: Mapping[str, Mapping[str, Any]] | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> Callable[[Callable[..., Any]], Step]: ...
+def step(**options: Unpack[DecoratorOptions]) -> Callable[[Callable[..., Any]], Step]: ...
 
 
 def step(
-    function: Callable[..., Any] | None = None,
-    /,
-    *,
-    name: str | None = None,
-    enable_cache: bool | None = None,
-    retries: int | None = None,
-    retry_delay: float | None = None,
-    settings: Mapping[str, Mapping[str, Any]] | None = None,
-    extra: Mapping[str, Any] | None = None,
+    function: Callable[..., Any] | None = None, /, **options: Unpack[DecoratorOptions]
 ) -> Step | Callable[[Callable[..., Any]], Step]:
     """Make a function a step: `@step` or `@step(enable_cache=False, retries=2)`."""
-    options = StepOptions(
-        name=name,
-        enable_cache=enable_cache,
-        retries=retries,
-        retry_delay=retry_delay,
-        settings=dict(settings or {}),
-        extra=dict(extra or {}),
-    )
+    chosen = StepOptions(**option_values(options))
     if function is not None:
-        return Step(function, options)
-    return lambda decorated: Step(decorated, options)
+        return Step(function, chosen)
+    return lambda decorated: Step(decorated, chosen)
 
 
 def check_retries(retries: int | None, retry_delay: float | None) -> None:
