@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,8 @@ def load_config(path: Path) -> ClientConfig:
         raise StoreError(
             f"cannot read the config file {path}: {error.strerror or error}; check its permissions"
         ) from None
+    import tomllib  # only when there is a file: most commands on a fresh home have none
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
         return _parse(data, path)

@@ -55,25 +55,25 @@ class BaseArtifactStore(BaseComponent):
         """Open a file; in a write mode the file appears under its name only once closed."""
         target = self.path(relative)
         if not any(flag in mode for flag in "wax"):
-            with self.filesystem.open(target, mode) as stream:
+            with self._open_file(target, mode) as stream:
                 yield stream
             return
-        self.filesystem.makedirs(posixpath.dirname(target), exist_ok=True)
+        self._ensure_folder(posixpath.dirname(target))
         partial = f"{target}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}"
         try:
-            with self.filesystem.open(partial, mode) as stream:
+            with self._open_file(partial, mode) as stream:
                 yield stream
-            self.filesystem.mv(partial, target)
+            self._replace(partial, target)
         except BaseException:
-            if self.filesystem.exists(partial):
+            if self._exists(partial):
                 self.filesystem.rm(partial)
             raise
 
     def exists(self, relative: str) -> bool:
-        return bool(self.filesystem.exists(self.path(relative)))
+        return self._exists(self.path(relative))
 
     def makedirs(self, relative: str) -> None:
-        self.filesystem.makedirs(self.path(relative), exist_ok=True)
+        self._ensure_folder(self.path(relative))
 
     def ls(self, relative: str = ".") -> list[str]:
         """Names under a folder, relative to the root, sorted; unfinished writes are hidden."""
@@ -91,10 +91,28 @@ class BaseArtifactStore(BaseComponent):
 
     def disk_usage(self, relative: str) -> int:
         """Bytes used by a file, or by everything under a folder."""
-        return int(self.filesystem.du(self.path(relative), total=True))
+        return self._disk_usage(self.path(relative))
 
     def rm(self, relative: str, recursive: bool = False) -> None:
         self.filesystem.rm(self.path(relative), recursive=recursive)
+
+    # The primitives above are built on; a store may swap in faster native calls
+    # (the local store uses the operating system's directly).
+
+    def _open_file(self, path: str, mode: str) -> IO[Any]:
+        return self.filesystem.open(path, mode)  # type: ignore[no-any-return]
+
+    def _replace(self, source: str, target: str) -> None:
+        self.filesystem.mv(source, target)
+
+    def _ensure_folder(self, path: str) -> None:
+        self.filesystem.makedirs(path, exist_ok=True)
+
+    def _exists(self, path: str) -> bool:
+        return bool(self.filesystem.exists(path))
+
+    def _disk_usage(self, path: str) -> int:
+        return int(self.filesystem.du(path, total=True))
 
     def _relative(self, full_path: str) -> str:
         root = self.filesystem._strip_protocol(self.root).rstrip("/")

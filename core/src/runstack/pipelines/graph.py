@@ -101,6 +101,7 @@ class PipelineGraph:
     def __init__(self, pipeline_name: str) -> None:
         self.pipeline_name = pipeline_name
         self.invocations: dict[str, Invocation] = {}
+        self._uses: dict[str, int] = {}
 
     @contextmanager
     def building(self) -> Iterator[PipelineGraph]:
@@ -150,10 +151,13 @@ class PipelineGraph:
         return outputs
 
     def _unique_id(self, name: str) -> str:
-        candidate, number = name, 1
+        """`train` the first time, then `train_2`, `train_3`, ... (skipping ids in use)."""
+        number = self._uses.get(name, 0)
+        candidate = name if number == 0 else f"{name}_{number + 1}"
         while candidate in self.invocations:
             number += 1
-            candidate = f"{name}_{number}"
+            candidate = f"{name}_{number + 1}"
+        self._uses[name] = number + 1
         return candidate
 
     def order(self) -> list[str]:

@@ -55,6 +55,9 @@ class SqliteDatabase:
 
     def _check_schema(self, connection: sqlite3.Connection, owner: str) -> None:
         connection.execute("PRAGMA foreign_keys = ON")
+        # In WAL mode NORMAL is corruption-safe and skips an fsync per commit; a power
+        # cut (not a crash) may lose the last commits, never the file.
+        connection.execute("PRAGMA synchronous = NORMAL")
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version < SCHEMA_VERSION:
             self._migrate(connection, owner)

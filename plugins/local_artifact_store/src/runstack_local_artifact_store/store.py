@@ -1,8 +1,14 @@
-"""The local artifact store: a folder on this machine, through fsspec's local filesystem."""
+"""The local artifact store: a folder on this machine, through fsspec's local filesystem.
+
+Reads, writes and renames go straight to the operating system: they are on
+every step's path, and real file objects let numpy stream arrays without copies.
+"""
 
 from __future__ import annotations
 
 import functools
+import os
+from typing import IO, Any
 
 from fsspec.implementations.local import LocalFileSystem
 
@@ -14,7 +20,7 @@ from runstack_local_artifact_store.config import LocalArtifactStoreConfig
 class LocalArtifactStore(BaseArtifactStore):
     config: LocalArtifactStoreConfig
 
-    @property
+    @functools.cached_property
     def root(self) -> str:
         return self.config.path or str(paths.local_artifacts_root(self.id))
 
@@ -23,3 +29,24 @@ class LocalArtifactStore(BaseArtifactStore):
         filesystem = LocalFileSystem()
         filesystem.makedirs(self.root, exist_ok=True)
         return filesystem
+
+    def _open_file(self, path: str, mode: str) -> IO[Any]:
+        return open(path, mode)
+
+    def _replace(self, source: str, target: str) -> None:
+        os.replace(source, target)
+
+    def _ensure_folder(self, path: str) -> None:
+        os.makedirs(path, exist_ok=True)
+
+    def _exists(self, path: str) -> bool:
+        return os.path.exists(path)
+
+    def _disk_usage(self, path: str) -> int:
+        if os.path.isfile(path):
+            return os.path.getsize(path)
+        return sum(
+            os.path.getsize(os.path.join(folder, name))
+            for folder, _, names in os.walk(path)
+            for name in names
+        )
