@@ -398,7 +398,7 @@ def test_a_failure_shows_the_user_traceback_once_and_logs_the_full_one(
     assert "runner.py" not in shown
     failed = raised.value.run.steps["explode"]
     assert failed.record.error.rstrip() in shown
-    assert "runstack/pipelines/runner.py" in failed.logs
+    assert "runstack/pipelines/execution.py" in failed.logs
     assert failed.logs.rstrip().endswith("ValueError: bad row 3")
 
 

@@ -207,7 +207,7 @@ def test_run_logs_of_a_failed_step_hold_the_full_traceback(
         f"(full log: runstack run logs {name} broken)"
     )
     logs = cli_ok("run", "logs", name, "broken")
-    assert "runstack/pipelines/runner.py" in logs
+    assert "runstack/pipelines/execution.py" in logs
     assert logs.rstrip().endswith("RuntimeError: no data")
 
 

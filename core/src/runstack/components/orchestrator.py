@@ -7,10 +7,14 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from runstack.components.base import BaseComponent
 from runstack.errors import ConfigError
 from runstack.flavors import FlavorConfig
+
+W = TypeVar("W")
+R = TypeVar("R")
 
 
 class TaskStatus(StrEnum):
@@ -51,6 +55,14 @@ class BaseOrchestrator(BaseComponent):
         its flavor's `settings_class`. Ctrl-C (KeyboardInterrupt) must start no
         further task and propagate once the running ones have returned.
         """
+
+    def call(self, function: Callable[[W], R], work: W) -> R:
+        """Run a step's code where this orchestrator runs code: by default, right here.
+
+        `function` and `work` pickle with cloudpickle, so an orchestrator may ship
+        them to a worker process or another machine and return the result.
+        """
+        return function(work)
 
     @staticmethod
     def plan(tasks: Sequence[Task]) -> graphlib.TopologicalSorter[str]:

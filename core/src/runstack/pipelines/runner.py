@@ -6,12 +6,9 @@ import functools
 import hashlib
 import json
 import sys
-import time
-import traceback
 import warnings
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runstack.component_types import ComponentType
@@ -19,9 +16,9 @@ from runstack.components import BaseArtifactStore, BaseOrchestrator, Task, TaskS
 from runstack.errors import ConfigError, RunstackError
 from runstack.models import Stack, new_id, now
 from runstack.pipelines import capture
-from runstack.pipelines.artifacts import load_artifact, materializer_for, output_uri, save_output
+from runstack.pipelines.artifacts import materializer_for
+from runstack.pipelines.execution import StepWork, perform
 from runstack.pipelines.progress import Progress
-from runstack.pipelines.steps import describe_type, matches
 from runstack.run_models import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
 
 if TYPE_CHECKING:
@@ -30,7 +27,8 @@ if TYPE_CHECKING:
     from runstack.pipelines.definition import CompiledPipeline, ResolvedStep
     from runstack.pipelines.results import PipelineRun
 
-_RUNSTACK_SOURCES = str(Path(__file__).resolve().parent.parent)
+class StepFailedError(RunstackError):
+    """A step raised; its trimmed traceback is the message (it is recorded with the step)."""
 
 
 class PipelineRunError(RunstackError):
@@ -73,6 +71,7 @@ class PipelineRunner:
         assert isinstance(orchestrator, BaseOrchestrator)
         assert isinstance(artifact_store, BaseArtifactStore)
         self.artifact_store = artifact_store
+        self.orchestrator = orchestrator
         started = now()
         self.run_record = RunRecord(
             id=new_id(),
@@ -202,20 +201,19 @@ class PipelineRunner:
         if not all(self.artifact_store.exists(artifacts[i].uri) for i in hit.outputs.values()):
             return "cached artifact missing"
         origin_id = hit.cached_from or hit.id
-        origin_run = self.store.get_run(self.store.get_step_run(origin_id).run_id)
-        finished = now()
+        origin_run = self.store.run_name_of_step_run(origin_id)
         cached = _replace(
             step_run,
             status=StepStatus.CACHED,
-            finished=finished,
+            finished=now(),
             cached_from=origin_id,
-            reason=f"cached from run {origin_run.name}",
+            reason=f"cached from run {origin_run}",
             outputs=dict(hit.outputs),
         )
         self._record(cached, logs="")
         self.outputs[step_run.invocation] = {n: artifacts[i] for n, i in hit.outputs.items()}
         self.progress.finished_step(
-            step_run.invocation, StepStatus.CACHED, f"from run {origin_run.name}"
+            step_run.invocation, StepStatus.CACHED, f"from run {origin_run}"
         )
         return ""
 
@@ -246,87 +244,42 @@ class PipelineRunner:
         step_run = _replace(step_run, reason=reason)
         self.store.start_step_run(step_run, resolved.invocation.position)
         self.progress.started_step(name)
-        attempts = 0
-        with capture.capturing() as log:
-            try:
-                arguments = dict(resolved.parameters)
-                for parameter, artifact in inputs.items():
-                    arguments[parameter] = load_artifact(self.artifact_store, artifact)
-                for attempts in range(1, resolved.retries + 2):
-                    try:
-                        result = resolved.invocation.step.function(**arguments)
-                        break
-                    except Exception as error:
-                        if attempts > resolved.retries:
-                            raise
-                        delay = resolved.retry_delay * 2 ** (attempts - 1)
-                        log.write(
-                            f"attempt {attempts} failed: {type(error).__name__}: {error}; "
-                            f"retrying in {delay:g}s\n"
-                        )
-                        time.sleep(delay)
-                values = _check_outputs(resolved, result)
-                artifacts = self._save_outputs(resolved, values, step_run.id)
-            except Exception as error:
-                log.write("".join(traceback.format_exception(error)))
-                failed = _replace(
-                    step_run,
-                    status=StepStatus.FAILED,
-                    finished=now(),
-                    error=_user_traceback(error),
-                    attempts=max(attempts, 1),
-                )
-                self._record(failed, log.getvalue())
-                self.progress.finished_step(name, StepStatus.FAILED, _duration(failed))
-                raise
+        step = resolved.invocation.step
+        work = StepWork(
+            function=step.function,
+            pipeline=self.compiled.name,
+            run_id=self.run_record.id,
+            invocation=name,
+            step_run_id=step_run.id,
+            parameters=resolved.parameters,
+            inputs=inputs,
+            outputs=step.outputs,
+            retries=resolved.retries,
+            retry_delay=resolved.retry_delay,
+            artifact_store=self.artifact_store,
+        )
+        outcome = self.orchestrator.call(perform, work)
+        if outcome.error:
+            failed = _replace(
+                step_run,
+                status=StepStatus.FAILED,
+                finished=now(),
+                error=outcome.error,
+                attempts=outcome.attempts,
+            )
+            self._record(failed, outcome.logs)
+            self.progress.finished_step(name, StepStatus.FAILED, _duration(failed))
+            raise StepFailedError(outcome.error)
         completed = _replace(
             step_run,
             status=StepStatus.COMPLETED,
             finished=now(),
-            attempts=attempts,
-            outputs={artifact.name.rpartition("::")[2]: artifact.id for artifact in artifacts},
+            attempts=outcome.attempts,
+            outputs={a.name.rpartition("::")[2]: a.id for a in outcome.artifacts},
         )
-        stored = self._record(completed, log.getvalue(), artifacts)
+        stored = self._record(completed, outcome.logs, outcome.artifacts)
         self.outputs[name] = {artifact.name.rpartition("::")[2]: artifact for artifact in stored}
         self.progress.finished_step(name, StepStatus.COMPLETED, _duration(completed))
-
-    def _save_outputs(
-        self, resolved: ResolvedStep, values: dict[str, Any], step_run_id: str
-    ) -> list[ArtifactRecord]:
-        """Write every output, or none: a failed save removes what this step already wrote."""
-        name = resolved.invocation.id
-        uris = {
-            spec.name: output_uri(self.compiled.name, self.run_record.id, name, spec.name)
-            for spec in resolved.invocation.step.outputs
-        }
-        artifacts = []
-        try:
-            for spec in resolved.invocation.step.outputs:
-                value = values[spec.name]
-                try:
-                    artifacts.append(
-                        save_output(
-                            self.artifact_store,
-                            value,
-                            spec.annotation,
-                            name=f"{self.compiled.name}::{name}::{spec.name}",
-                            uri=uris[spec.name],
-                            producer_step_run_id=step_run_id,
-                        )
-                    )
-                except RunstackError:
-                    raise
-                except Exception as error:
-                    raise ConfigError(
-                        f"step {name!r} could not save output {spec.name!r} "
-                        f"(a {type(value).__name__}): {type(error).__name__}: {error}"
-                    ) from error
-        except BaseException:
-            for uri in uris.values():
-                if self.artifact_store.exists(uri):
-                    self.artifact_store.rm(uri, recursive=True)
-            raise
-        return artifacts
 
     def _record(
         self, step_run: StepRunRecord, logs: str, artifacts: list[ArtifactRecord] | None = None
@@ -394,43 +347,3 @@ def _run_name(pipeline: str, template: str | None, started: datetime) -> str:
             f"run_name {template!r} has an unknown placeholder ({error}); use {{date}}, "
             "{time} or {stamp}"
         ) from None
-
-
-def _check_outputs(resolved: ResolvedStep, result: Any) -> dict[str, Any]:
-    """The step's return value split into named outputs, each checked against its annotation."""
-    step = resolved.invocation.step
-    name = resolved.invocation.id
-    specs = step.outputs
-    if not specs:
-        if result is not None:
-            raise ConfigError(
-                f"step {name!r} returned a value of type {type(result).__name__} but is "
-                "annotated '-> None'; annotate its output type"
-            )
-        return {}
-    if len(specs) == 1:
-        values = [result]
-    else:
-        if not isinstance(result, (tuple, list)) or len(result) != len(specs):
-            raise ConfigError(
-                f"step {name!r} must return {len(specs)} values "
-                f"({', '.join(s.name for s in specs)}), got {type(result).__name__}"
-            )
-        values = list(result)
-    for spec, value in zip(specs, values, strict=True):
-        if not matches(value, spec.annotation):
-            raise ConfigError(
-                f"step {name!r} output {spec.name!r} should be {describe_type(spec.annotation)}, "
-                f"got {type(value).__name__}"
-            )
-    return {spec.name: value for spec, value in zip(specs, values, strict=True)}
-
-
-def _user_traceback(error: BaseException) -> str:
-    """The traceback without runstack's own frames: what the user needs to fix their step."""
-    if isinstance(error, RunstackError):
-        return f"{error}\n"
-    summary = traceback.TracebackException.from_exception(error)
-    frames = [f for f in summary.stack if not f.filename.startswith(_RUNSTACK_SOURCES)]
-    summary.stack = traceback.StackSummary.from_list(frames)
-    return "".join(summary.format())

@@ -267,6 +267,16 @@ class RunTables(SqliteDatabase):
             raise NotFoundError(f"no step run with id {step_run_id!r}")
         return self._with_links(rows)[0]
 
+    def run_name_of_step_run(self, step_run_id: str) -> str:
+        """The name of the run a step run belongs to (to say where a cache hit came from)."""
+        rows = self._query(
+            "SELECT r.name FROM step_runs s JOIN runs r ON r.id = s.run_id WHERE s.id = ?",
+            (step_run_id,),
+        )
+        if not rows:
+            raise NotFoundError(f"no step run with id {step_run_id!r}")
+        return str(rows[0][0])
+
     def step_logs(self, step_run_id: str) -> str:
         rows = self._query("SELECT logs FROM step_runs WHERE id = ?", (step_run_id,))
         return str(rows[0][0]) if rows else ""

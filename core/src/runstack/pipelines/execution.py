@@ -1,0 +1,154 @@
+"""Running one step's code: load its inputs, call it (with retries), check and save its outputs.
+
+This is the part an orchestrator may run elsewhere (a worker process, later a
+cluster): `StepWork` carries everything it needs and pickles with cloudpickle,
+`perform` never raises, and what it returns is plain data.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runstack.components import BaseArtifactStore
+from runstack.errors import ConfigError, RunstackError
+from runstack.pipelines import capture
+from runstack.pipelines.artifacts import load_artifact, output_uri, save_output
+from runstack.pipelines.steps import OutputSpec, describe_type, matches
+from runstack.run_models import ArtifactRecord
+
+_RUNSTACK_SOURCES = str(Path(__file__).resolve().parent.parent)
+
+
+@dataclass(frozen=True)
+class StepWork:
+    """One step's code and data, ready to run wherever the orchestrator runs code."""
+
+    function: Callable[..., Any]
+    pipeline: str
+    run_id: str
+    invocation: str
+    step_run_id: str
+    parameters: dict[str, Any]
+    inputs: dict[str, ArtifactRecord]
+    outputs: list[OutputSpec]
+    retries: int
+    retry_delay: float
+    artifact_store: BaseArtifactStore
+
+
+@dataclass(frozen=True)
+class WorkOutcome:
+    """What running a step produced: its artifacts, or the error trimmed to the user's code."""
+
+    logs: str
+    attempts: int
+    artifacts: list[ArtifactRecord] = field(default_factory=list)
+    error: str = ""
+
+
+def perform(work: StepWork) -> WorkOutcome:
+    """Run the step and capture what it prints and logs; failures come back as data."""
+    attempts = 0
+    with capture.capturing() as log:
+        try:
+            arguments = dict(work.parameters)
+            for parameter, artifact in work.inputs.items():
+                arguments[parameter] = load_artifact(work.artifact_store, artifact)
+            for attempts in range(1, work.retries + 2):
+                try:
+                    result = work.function(**arguments)
+                    break
+                except Exception as error:
+                    if attempts > work.retries:
+                        raise
+                    delay = work.retry_delay * 2 ** (attempts - 1)
+                    log.write(
+                        f"attempt {attempts} failed: {type(error).__name__}: {error}; "
+                        f"retrying in {delay:g}s\n"
+                    )
+                    time.sleep(delay)
+            values = check_outputs(work.invocation, work.outputs, result)
+            artifacts = _save_outputs(work, values)
+        except Exception as error:
+            log.write("".join(traceback.format_exception(error)))
+            return WorkOutcome(log.getvalue(), max(attempts, 1), error=user_traceback(error))
+    return WorkOutcome(log.getvalue(), attempts, artifacts)
+
+
+def check_outputs(name: str, specs: list[OutputSpec], result: Any) -> dict[str, Any]:
+    """The step's return value split into named outputs, each checked against its annotation."""
+    if not specs:
+        if result is not None:
+            raise ConfigError(
+                f"step {name!r} returned a value of type {type(result).__name__} but is "
+                "annotated '-> None'; annotate its output type"
+            )
+        return {}
+    if len(specs) == 1:
+        values = [result]
+    else:
+        if not isinstance(result, (tuple, list)) or len(result) != len(specs):
+            raise ConfigError(
+                f"step {name!r} must return {len(specs)} values "
+                f"({', '.join(s.name for s in specs)}), got {type(result).__name__}"
+            )
+        values = list(result)
+    for spec, value in zip(specs, values, strict=True):
+        if not matches(value, spec.annotation):
+            raise ConfigError(
+                f"step {name!r} output {spec.name!r} should be {describe_type(spec.annotation)}, "
+                f"got {type(value).__name__}"
+            )
+    return {spec.name: value for spec, value in zip(specs, values, strict=True)}
+
+
+def _save_outputs(work: StepWork, values: dict[str, Any]) -> list[ArtifactRecord]:
+    """Write every output, or none: a failed save removes what this step already wrote."""
+    store = work.artifact_store
+    uris = {
+        spec.name: output_uri(work.pipeline, work.run_id, work.invocation, spec.name)
+        for spec in work.outputs
+    }
+    artifacts = []
+    try:
+        for spec in work.outputs:
+            value = values[spec.name]
+            try:
+                artifacts.append(
+                    save_output(
+                        store,
+                        value,
+                        spec.annotation,
+                        name=f"{work.pipeline}::{work.invocation}::{spec.name}",
+                        uri=uris[spec.name],
+                        producer_step_run_id=work.step_run_id,
+                    )
+                )
+            except RunstackError:
+                raise
+            except Exception as error:
+                raise ConfigError(
+                    f"step {work.invocation!r} could not save output {spec.name!r} "
+                    f"(a {type(value).__name__}): {type(error).__name__}: {error}"
+                ) from error
+    except BaseException:
+        for uri in uris.values():
+            if store.exists(uri):
+                store.rm(uri, recursive=True)
+        raise
+    return artifacts
+
+
+def user_traceback(error: BaseException) -> str:
+    """The traceback without runstack's own frames: what the user needs to fix their step."""
+    if isinstance(error, RunstackError):
+        return f"{error}\n"
+    summary = traceback.TracebackException.from_exception(error)
+    frames = [f for f in summary.stack if not f.filename.startswith(_RUNSTACK_SOURCES)]
+    summary.stack = traceback.StackSummary.from_list(frames)
+    return "".join(summary.format())
