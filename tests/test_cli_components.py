@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -456,7 +457,11 @@ def test_flavor_describe_as_json(cli_json: CliJson) -> None:
 
 
 def test_flavor_describe_of_the_local_orchestrator(cli_ok: Cli) -> None:
-    (row,) = parse_table(cli_ok("orchestrator", "flavor", "describe", "local"))
+    row = parse_table(cli_ok("orchestrator", "flavor", "describe", "local"))[0]
 
     assert (row["KEY"], row["TYPE"], row["DEFAULT"]) == ("max_parallel", "int | None", "")
     assert "How many steps may run at once" in row["DESCRIPTION"]
+    described = json.loads(cli_ok("orchestrator", "flavor", "describe", "local", "-o", "json"))
+    mode = described["config"][1]
+    assert (mode["key"], mode["default"]) == ("mode", "threads")
+    assert "processes" in mode["type"] and "worker processes" in mode["description"]

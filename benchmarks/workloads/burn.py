@@ -16,7 +16,9 @@ burn_cpu(seconds)
 burn_cpu(seconds)
 serial = time.perf_counter() - started
 
-parallel = burn_two.with_options(enable_cache=False, settings={"orchestrator": {"max_parallel": 2}})
+parallel = burn_two.with_options(
+    enable_cache=False, settings={"orchestrator": {"max_parallel": 2, "mode": "processes"}}
+)
 started = time.perf_counter()
 with contextlib.redirect_stdout(io.StringIO()):
     parallel(seconds=seconds)

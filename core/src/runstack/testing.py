@@ -205,8 +205,10 @@ def assert_orchestrator_contract(orchestrator: BaseOrchestrator) -> None:
 
         return run
 
+    called: list[int] = []
     results = orchestrator.execute(
         [
+            Task("call", lambda: called.append(orchestrator.call(abs, -7))),
             Task("load", work("load")),
             Task("train", work("train"), frozenset({"load"})),
             Task("broken", work("broken", fail=True), frozenset({"load"})),
@@ -215,7 +217,9 @@ def assert_orchestrator_contract(orchestrator: BaseOrchestrator) -> None:
         ]
     )
     assert finished.index("load") < finished.index("train")
+    assert called == [7], "call() must run the function on the work and return its result"
     assert {name: result.status for name, result in results.items()} == {
+        "call": TaskStatus.COMPLETED,
         "load": TaskStatus.COMPLETED,
         "train": TaskStatus.COMPLETED,
         "broken": TaskStatus.FAILED,

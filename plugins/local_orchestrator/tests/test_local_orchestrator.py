@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
-from runstack import Client
+from runstack import Client, pipeline, step
 from runstack.components import BaseOrchestrator, Task, TaskStatus
 from runstack.flavors import Flavor
 from runstack.testing import assert_flavor_contract, assert_orchestrator_contract
@@ -60,3 +61,32 @@ def test_one_worker_runs_tasks_one_at_a_time() -> None:
 
     build(max_parallel=1).execute([Task(f"t{i}", work) for i in range(8)])
     assert most == 1
+
+
+def test_processes_mode_meets_the_contract() -> None:
+    client = Client()
+    component = client.register_component(
+        "orchestrator", "workers", "local", {"max_parallel": 2, "mode": "processes"}
+    )
+    orchestrator = client.build_component(component)
+    assert isinstance(orchestrator, BaseOrchestrator)
+    assert_orchestrator_contract(orchestrator)
+
+
+def test_processes_mode_runs_step_code_in_worker_processes() -> None:
+    @step
+    def where(label: str) -> int:
+        print(f"{label} running")
+        return os.getpid()
+
+    @pipeline(settings={"orchestrator": {"mode": "processes", "max_parallel": 2}})
+    def spread() -> None:
+        where("left")
+        where("right")
+
+    run = spread()
+    pids = {name: s.outputs["output"].load() for name, s in run.steps.items()}
+    assert set(pids) == {"where", "where_2"}
+    assert os.getpid() not in pids.values()
+    assert run.steps["where"].logs.strip() == "left running"
+    assert run.steps["where_2"].logs.strip() == "right running"

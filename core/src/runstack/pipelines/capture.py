@@ -74,6 +74,9 @@ def routing(echo: bool = True) -> Iterator[None]:
     If the user has not configured logging, `logger.info(...)` in a step is kept
     too: the root level drops to INFO for the run (only the step's log sees it).
     """
+    if isinstance(sys.stdout, _Router):  # already routed: a run, or a worker forked from one
+        yield
+        return
     original_out, original_err = sys.stdout, sys.stderr
     root = logging.getLogger()
     unconfigured = not root.handlers

@@ -54,7 +54,7 @@ class WorkOutcome:
 def perform(work: StepWork) -> WorkOutcome:
     """Run the step and capture what it prints and logs; failures come back as data."""
     attempts = 0
-    with capture.capturing() as log:
+    with capture.routing(), capture.capturing() as log:
         try:
             arguments = dict(work.parameters)
             for parameter, artifact in work.inputs.items():

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from runstack.pipelines.definition import CompiledPipeline, ResolvedStep
     from runstack.pipelines.results import PipelineRun
 
+
 class StepFailedError(RunstackError):
     """A step raised; its trimmed traceback is the message (it is recorded with the step)."""
 
@@ -59,6 +60,7 @@ class PipelineRunner:
         self.store = client.store
         self.outputs: dict[str, dict[str, ArtifactRecord]] = {}
         self.recorded: dict[str, StepRunRecord] = {}
+        self.started: dict[str, StepRunRecord] = {}
 
     def run(self) -> PipelineRun:
         from runstack.pipelines.results import PipelineRun
@@ -243,6 +245,7 @@ class PipelineRunner:
         name = step_run.invocation
         step_run = _replace(step_run, reason=reason)
         self.store.start_step_run(step_run, resolved.invocation.position)
+        self.started[name] = step_run
         self.progress.started_step(name)
         step = resolved.invocation.step
         work = StepWork(
@@ -289,12 +292,19 @@ class PipelineRunner:
         return self.store.finish_step_run(step_run, position, logs, artifacts or [])
 
     def _record_unfinished(self, skipped: dict[str, str], status: RunStatus) -> None:
-        """Record steps that never ran: skipped after a failure, or stopped by Ctrl-C."""
+        """Record steps that never finished: skipped after a failure, or stopped by Ctrl-C."""
         for name in self.compiled.order:
             if name in self.recorded:
                 continue
             resolved = self.compiled.steps[name]
             reason = skipped.get(name) or "the run was stopped"
+            interrupted = self.started.get(name)
+            if interrupted is not None:  # Ctrl-C reached it while its code was running
+                self._record(
+                    _replace(interrupted, status=StepStatus.STOPPED, finished=now(), reason=reason),
+                    logs="",
+                )
+                continue
             self._record(
                 StepRunRecord(
                     id=new_id(),

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from runstack.flavors import FlavorConfig
+
+Mode = Literal["threads", "processes"]
+
+_MODE = (
+    "Where steps' code runs: 'threads' (in this process, the least overhead) or "
+    "'processes' (worker processes, so CPU-bound Python steps run in parallel)."
+)
 
 
 class LocalOrchestratorConfig(FlavorConfig):
@@ -13,6 +22,7 @@ class LocalOrchestratorConfig(FlavorConfig):
         ge=1,
         description="How many steps may run at once; default: the number of CPU cores.",
     )
+    mode: Mode = Field(default="threads", description=_MODE)
 
 
 class LocalOrchestratorSettings(FlavorConfig):
@@ -23,3 +33,4 @@ class LocalOrchestratorSettings(FlavorConfig):
         ge=1,
         description="Cap this run's parallel steps (overrides the component's max_parallel).",
     )
+    mode: Mode | None = Field(default=None, description=_MODE + " Overrides the component's.")

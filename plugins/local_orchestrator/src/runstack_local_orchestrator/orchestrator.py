@@ -1,83 +1,143 @@
-"""The local orchestrator: a task graph run by a pool of threads on this machine."""
+"""The local orchestrator: a task graph run on this machine, in threads or worker processes."""
 
 from __future__ import annotations
 
 import graphlib
+import multiprocessing
 import os
-from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from typing import Any, TypeVar
 
 from runstack.components import BaseOrchestrator, Task, TaskResult, TaskStatus
 from runstack.flavors import FlavorConfig
 from runstack_local_orchestrator.config import LocalOrchestratorConfig, LocalOrchestratorSettings
+
+W = TypeVar("W")
+R = TypeVar("R")
 
 
 class LocalOrchestrator(BaseOrchestrator):
     """Starts each task as soon as its upstream tasks completed, up to `max_parallel` at once.
 
     A failed task skips everything downstream of it; tasks already running, and
-    independent branches, still finish.
+    independent branches, still finish. A task that is alone in being ready runs
+    on the calling thread (a chain pays no thread hand-off per step). In
+    `processes` mode each step's code runs in a pool of worker processes.
     """
 
     config: LocalOrchestratorConfig
+    _processes: ProcessPoolExecutor | None = None
 
     @property
     def max_parallel(self) -> int:
         return self.config.max_parallel or os.cpu_count() or 1
 
     def describe(self) -> dict[str, Any]:
-        return {"max_parallel": self.max_parallel}
+        return {"max_parallel": self.max_parallel, "mode": self.config.mode}
 
     def execute(
         self, tasks: Sequence[Task], settings: FlavorConfig | None = None
     ) -> dict[str, TaskResult]:
         sorter = self.plan(tasks)
-        workers = self.max_parallel
-        if isinstance(settings, LocalOrchestratorSettings) and settings.max_parallel:
-            workers = settings.max_parallel
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="runstack-step")
+        workers, mode = self.max_parallel, self.config.mode
+        if isinstance(settings, LocalOrchestratorSettings):
+            workers = settings.max_parallel or workers
+            mode = settings.mode or mode
+        if mode == "processes":
+            self._processes = _start_processes(workers)
+        threads = ThreadPoolExecutor(workers, thread_name_prefix="runstack-step")
         try:
-            return self._run(sorter, tasks, pool)
+            return _run(sorter, tasks, threads)
         except KeyboardInterrupt:
-            pool.shutdown(wait=True, cancel_futures=True)
+            threads.shutdown(wait=True, cancel_futures=True)
             raise
         finally:
-            pool.shutdown(wait=True)
+            threads.shutdown(wait=True)
+            if self._processes is not None:
+                self._processes.shutdown(wait=True, cancel_futures=True)
+                self._processes = None
 
-    @staticmethod
-    def _run(
-        sorter: graphlib.TopologicalSorter[str], tasks: Sequence[Task], pool: ThreadPoolExecutor
-    ) -> dict[str, TaskResult]:
-        by_name = {task.name: task for task in tasks}
-        results: dict[str, TaskResult] = {}
-        blocked_by: dict[str, str] = {}
-        running: dict[Future[object], str] = {}
-        while sorter.is_active():
-            for name in sorter.get_ready():
-                failed_upstream = next(
-                    (u for u in sorted(by_name[name].upstream) if u in blocked_by), None
-                )
-                if failed_upstream is not None:
-                    blocked_by[name] = blocked_by[failed_upstream]
-                    results[name] = TaskResult(
-                        name,
-                        TaskStatus.SKIPPED,
-                        reason=f"upstream task {blocked_by[name]!r} failed",
-                    )
-                    sorter.done(name)
-                else:
-                    running[pool.submit(by_name[name].run)] = name
-            if not running:
+    def call(self, function: Callable[[W], R], work: W) -> R:
+        if self._processes is None:
+            return function(work)
+        import cloudpickle
+
+        payload = cloudpickle.dumps((function, work))
+        result: R = cloudpickle.loads(self._processes.submit(_call_pickled, payload).result())
+        return result
+
+
+def _run(
+    sorter: graphlib.TopologicalSorter[str], tasks: Sequence[Task], pool: ThreadPoolExecutor
+) -> dict[str, TaskResult]:
+    by_name = {task.name: task for task in tasks}
+    results: dict[str, TaskResult] = {}
+    blocked_by: dict[str, str] = {}
+    running: dict[Future[object], str] = {}
+
+    def finish(name: str, error: BaseException | None) -> None:
+        if error is None:
+            results[name] = TaskResult(name, TaskStatus.COMPLETED)
+        else:
+            blocked_by[name] = name
+            results[name] = TaskResult(name, TaskStatus.FAILED, error=error)
+        sorter.done(name)
+
+    while sorter.is_active():
+        startable = []
+        for name in sorter.get_ready():
+            failed = next((u for u in sorted(by_name[name].upstream) if u in blocked_by), None)
+            if failed is None:
+                startable.append(name)
                 continue
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                name = running.pop(future)
-                error = future.exception()
-                if error is None:
-                    results[name] = TaskResult(name, TaskStatus.COMPLETED)
-                else:
-                    blocked_by[name] = name
-                    results[name] = TaskResult(name, TaskStatus.FAILED, error=error)
-                sorter.done(name)
-        return {task.name: results[task.name] for task in tasks}
+            blocked_by[name] = blocked_by[failed]
+            results[name] = TaskResult(
+                name, TaskStatus.SKIPPED, reason=f"upstream task {blocked_by[name]!r} failed"
+            )
+            sorter.done(name)
+        if len(startable) == 1 and not running:
+            try:
+                by_name[startable[0]].run()
+            except Exception as error:
+                finish(startable[0], error)
+            else:
+                finish(startable[0], None)
+            continue
+        for name in startable:
+            running[pool.submit(by_name[name].run)] = name
+        if running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                finish(running.pop(future), future.exception())
+    return {task.name: results[task.name] for task in tasks}
+
+
+def _start_processes(workers: int) -> ProcessPoolExecutor:
+    """Worker processes, started now: forking later, with step threads running, is unsafe."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context(method), initializer=_ignore_ctrl_c
+    )
+    for future in [pool.submit(int) for _ in range(workers)]:
+        future.result()
+    return pool
+
+
+def _ignore_ctrl_c() -> None:
+    """Ctrl-C is the parent's to handle: it lets running steps finish, then stops."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _call_pickled(payload: bytes) -> bytes:
+    import cloudpickle
+
+    function, work = cloudpickle.loads(payload)
+    return bytes(cloudpickle.dumps(function(work)))
