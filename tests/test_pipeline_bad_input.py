@@ -216,7 +216,7 @@ CONFIG_CASES = [
         "steps.use.retry: unknown key; valid keys for a step: enable_cache, retries",
     ),
     case("wrong-type", 'retries = "two"\n', "retries: Input should be a valid integer"),
-    case("negative-retries", "retries = -1\n", "retries: Input should be greater than or equal"),
+    case("negative-retries", "retries = -1\n", "retries: must be >= 0, got -1"),
     case("unknown-step", "[steps.train]\nretries = 1\n", "unknown step 'train'", "has: make, use"),
     case(
         "unknown-step-parameter",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from pipeline_helpers import artifact_path, run_name_in
-from runstack import Client
+from runstack import Client, pipeline, step
 from runstack.testing import parse_table
 
 Cli = Callable[..., str]
@@ -302,3 +303,24 @@ def test_the_same_pipeline_runs_unchanged_on_another_stack(
     assert [r["name"] for r in cli_json("run", "list", "--stack", "default")] == [on_default]
     assert [r.name for r in Client().list_runs(stack="other")] == [on_other]
     assert run.steps["train"].outputs["model"].load() == 1.5
+
+
+def test_run_list_shows_the_newest_runs_and_says_how_many_it_left_out(
+    run_cli: Callable[..., Any],
+) -> None:
+    @step
+    def one(index: int) -> int:
+        return index
+
+    @pipeline(name="counted", enable_cache=False)
+    def counted(index: int = 0) -> None:
+        one(index=index)
+
+    names = [counted(index=index).name for index in range(3)]
+    limited = run_cli("run", "list", "--limit", "2", "-o", "json")
+    assert limited.exit_code == 0
+    assert [r["name"] for r in json.loads(limited.stdout)] == names[::-1][:2]
+    assert "Showing the 2 newest of 3 runs; use --limit N or --all." in limited.stderr
+    everything = run_cli("run", "list", "--all", "-o", "json")
+    assert [r["name"] for r in json.loads(everything.stdout)] == names[::-1]
+    assert everything.stderr == ""

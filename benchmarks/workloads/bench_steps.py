@@ -1,4 +1,4 @@
-"""The steps and pipelines the benchmarks run (an importable module, as real projects have)."""
+"""Steps that move a large array and burn CPU (an importable module, as real projects have)."""
 
 from __future__ import annotations
 
@@ -6,42 +6,7 @@ import time
 
 import numpy as np
 
-from runstack import Pipeline, pipeline, step
-
-
-@step
-def increment(value: int) -> int:
-    return value + 1
-
-
-def chain(length: int) -> Pipeline:
-    """`increment` applied `length` times in a row."""
-
-    @pipeline(name=f"chain_{length}")
-    def chained() -> None:
-        value = increment(0)
-        for _ in range(length - 1):
-            value = increment(value)
-
-    return chained
-
-
-@step
-def source() -> int:
-    return 1
-
-
-def fan_out(width: int) -> Pipeline:
-    """One step feeding `width` independent steps, and a last step that waits for them all."""
-
-    @pipeline(name=f"fan_out_{width}")
-    def fanned() -> None:
-        first = source()
-        branches = [increment(first) for _ in range(width)]
-        increment(first).after(*branches)
-
-    return fanned
-
+from runstack import pipeline, step
 
 ARRAY: dict[str, np.ndarray] = {}
 

@@ -12,7 +12,7 @@ import json
 import sys
 import time
 
-from bench_steps import chain
+from chain_steps import chain
 
 length = int(sys.argv[1])
 cached = "--cached" in sys.argv

@@ -8,7 +8,7 @@ import json
 import sys
 import time
 
-from bench_steps import fan_out, increment, source
+from chain_steps import fan_out, increment, source
 
 width = int(sys.argv[1])
 fanned = fan_out(width).with_options(enable_cache=False)

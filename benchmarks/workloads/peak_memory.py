@@ -12,7 +12,7 @@ import runstack  # noqa: F401  (the floor: what importing runstack alone costs)
 
 length = int(sys.argv[1])
 if length:
-    from bench_steps import chain
+    from chain_steps import chain
 
     with contextlib.redirect_stdout(io.StringIO()):
         chain(length).with_options(enable_cache=False)()

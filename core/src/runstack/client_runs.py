@@ -59,6 +59,17 @@ class RunQueries:
             pipeline=pipeline, stack_id=stack_id, status=_status(status), limit=limit
         )
 
+    def count_runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        stack: str | None = None,
+        status: str | RunStatus | None = None,
+    ) -> int:
+        """How many runs `list_runs` would return without a limit."""
+        stack_id = None if stack is None else self.get_stack(stack).id
+        return self.store.count_runs(pipeline=pipeline, stack_id=stack_id, status=_status(status))
+
     def delete_run(self, name_or_id: str) -> RunRecord:
         """Delete a run's records, and the files of artifacts no other run uses."""
         run = self.store.get_run(name_or_id)

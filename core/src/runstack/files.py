@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,8 @@ from runstack.errors import ConfigError
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
     """A TOML file as a dict; a missing, unreadable or malformed file is a one-line error."""
+    import tomllib  # imported on use, like tempfile below: most commands need neither
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -25,6 +25,8 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary sibling, flush it to disk, then rename it over `path`."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

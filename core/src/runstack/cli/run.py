@@ -9,6 +9,8 @@ from runstack.client import Client
 from runstack.pipelines.results import PipelineRun
 from runstack.run_models import RunRecord
 
+DEFAULT_LIMIT = 50
+
 
 @click.group("run")
 def run() -> None:
@@ -23,13 +25,34 @@ def seconds(value: float | None) -> str:
 @click.option("--pipeline", "-p", help="Only runs of this pipeline.")
 @click.option("--stack", "-s", help="Only runs on this stack.")
 @click.option("--status", help="Only runs with this status (running, completed, failed, stopped).")
-@click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many runs.")
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help="At most this many runs, the newest.",
+)
+@click.option("--all", "show_all", is_flag=True, help="Every run, however many.")
 @output_option()
 def list_runs(
-    pipeline: str | None, stack: str | None, status: str | None, limit: int | None, output: str
+    pipeline: str | None,
+    stack: str | None,
+    status: str | None,
+    limit: int,
+    show_all: bool,
+    output: str,
 ) -> None:
-    """List runs, newest first."""
-    runs = Client().list_runs(pipeline=pipeline, stack=stack, status=status, limit=limit)
+    """List runs, newest first (the 50 newest unless --limit or --all)."""
+    client = Client()
+    filters = {"pipeline": pipeline, "stack": stack, "status": status}
+    runs = client.list_runs(**filters, limit=None if show_all else limit)
+    if len(runs) == limit and not show_all:
+        total = client.count_runs(**filters)
+        if total > limit:
+            click.echo(
+                f"Showing the {limit} newest of {total} runs; use --limit N or --all.", err=True
+            )
     if output == "json":
         echo_json([r.to_dict() for r in runs])
         return

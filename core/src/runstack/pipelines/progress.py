@@ -9,18 +9,19 @@ from __future__ import annotations
 import threading
 from typing import TextIO
 
-import click
-
 from runstack.models import Stack
 from runstack.run_models import RunRecord, StepStatus
 
+# Symbol, ASCII stand-in, ANSI colour. Plain escape codes rather than click: a run
+# started from Python should not pay for importing the CLI toolkit.
 _STYLE = {
-    StepStatus.COMPLETED: ("✔", "green"),
-    StepStatus.CACHED: ("↺", "cyan"),
-    StepStatus.FAILED: ("✖", "red"),
-    StepStatus.SKIPPED: ("-", "yellow"),
-    StepStatus.STOPPED: ("■", "yellow"),
+    StepStatus.COMPLETED: ("✔", "+", 32),
+    StepStatus.CACHED: ("↺", "=", 36),
+    StepStatus.FAILED: ("✖", "x", 31),
+    StepStatus.SKIPPED: ("-", "-", 33),
+    StepStatus.STOPPED: ("■", "#", 33),
 }
+_DIM, _RED = 2, 31
 
 
 class Progress:
@@ -32,10 +33,18 @@ class Progress:
         self._done = 0
         self._lock = threading.Lock()
         self._terminal = stream.isatty()
+        try:
+            "✔↺✖■".encode(getattr(stream, "encoding", None) or "ascii")
+            self._unicode = True
+        except (UnicodeEncodeError, LookupError):
+            self._unicode = False
 
-    def _line(self, text: str) -> None:
+    def _line(self, text: str, colour: int | None = None) -> None:
+        if colour is not None and self._terminal:
+            text = f"\033[{colour}m{text}\033[0m"
         with self._lock:
-            click.echo(text, file=self._stream, color=self._terminal)
+            self._stream.write(text + "\n")
+            self._stream.flush()
 
     def started_run(self, run: RunRecord, stack: Stack) -> None:
         self._line(
@@ -47,15 +56,17 @@ class Progress:
 
     def started_step(self, name: str) -> None:
         if self._terminal:
-            self._line(click.style(f"  … {name} started", dim=True))
+            self._line(f"  {'…' if self._unicode else '.'} {name} started", _DIM)
 
     def finished_step(self, name: str, status: StepStatus, detail: str) -> None:
-        symbol, colour = _STYLE[status]
+        symbol, plain, colour = _STYLE[status]
         with self._lock:
             self._done += 1
             counter = f"[{self._done}/{self._total}] " if self._terminal else ""
-        text = f"  {symbol} {counter}{name} {status.value}{f' ({detail})' if detail else ''}"
-        self._line(click.style(text, fg=colour) if self._terminal else text)
+        mark = symbol if self._unicode else plain
+        self._line(
+            f"  {mark} {counter}{name} {status.value}{f' ({detail})' if detail else ''}", colour
+        )
 
     def finished_run(self, run: RunRecord, counts: dict[StepStatus, int]) -> None:
         summary = ", ".join(f"{count} {status.value}" for status, count in counts.items() if count)
@@ -63,4 +74,4 @@ class Progress:
         self._line(f"Run '{run.name}' {run.status.value}{duration}: {summary}.")
 
     def error(self, text: str) -> None:
-        self._line(click.style(text, fg="red") if self._terminal else text)
+        self._line(text, _RED)

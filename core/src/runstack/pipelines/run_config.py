@@ -19,54 +19,69 @@ parameters = { epochs = 20 }
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any, ClassVar
 
 from runstack.errors import ConfigError
 from runstack.files import read_toml
 
 Settings = dict[str, dict[str, Any]]
 
+# Plain dataclasses, checked by pydantic only when a file is read: a run without a
+# config file (most runs) never imports pydantic for them.
 
-class StepRunConfig(BaseModel):
+
+@dataclass(frozen=True)
+class StepRunConfig:
     """What a run config may set for one step (keyed by the step's id in the pipeline)."""
 
-    model_config = ConfigDict(extra="forbid")
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
 
     enable_cache: bool | None = None
-    retries: int | None = Field(default=None, ge=0)
-    retry_delay: float | None = Field(default=None, ge=0)
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    settings: Settings = Field(default_factory=dict)
-    extra: dict[str, Any] = Field(default_factory=dict)
+    retries: int | None = None
+    retry_delay: float | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
 class RunConfig(StepRunConfig):
     """A whole run config file: the step keys as pipeline-wide defaults, plus these."""
 
     run_name: str | None = None
-    steps: dict[str, StepRunConfig] = Field(default_factory=dict)
+    steps: dict[str, StepRunConfig] = field(default_factory=dict)
+
+
+STEP_KEYS = [f.name for f in fields(StepRunConfig)]
+RUN_KEYS = ["run_name", *STEP_KEYS, "steps"]
 
 
 def load_run_config(path: Path) -> RunConfig:
     """Read and check a run config; every error names the file and the key."""
+    from pydantic import TypeAdapter, ValidationError
+
     data = read_toml(path, "run config file")
     try:
-        return RunConfig.model_validate(data)
+        config = TypeAdapter(RunConfig).validate_python(data)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
-        problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        unknown = first["type"] in ("unexpected_keyword_argument", "extra_forbidden")
+        problem = "unknown key" if unknown else first["msg"]
         in_step = first["loc"][0] == "steps" and len(first["loc"]) > 2
-        keys = list(StepRunConfig.model_fields)
-        if not in_step:
-            keys = ["run_name", *keys, "steps"]
         raise ConfigError(
             f"the run config {path}: {where}: {problem}; valid "
-            f"{'keys for a step' if in_step else 'top-level keys'}: {', '.join(keys)}"
+            f"{'keys for a step' if in_step else 'top-level keys'}: "
+            f"{', '.join(STEP_KEYS if in_step else RUN_KEYS)}"
         ) from None
+    for where, layer in [("", config), *((f"steps.{n}.", c) for n, c in config.steps.items())]:
+        for key in ("retries", "retry_delay"):
+            value = getattr(layer, key)
+            if value is not None and value < 0:
+                raise ConfigError(f"the run config {path}: {where}{key}: must be >= 0, got {value}")
+    return config
 
 
 def merge_settings(*layers: Mapping[str, Mapping[str, Any]]) -> Settings:

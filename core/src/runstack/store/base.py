@@ -47,6 +47,16 @@ class RunStore(Protocol):
         """Runs, newest first, optionally filtered."""
         ...
 
+    def count_runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        stack_id: str | None = None,
+        status: RunStatus | None = None,
+    ) -> int:
+        """How many runs match the filters of `list_runs`."""
+        ...
+
     def list_pipelines(self) -> list[PipelineSummary]: ...
 
     def delete_run(self, run_id: str) -> list[ArtifactRecord]:

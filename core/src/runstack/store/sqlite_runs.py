@@ -103,22 +103,21 @@ class RunTables(SqliteDatabase):
         limit: int | None = None,
     ) -> list[RunRecord]:
         """Runs, newest first, optionally filtered."""
-        where, parameters = [], []
-        for clause, value in (
-            ("p.name = ?", pipeline),
-            ("r.stack_id = ?", stack_id),
-            ("r.status = ?", None if status is None else status.value),
-        ):
-            if value is not None:
-                where.append(clause)
-                parameters.append(value)
-        sql = f"SELECT {_RUN_COLUMNS} {_RUN_FROM}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY r.started DESC, r.name DESC"
+        where, parameters = _run_filter(pipeline, stack_id, status)
+        sql = f"SELECT {_RUN_COLUMNS} {_RUN_FROM}{where} ORDER BY r.started DESC, r.name DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [_run_from_row(row) for row in self._query(sql, parameters)]
+
+    def count_runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        stack_id: str | None = None,
+        status: RunStatus | None = None,
+    ) -> int:
+        where, parameters = _run_filter(pipeline, stack_id, status)
+        return int(self._query(f"SELECT COUNT(*) {_RUN_FROM}{where}", parameters)[0][0])
 
     def list_pipelines(self) -> list[PipelineSummary]:
         rows = self._query(
@@ -366,6 +365,22 @@ class RunTables(SqliteDatabase):
             (StepStatus.CACHED.value, artifact_id),
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def _run_filter(
+    pipeline: str | None, stack_id: str | None, status: RunStatus | None
+) -> tuple[str, list[Any]]:
+    """A WHERE clause (or "") and its parameters for the run filters that are set."""
+    clauses, parameters = [], []
+    for clause, value in (
+        ("p.name = ?", pipeline),
+        ("r.stack_id = ?", stack_id),
+        ("r.status = ?", None if status is None else status.value),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            parameters.append(value)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), parameters
 
 
 def _iso(moment: datetime | None) -> str | None:
