@@ -184,9 +184,6 @@ class RunTables(SqliteDatabase):
             self._upsert_step_run(connection, step_run, position, logs)
             links = [(step_run.id, "input", n, a) for n, a in step_run.inputs.items()]
             links += [(step_run.id, "output", n, a) for n, a in step_run.outputs.items()]
-            connection.execute(
-                "DELETE FROM step_run_artifacts WHERE step_run_id = ?", (step_run.id,)
-            )
             connection.executemany(
                 "INSERT INTO step_run_artifacts (step_run_id, direction, name, artifact_id) "
                 "VALUES (?, ?, ?, ?)",
