@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from runstack.component_types import ComponentType
 from runstack.errors import ConfigError
-from runstack.run_models import ArtifactRecord, PipelineSummary, RunRecord, RunStatus
 
 if TYPE_CHECKING:
     from runstack.components import BaseArtifactStore, BaseComponent
     from runstack.models import Stack, StackComponent
     from runstack.pipelines.results import Artifact, PipelineRun
+    from runstack.run_models import ArtifactRecord, PipelineSummary, RunRecord, RunStatus
     from runstack.store.base import Store
 
 
@@ -72,6 +72,8 @@ class RunQueries:
 
     def delete_run(self, name_or_id: str) -> RunRecord:
         """Delete a run's records, and the files of artifacts no other run uses."""
+        from runstack.run_models import RunStatus
+
         run = self.store.get_run(name_or_id)
         if run.status is RunStatus.RUNNING:
             raise ConfigError(f"run {run.name!r} is still running; wait for it to finish")
@@ -115,6 +117,8 @@ class RunQueries:
 
 
 def _status(status: str | RunStatus | None) -> RunStatus | None:
+    from runstack.run_models import RunStatus
+
     if status is None or isinstance(status, RunStatus):
         return status
     try:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from runstack.component_types import ComponentType
 from runstack.models import Stack, StackComponent
-from runstack.run_models import (
-    ArtifactRecord,
-    PipelineSummary,
-    RunRecord,
-    RunStatus,
-    StepRunRecord,
-)
+
+if TYPE_CHECKING:
+    from runstack.run_models import (
+        ArtifactRecord,
+        PipelineSummary,
+        RunRecord,
+        RunStatus,
+        StepRunRecord,
+    )
 
 
 class RunStore(Protocol):

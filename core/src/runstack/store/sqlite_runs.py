@@ -5,20 +5,24 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.errors import AlreadyExistsError, NotFoundError
 from runstack.models import new_id
-from runstack.run_models import (
-    ArtifactRecord,
-    PipelineSummary,
-    RunRecord,
-    RunStatus,
-    StepRunRecord,
-    StepStatus,
-)
 from runstack.store.sqlite_db import SqliteDatabase
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from runstack.run_models import (
+        ArtifactRecord,
+        PipelineSummary,
+        RunRecord,
+        RunStatus,
+        StepRunRecord,
+    )
 
 _RUN_COLUMNS = (
     "r.id, r.name, p.name, r.status, r.stack_id, r.stack_name, r.artifact_store_id, r.owner, "
@@ -33,6 +37,13 @@ _ARTIFACT_COLUMNS = (
     "id, name, version, uri, type_name, materializer, size, artifact_store_id, "
     "producer_step_run_id, created"
 )
+
+
+def _models() -> ModuleType:
+    """The run records, imported on first use: commands about stacks never need them."""
+    from runstack import run_models
+
+    return run_models
 
 
 class RunTables(SqliteDatabase):
@@ -125,7 +136,7 @@ class RunTables(SqliteDatabase):
             "LEFT JOIN runs r ON r.pipeline_id = p.id GROUP BY p.id ORDER BY p.name"
         )
         return [
-            PipelineSummary(
+            _models().PipelineSummary(
                 id=row[0],
                 name=row[1],
                 created=datetime.fromisoformat(row[2]),
@@ -232,7 +243,7 @@ class RunTables(SqliteDatabase):
         version = connection.execute(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM artifacts WHERE name = ?", (artifact.name,)
         ).fetchone()[0]
-        stored = ArtifactRecord(**{**vars(artifact), "version": version})
+        stored = replace(artifact, version=version)
         connection.execute(
             f"INSERT INTO artifacts ({_ARTIFACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -296,7 +307,7 @@ class RunTables(SqliteDatabase):
         rows = self._query(
             f"SELECT {_STEP_COLUMNS} FROM step_runs WHERE {where} AND status IN (?, ?) "
             "ORDER BY finished DESC LIMIT 1",
-            (*parameters, StepStatus.COMPLETED.value, StepStatus.CACHED.value),
+            (*parameters, _models().StepStatus.COMPLETED.value, _models().StepStatus.CACHED.value),
         )
         return self._with_links(rows)[0] if rows else None
 
@@ -359,7 +370,7 @@ class RunTables(SqliteDatabase):
             "ELSE l.direction END, r.name, s.invocation, l.name FROM step_run_artifacts l "
             "JOIN step_runs s ON s.id = l.step_run_id JOIN runs r ON r.id = s.run_id "
             "WHERE l.artifact_id = ? ORDER BY r.started, s.position",
-            (StepStatus.CACHED.value, artifact_id),
+            (_models().StepStatus.CACHED.value, artifact_id),
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
 
@@ -389,11 +400,12 @@ def _time(text: str | None) -> datetime | None:
 
 
 def _run_from_row(row: Sequence[Any]) -> RunRecord:
-    return RunRecord(
+    models = _models()
+    record: RunRecord = models.RunRecord(
         id=row[0],
         name=row[1],
         pipeline_name=row[2],
-        status=RunStatus(row[3]),
+        status=models.RunStatus(row[3]),
         stack_id=row[4],
         stack_name=row[5],
         artifact_store_id=row[6],
@@ -404,17 +416,19 @@ def _run_from_row(row: Sequence[Any]) -> RunRecord:
         finished=_time(row[11]),
         error=row[12],
     )
+    return record
 
 
 def _step_run_from_row(
     row: Sequence[Any], inputs: dict[str, str], outputs: dict[str, str]
 ) -> StepRunRecord:
-    return StepRunRecord(
+    models = _models()
+    record: StepRunRecord = models.StepRunRecord(
         id=row[0],
         run_id=row[1],
         invocation=row[2],
         step_name=row[3],
-        status=StepStatus(row[4]),
+        status=models.StepStatus(row[4]),
         started=_time(row[5]),
         finished=_time(row[6]),
         cache_key=row[7],
@@ -427,10 +441,11 @@ def _step_run_from_row(
         inputs=inputs,
         outputs=outputs,
     )
+    return record
 
 
 def _artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
-    return ArtifactRecord(
+    record: ArtifactRecord = _models().ArtifactRecord(
         id=row[0],
         name=row[1],
         version=row[2],
@@ -442,3 +457,4 @@ def _artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
         producer_step_run_id=row[8],
         created=datetime.fromisoformat(row[9]),
     )
+    return record
