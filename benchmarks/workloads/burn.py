@@ -11,7 +11,6 @@ import time
 from bench_steps import burn_cpu, burn_two
 from chain_steps import chain
 
-
 # Warm the process up (imports, plugins), so that what is timed is the parallel run.
 with contextlib.redirect_stdout(io.StringIO()):
     chain(1).with_options(enable_cache=False)()
