@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import graphlib
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    wait,
-)
-from typing import Any, TypeVar
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from runstack.components import BaseOrchestrator, Task, TaskResult, TaskStatus
 from runstack.flavors import FlavorConfig
 from runstack_local_orchestrator.config import LocalOrchestratorConfig, LocalOrchestratorSettings
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 W = TypeVar("W")
 R = TypeVar("R")
@@ -122,6 +118,9 @@ def _run(
 
 def _start_processes(workers: int) -> ProcessPoolExecutor:
     """Worker processes, started now: forking later, with step threads running, is unsafe."""
+    import multiprocessing  # with the pool below, ~10 ms that thread mode never pays
+    from concurrent.futures import ProcessPoolExecutor
+
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context(method), initializer=_ignore_ctrl_c
