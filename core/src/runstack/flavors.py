@@ -29,7 +29,7 @@ class FlavorConfig(BaseModel):
     output and never written to `stack export` files.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True)
