@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from runstack.flavors import FlavorConfig
     from runstack.pipelines.definition import CompiledPipeline, ResolvedStep
     from runstack.pipelines.results import PipelineRun
+    from runstack.pipelines.steps import Step
 
 
 class StepFailedError(RunstackError):
@@ -61,6 +62,7 @@ class PipelineRunner:
         self.outputs: dict[str, dict[str, ArtifactRecord]] = {}
         self.recorded: dict[str, StepRunRecord] = {}
         self.started: dict[str, StepRunRecord] = {}
+        self._output_digests: dict[Step, str] = {}
 
     def run(self) -> PipelineRun:
         from runstack.pipelines.results import PipelineRun
@@ -170,7 +172,7 @@ class PipelineRunner:
             "code": step.source_hash,
             "parameters": _digest(resolved.parameters),
             "inputs": _digest({key: artifact.id for key, artifact in sorted(inputs.items())}),
-            "outputs": _digest([[o.name, materializer_for(o.annotation)] for o in step.outputs]),
+            "outputs": self._outputs_digest(step),
         }
         step_run = StepRunRecord(
             id=new_id(),
@@ -192,6 +194,14 @@ class PipelineRunner:
         else:
             reason = "caching disabled"
         self._run_step(resolved, step_run, inputs, reason)
+
+    def _outputs_digest(self, step: Step) -> str:
+        """The output names and materializers of a step (the same for all its uses in a run)."""
+        digest = self._output_digests.get(step)
+        if digest is None:
+            digest = _digest([[o.name, materializer_for(o.annotation)] for o in step.outputs])
+            self._output_digests[step] = digest
+        return digest
 
     def _reuse(self, step_run: StepRunRecord) -> str:
         """Record a cache hit and return "", or return why the step must run."""

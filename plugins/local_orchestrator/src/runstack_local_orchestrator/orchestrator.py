@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import graphlib
 import os
+import queue
 import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from runstack.components import BaseOrchestrator, Task, TaskResult, TaskStatus
@@ -77,7 +79,10 @@ def _run(
     by_name = {task.name: task for task in tasks}
     results: dict[str, TaskResult] = {}
     blocked_by: dict[str, str] = {}
-    running: dict[Future[object], str] = {}
+    # Finished tasks arrive on a queue: waiting on the set of running futures instead
+    # costs O(running) per completion, which dominates a wide fan-out.
+    finished: queue.SimpleQueue[tuple[str, Future[object]]] = queue.SimpleQueue()
+    running = 0
 
     def finish(name: str, error: BaseException | None) -> None:
         if error is None:
@@ -99,7 +104,7 @@ def _run(
                 name, TaskStatus.SKIPPED, reason=f"upstream task {blocked_by[name]!r} failed"
             )
             sorter.done(name)
-        if len(startable) == 1 and not running:
+        if len(startable) == 1 and running == 0:
             try:
                 by_name[startable[0]].run()
             except Exception as error:
@@ -108,12 +113,31 @@ def _run(
                 finish(startable[0], None)
             continue
         for name in startable:
-            running[pool.submit(by_name[name].run)] = name
+            future = pool.submit(by_name[name].run)
+            future.add_done_callback(functools.partial(_report, finished, name))
+            running += 1
         if running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                finish(running.pop(future), future.exception())
+            name, future = _next_finished(finished)
+            running -= 1
+            finish(name, future.exception())
     return {task.name: results[task.name] for task in tasks}
+
+
+def _report(
+    finished: queue.SimpleQueue[tuple[str, Future[object]]], name: str, future: Future[object]
+) -> None:
+    finished.put((name, future))
+
+
+def _next_finished(
+    finished: queue.SimpleQueue[tuple[str, Future[object]]],
+) -> tuple[str, Future[object]]:
+    """Block until a task finishes, waking regularly so that Ctrl-C is noticed at once."""
+    while True:
+        try:
+            return finished.get(timeout=0.25)
+        except queue.Empty:
+            continue
 
 
 def _start_processes(workers: int) -> ProcessPoolExecutor:
