@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
+import collections
 import graphlib
 import os
-import queue
 import signal
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from runstack.components import BaseOrchestrator, Task, TaskResult, TaskStatus
@@ -26,9 +25,8 @@ class LocalOrchestrator(BaseOrchestrator):
     """Starts each task as soon as its upstream tasks completed, up to `max_parallel` at once.
 
     A failed task skips everything downstream of it; tasks already running, and
-    independent branches, still finish. A task that is alone in being ready runs
-    on the calling thread (a chain pays no thread hand-off per step). In
-    `processes` mode each step's code runs in a pool of worker processes.
+    independent branches, still finish. In `processes` mode each step's code runs
+    in a pool of worker processes.
     """
 
     config: LocalOrchestratorConfig
@@ -44,21 +42,16 @@ class LocalOrchestrator(BaseOrchestrator):
     def execute(
         self, tasks: Sequence[Task], settings: FlavorConfig | None = None
     ) -> dict[str, TaskResult]:
-        sorter = self.plan(tasks)
+        scheduler = _Scheduler(self.plan(tasks), tasks)
         workers, mode = self.max_parallel, self.config.mode
         if isinstance(settings, LocalOrchestratorSettings):
             workers = settings.max_parallel or workers
             mode = settings.mode or mode
         if mode == "processes":
             self._processes = _start_processes(workers)
-        threads = ThreadPoolExecutor(workers, thread_name_prefix="runstack-step")
         try:
-            return _run(sorter, tasks, threads)
-        except KeyboardInterrupt:
-            threads.shutdown(wait=True, cancel_futures=True)
-            raise
+            return scheduler.run(workers)
         finally:
-            threads.shutdown(wait=True)
             if self._processes is not None:
                 self._processes.shutdown(wait=True, cancel_futures=True)
                 self._processes = None
@@ -73,71 +66,95 @@ class LocalOrchestrator(BaseOrchestrator):
         return result
 
 
-def _run(
-    sorter: graphlib.TopologicalSorter[str], tasks: Sequence[Task], pool: ThreadPoolExecutor
-) -> dict[str, TaskResult]:
-    by_name = {task.name: task for task in tasks}
-    results: dict[str, TaskResult] = {}
-    blocked_by: dict[str, str] = {}
-    # Finished tasks arrive on a queue: waiting on the set of running futures instead
-    # costs O(running) per completion, which dominates a wide fan-out.
-    finished: queue.SimpleQueue[tuple[str, Future[object]]] = queue.SimpleQueue()
-    running = 0
+class _Scheduler:
+    """Worker threads that take ready tasks themselves: a finished task hands over to the
+    next one on the same thread, with no trip through the main thread per step."""
 
-    def finish(name: str, error: BaseException | None) -> None:
-        if error is None:
-            results[name] = TaskResult(name, TaskStatus.COMPLETED)
-        else:
-            blocked_by[name] = name
-            results[name] = TaskResult(name, TaskStatus.FAILED, error=error)
-        sorter.done(name)
+    def __init__(self, sorter: graphlib.TopologicalSorter[str], tasks: Sequence[Task]) -> None:
+        self.sorter = sorter
+        self.tasks = {task.name: task for task in tasks}
+        self.results: dict[str, TaskResult] = {}
+        self.blocked_by: dict[str, str] = {}
+        self.ready: collections.deque[str] = collections.deque()
+        self.changed = threading.Condition()
+        self.finished = threading.Event()
+        self.stopping = False
+        self._release_ready()
 
-    while sorter.is_active():
-        startable = []
-        for name in sorter.get_ready():
-            failed = next((u for u in sorted(by_name[name].upstream) if u in blocked_by), None)
-            if failed is None:
-                startable.append(name)
-                continue
-            blocked_by[name] = blocked_by[failed]
-            results[name] = TaskResult(
-                name, TaskStatus.SKIPPED, reason=f"upstream task {blocked_by[name]!r} failed"
-            )
-            sorter.done(name)
-        if len(startable) == 1 and running == 0:
-            try:
-                by_name[startable[0]].run()
-            except Exception as error:
-                finish(startable[0], error)
-            else:
-                finish(startable[0], None)
-            continue
-        for name in startable:
-            future = pool.submit(by_name[name].run)
-            future.add_done_callback(functools.partial(_report, finished, name))
-            running += 1
-        if running:
-            name, future = _next_finished(finished)
-            running -= 1
-            finish(name, future.exception())
-    return {task.name: results[task.name] for task in tasks}
-
-
-def _report(
-    finished: queue.SimpleQueue[tuple[str, Future[object]]], name: str, future: Future[object]
-) -> None:
-    finished.put((name, future))
-
-
-def _next_finished(
-    finished: queue.SimpleQueue[tuple[str, Future[object]]],
-) -> tuple[str, Future[object]]:
-    """Block until a task finishes, waking regularly so that Ctrl-C is noticed at once."""
-    while True:
+    def run(self, workers: int) -> dict[str, TaskResult]:
+        """Run every task on `workers` threads; on Ctrl-C start nothing new, let running finish."""
+        threads = [
+            threading.Thread(target=self._work, name=f"runstack-step-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for thread in threads:
+            thread.start()
         try:
-            return finished.get(timeout=0.25)
-        except queue.Empty:
-            continue
+            while not self.finished.wait(timeout=0.25):  # wakes regularly so Ctrl-C is seen
+                pass
+        except KeyboardInterrupt:
+            with self.changed:
+                self.stopping = True
+                self.changed.notify_all()
+            for thread in threads:
+                thread.join()
+            raise
+        for thread in threads:
+            thread.join()
+        return {name: self.results[name] for name in self.tasks}
+
+    def _work(self) -> None:
+        while True:
+            with self.changed:
+                while not self.ready and self.sorter.is_active() and not self.stopping:
+                    self.changed.wait()
+                if self.stopping or not self.ready:
+                    return
+                name = self.ready.popleft()
+            error: BaseException | None = None
+            try:
+                self.tasks[name].run()
+            except BaseException as failure:  # even SystemExit: the run must not hang
+                error = failure
+            with self.changed:
+                self._finish(name, error)
+                if self.sorter.is_active():
+                    # Wake only as many idle workers as there is new work: waking them
+                    # all costs every idle thread a GIL round trip per finished step.
+                    self.changed.notify(max(len(self.ready) - 1, 0))
+                else:
+                    self.finished.set()
+                    self.changed.notify_all()
+
+    def _finish(self, name: str, error: BaseException | None) -> None:
+        """Record a result and release what it unblocks (called with the lock held)."""
+        if error is None:
+            self.results[name] = TaskResult(name, TaskStatus.COMPLETED)
+        else:
+            self.blocked_by[name] = name
+            self.results[name] = TaskResult(name, TaskStatus.FAILED, error=error)
+        self.sorter.done(name)
+        self._release_ready()
+
+    def _release_ready(self) -> None:
+        """Queue newly ready tasks; skip (and pass on) those behind a failed task."""
+        released = True
+        while released:
+            released = False
+            for name in self.sorter.get_ready():
+                upstream = sorted(self.tasks[name].upstream)
+                failed = next((u for u in upstream if u in self.blocked_by), None)
+                if failed is None:
+                    self.ready.append(name)
+                    continue
+                self.blocked_by[name] = self.blocked_by[failed]
+                self.results[name] = TaskResult(
+                    name,
+                    TaskStatus.SKIPPED,
+                    reason=f"upstream task {self.blocked_by[name]!r} failed",
+                )
+                self.sorter.done(name)
+                released = True
 
 
 def _start_processes(workers: int) -> ProcessPoolExecutor:
