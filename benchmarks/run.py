@@ -41,7 +41,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    runs=7,
+    runs=9,
     chain=500,
     cached_chain=50,
     fan_out=200,
