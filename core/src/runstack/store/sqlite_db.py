@@ -18,32 +18,44 @@ BUSY_TIMEOUT_SECONDS = 30.0
 class SqliteDatabase:
     """One SQLite file: opened and migrated on start, then one transaction per write.
 
-    One connection, shared by the threads of a run: a lock keeps each
-    transaction (and each read) whole.
+    Reads go through a read-only connection and writes through a second one
+    opened on the first write: a command that only reads (`stack list`) then
+    never pays for the checkpoint, and its fsync, that closing a writer costs.
+    Both are shared by the threads of a run; a lock keeps each transaction (and
+    each read) whole.
     """
 
     def __init__(self, path: Path, *, owner: str) -> None:
         self.path = path
         self.location = str(path)
         self._lock = threading.RLock()
+        self._writer: sqlite3.Connection | None = None
         self._connection = self._open(owner)
 
     # -- opening -------------------------------------------------------------
 
     def _open(self, owner: str) -> sqlite3.Connection:
+        """The connection reads use: read-only when the store exists and is current."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(
-                self.path,
-                timeout=BUSY_TIMEOUT_SECONDS,
-                isolation_level=None,
-                check_same_thread=False,
-            )
+            if self.path.exists():
+                reader = self._connect(read_only=True)
+                try:
+                    current = self._schema_version(reader) == SCHEMA_VERSION
+                except BaseException:
+                    reader.close()
+                    raise
+                if current:
+                    return reader
+                reader.close()
+            writer = self._connect(read_only=False)
             try:
-                self._check_schema(connection, owner)
+                self._check_schema(writer, owner)
             except BaseException:
-                connection.close()
+                writer.close()
                 raise
+            self._writer = writer
+            return writer
         except sqlite3.Error as error:
             raise self._unreadable(error) from None
         except OSError as error:
@@ -51,21 +63,43 @@ class SqliteDatabase:
                 f"cannot open the store {self.path}: {error.strerror or error}; "
                 "check its permissions or set RUNSTACK_HOME to a writable folder"
             ) from None
-        return connection
 
-    def _check_schema(self, connection: sqlite3.Connection, owner: str) -> None:
+    def _connect(self, *, read_only: bool) -> sqlite3.Connection:
+        target = f"file:{self.path}?mode=ro" if read_only else f"file:{self.path}"
+        connection = sqlite3.connect(
+            target,
+            uri=True,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,
+            check_same_thread=False,
+        )
         connection.execute("PRAGMA foreign_keys = ON")
         # In WAL mode NORMAL is corruption-safe and skips an fsync per commit; a power
         # cut (not a crash) may lose the last commits, never the file.
         connection.execute("PRAGMA synchronous = NORMAL")
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version < SCHEMA_VERSION:
-            self._migrate(connection, owner)
-        elif version > SCHEMA_VERSION:
+        return connection
+
+    def _schema_version(self, connection: sqlite3.Connection) -> int:
+        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
             raise StoreError(
                 f"the store {self.path} was written by a newer runstack (schema {version}, "
                 f"this one reads up to {SCHEMA_VERSION}); upgrade runstack to use it"
             )
+        return version
+
+    def _writing_connection(self) -> sqlite3.Connection:
+        """The read-write connection, opened on the first write."""
+        if self._writer is None:
+            try:
+                self._writer = self._connect(read_only=False)
+            except sqlite3.Error as error:
+                raise self._unreadable(error) from None
+        return self._writer
+
+    def _check_schema(self, connection: sqlite3.Connection, owner: str) -> None:
+        if self._schema_version(connection) < SCHEMA_VERSION:
+            self._migrate(connection, owner)
 
     def _unreadable(self, error: sqlite3.Error) -> StoreError:
         return StoreError(
@@ -111,8 +145,8 @@ class SqliteDatabase:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taking the write lock up front so it never deadlocks."""
-        connection = self._connection
         with self._lock:
+            connection = self._writing_connection()
             try:
                 connection.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as error:
@@ -137,3 +171,5 @@ class SqliteDatabase:
 
     def close(self) -> None:
         self._connection.close()
+        if self._writer is not None and self._writer is not self._connection:
+            self._writer.close()
