@@ -55,8 +55,11 @@ def repeat(measure: Callable[[], float], runs: int) -> Sample:
 def wall_time(command: Sequence[str], env: dict[str, str] | None = None) -> float:
     """Seconds a command takes in a fresh process, start-up included."""
     started = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, timeout=600)
-    return time.perf_counter() - started
+    finished = subprocess.run(command, env=env, capture_output=True, timeout=600, check=False)
+    elapsed = time.perf_counter() - started
+    if finished.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {finished.stderr.decode().strip()}")
+    return elapsed
 
 
 def workload(name: str, *arguments: str, env: dict[str, str]) -> dict[str, float]:
