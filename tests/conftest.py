@@ -115,6 +115,22 @@ def cli_fails(run_cli: Callable[..., Result]) -> Callable[..., tuple[str, str]]:
 
 
 @pytest.fixture
+def rejects(
+    cli_error: Callable[..., str], snapshot: Callable[[], dict[str, Any]]
+) -> Callable[..., str]:
+    """Run a command that must fail cleanly and leave everything the test module's
+    `snapshot` fixture sees (store listings, files) as it was; return the error line."""
+
+    def run(*arguments: str) -> str:
+        before = snapshot()
+        message = cli_error(*arguments)
+        assert snapshot() == before
+        return message
+
+    return run
+
+
+@pytest.fixture
 def cli_error(cli_fails: Callable[..., tuple[str, str]]) -> Callable[..., str]:
     """Run a command that must fail with one `Error: ...` line on stderr and no stdout; the line."""
 

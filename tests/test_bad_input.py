@@ -52,19 +52,6 @@ def snapshot(cli_json: Callable[..., Any], runstack_home: Path) -> Snapshot:
     return take
 
 
-@pytest.fixture
-def rejects(cli_error: Cli, snapshot: Snapshot) -> Cli:
-    """Run a command that must fail cleanly and leave the store and the disk as they were."""
-
-    def run(*arguments: str) -> str:
-        before = snapshot()
-        message = cli_error(*arguments)
-        assert snapshot() == before
-        return message
-
-    return run
-
-
 def case(id: str, *arguments: str, says: tuple[str, ...]) -> Any:
     return pytest.param(arguments, says, id=id)
 

@@ -53,19 +53,6 @@ def snapshot(cli_json: Callable[..., Any], runstack_home: Path) -> Snapshot:
     return take
 
 
-@pytest.fixture
-def rejects(cli_error: Cli, snapshot: Snapshot) -> Cli:
-    """Run a command that must fail before any run starts, leaving nothing behind; the error."""
-
-    def run(*arguments: str) -> str:
-        before = snapshot()
-        message = cli_error(*arguments)
-        assert snapshot() == before
-        return message
-
-    return run
-
-
 def case(id: str, text: str, *says: str) -> Any:
     """A parametrized case: the (dedented) source or config, and what the error must say."""
     return pytest.param(textwrap.dedent(text), says, id=id)
