@@ -17,6 +17,7 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     STOPPED = "stopped"
+    CRASHED = "crashed"
 
 
 class StepStatus(StrEnum):
@@ -26,6 +27,7 @@ class StepStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     STOPPED = "stopped"
+    CRASHED = "crashed"
 
     @property
     def succeeded(self) -> bool:
@@ -129,7 +131,12 @@ class StepRunRecord:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One run of a pipeline on a stack, with the configuration it ran with."""
+    """One run of a pipeline on a stack, with the configuration it ran with.
+
+    `pid` and `host` name the process that runs it, so a reader can tell a run
+    still going from one whose process died (`None` and "" for runs recorded
+    before runstack kept them).
+    """
 
     id: str
     name: str
@@ -144,6 +151,8 @@ class RunRecord:
     started: datetime
     finished: datetime | None = None
     error: str = ""
+    pid: int | None = None
+    host: str = ""
 
     @property
     def duration(self) -> float | None:
@@ -164,4 +173,5 @@ class RunRecord:
             "finished": self.finished.isoformat() if self.finished else None,
             "duration": self.duration,
             "error": self.error,
+            "process": {"pid": self.pid, "host": self.host},
         }

@@ -24,7 +24,9 @@ def seconds(value: float | None) -> str:
 @run.command("list")
 @click.option("--pipeline", "-p", help="Only runs of this pipeline.")
 @click.option("--stack", "-s", help="Only runs on this stack.")
-@click.option("--status", help="Only runs with this status (running, completed, failed, stopped).")
+@click.option(
+    "--status", help="Only runs with this status (running, completed, failed, stopped, crashed)."
+)
 @click.option(
     "--limit",
     "-n",
@@ -100,7 +102,8 @@ def describe(name: str, output: str) -> None:
     )
     for step in described.steps.values():
         if step.record.error:
-            click.echo(f"\nStep '{step.name}' failed:\n{step.record.error.rstrip()}")
+            status = step.status.value
+            click.echo(f"\nStep '{step.name}' {status}:\n{step.record.error.rstrip()}")
 
 
 def _summary(record: RunRecord) -> list[tuple[str, str]]:

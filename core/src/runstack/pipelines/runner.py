@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import sys
 import warnings
 from collections import Counter
@@ -19,6 +20,7 @@ from runstack.pipelines import capture
 from runstack.pipelines.artifacts import materializer_for
 from runstack.pipelines.execution import StepWork, perform
 from runstack.pipelines.progress import Progress
+from runstack.processes import this_host
 from runstack.run_models import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
 
 if TYPE_CHECKING:
@@ -89,6 +91,8 @@ class PipelineRunner:
             config=compiled.config(),
             parameters=compiled.parameters,
             started=started,
+            pid=os.getpid(),
+            host=this_host(),
         )
         self.store.create_run(self.run_record)
         self.progress = Progress(sys.stdout, len(compiled.steps))

@@ -35,7 +35,11 @@ class RunStore(Protocol):
     ) -> None: ...
 
     def get_run(self, name_or_id: str) -> RunRecord:
-        """A run by name, id or unique id prefix."""
+        """A run by name, id or unique id prefix.
+
+        Here and in `list_runs`, a running run whose process is known to have died
+        reads as crashed (and is recorded so), with the steps it was running.
+        """
         ...
 
     def list_runs(

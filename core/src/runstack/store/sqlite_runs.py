@@ -9,8 +9,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from runstack.errors import AlreadyExistsError, NotFoundError
+from runstack.errors import AlreadyExistsError, NotFoundError, StoreError
 from runstack.models import new_id
+from runstack.processes import is_alive, this_host
 from runstack.store.sqlite_db import SqliteDatabase
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 _RUN_COLUMNS = (
     "r.id, r.name, p.name, r.status, r.stack_id, r.stack_name, r.artifact_store_id, r.owner, "
-    "r.config, r.parameters, r.started, r.finished, r.error"
+    "r.config, r.parameters, r.started, r.finished, r.error, r.pid, r.host"
 )
 _RUN_FROM = "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
 _STEP_COLUMNS = (
@@ -61,8 +62,9 @@ class RunTables(SqliteDatabase):
             try:
                 connection.execute(
                     "INSERT INTO runs (id, name, pipeline_id, status, stack_id, stack_name, "
-                    "artifact_store_id, owner, config, parameters, started, finished, error) "
-                    "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '' FROM pipelines "
+                    "artifact_store_id, owner, config, parameters, started, finished, error, "
+                    "pid, host) "
+                    "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ? FROM pipelines "
                     "WHERE name = ?",
                     (
                         run.id,
@@ -75,6 +77,8 @@ class RunTables(SqliteDatabase):
                         json.dumps(run.config),
                         json.dumps(run.parameters),
                         run.started.isoformat(),
+                        run.pid,
+                        run.host,
                         run.pipeline_name,
                     ),
                 )
@@ -91,7 +95,41 @@ class RunTables(SqliteDatabase):
                 (status.value, finished.isoformat(), error, run_id),
             )
 
+    def _mark_crashed_runs(self) -> None:
+        """Mark running runs whose process on this machine has died as crashed.
+
+        Called before runs are read; it looks only at runs still `running` (an indexed
+        lookup), so listing many finished runs costs nothing more. A store this user may
+        not write to is read as it is. When it died is unknown, so `finished` stays empty.
+        """
+        running = _models().RunStatus.RUNNING.value
+        rows = self._query(
+            "SELECT id, pid FROM runs WHERE status = ? AND host = ? AND pid IS NOT NULL",
+            (running, this_host()),
+        )
+        dead = [(run_id, pid) for run_id, pid in rows if not is_alive(pid)]
+        if not dead:
+            return
+        crashed = _models().StepStatus.CRASHED.value
+        try:
+            with self._transaction() as connection:
+                for run_id, pid in dead:
+                    error = f"the process running it died (pid {pid} on {this_host()})"
+                    changed = connection.execute(
+                        "UPDATE runs SET status = ?, error = ? WHERE id = ? AND status = ?",
+                        (_models().RunStatus.CRASHED.value, error, run_id, running),
+                    ).rowcount
+                    if changed:
+                        connection.execute(
+                            "UPDATE step_runs SET status = ?, reason = ?, error = ? "
+                            "WHERE run_id = ? AND status = ?",
+                            (crashed, error, error, run_id, running),
+                        )
+        except StoreError:
+            return
+
     def get_run(self, name_or_id: str) -> RunRecord:
+        self._mark_crashed_runs()
         rows = self._query(
             f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE r.name = ? OR r.id = ? OR r.id LIKE ?",
             (name_or_id, name_or_id, f"{name_or_id}%"),
@@ -114,6 +152,7 @@ class RunTables(SqliteDatabase):
         limit: int | None = None,
     ) -> list[RunRecord]:
         """Runs, newest first, optionally filtered."""
+        self._mark_crashed_runs()
         where, parameters = _run_filter(pipeline, stack_id, status)
         sql = f"SELECT {_RUN_COLUMNS} {_RUN_FROM}{where} ORDER BY r.started DESC, r.name DESC"
         if limit is not None:
@@ -127,6 +166,7 @@ class RunTables(SqliteDatabase):
         stack_id: str | None = None,
         status: RunStatus | None = None,
     ) -> int:
+        self._mark_crashed_runs()
         where, parameters = _run_filter(pipeline, stack_id, status)
         return int(self._query(f"SELECT COUNT(*) {_RUN_FROM}{where}", parameters)[0][0])
 
@@ -415,6 +455,8 @@ def _run_from_row(row: Sequence[Any]) -> RunRecord:
         started=datetime.fromisoformat(row[10]),
         finished=_time(row[11]),
         error=row[12],
+        pid=row[13],
+        host=row[14],
     )
     return record
 

@@ -108,6 +108,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX step_run_artifacts_by_artifact ON step_run_artifacts (artifact_id);
     """,
+    # 3: the process that runs a run, so a reader can mark a run whose process died as
+    # crashed; the index lets it find the running runs without scanning every run
+    """
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT '';
+    CREATE INDEX runs_by_status ON runs (status);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
