@@ -128,7 +128,10 @@ class Flavor:
         try:
             return model.model_validate(dict(values))
         except ValidationError as error:
-            raise ConfigError(f"invalid {what} for the {self.label}: {_describe(error)}") from None
+            secrets = {name for name, info in known.items() if _is_secret(info.annotation)}
+            raise ConfigError(
+                f"invalid {what} for the {self.label}: {_describe(error, secrets)}"
+            ) from None
 
     def split_config(self, config: FlavorConfig) -> tuple[dict[str, Any], dict[str, str]]:
         """The values the user set, as JSON-ready data, with secret fields apart and revealed.
@@ -175,12 +178,17 @@ def _type_name(annotation: Any) -> str:
     return re.sub(r"\b(?:\w+\.)+(\w+)", r"\1", str(annotation))
 
 
-def _describe(error: ValidationError) -> str:
-    """Pydantic's errors folded into one line: `port: Input should be a valid integer`."""
+def _describe(error: ValidationError, secrets: set[str]) -> str:
+    """Pydantic's errors folded into one line: `port: Input should be a valid integer`.
+
+    The rejected input is echoed, except for secret keys and whole-model errors
+    (whose input holds every value, secrets included).
+    """
     parts = []
     for detail in error.errors(include_url=False):
         location = ".".join(str(part) for part in detail["loc"]) or "config"
-        message = f"{detail['msg']} (got {detail['input']!r})"
+        hidden = not detail["loc"] or detail["loc"][0] in secrets
+        message = detail["msg"] if hidden else f"{detail['msg']} (got {detail['input']!r})"
         if detail["type"] == "missing":
             message = "required, but not given"
         parts.append(f"{location}: {message}")

@@ -88,7 +88,9 @@ class RunstackGroup(click.Group):
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+    # A message may quote user input (a TOML key, a file name) holding line breaks;
+    # escaped, the error stays the one line scripts and people expect.
+    click.echo("Error: " + "\\n".join(message.splitlines()), err=True)
     sys.exit(code)
 
 

@@ -39,16 +39,26 @@ class BaseArtifactStore(BaseComponent):
         return {"root": self.root}
 
     def path(self, relative: str) -> str:
-        """The full path of `relative` under the root; refuses absolute paths and `..`."""
+        """The full path of `relative` under the root; refuses absolute paths, `..` and
+        symbolic links that lead out of the root."""
         normalised = posixpath.normpath(relative.replace("\\", "/"))
         if relative.startswith(("/", "\\")) or normalised == ".." or normalised.startswith("../"):
             raise ConfigError(
                 f"artifact path {relative!r} leaves the artifact store; "
                 "use a path relative to its root"
             )
-        if normalised == ".":
-            return self.root
-        return posixpath.join(self.root, normalised)
+        full = self.root if normalised == "." else posixpath.join(self.root, normalised)
+        if self._leaves_root(full):
+            raise ConfigError(
+                f"artifact path {relative!r} leaves the artifact store through a symbolic "
+                "link; remove the link or use a path that stays under the store's root"
+            )
+        return full
+
+    def _leaves_root(self, full_path: str) -> bool:
+        """Whether a path under the root really points elsewhere (a store on a filesystem
+        with symbolic links checks them here; object stores have none)."""
+        return False
 
     @contextmanager
     def open(self, relative: str, mode: str = "rb") -> Iterator[IO[Any]]:

@@ -26,4 +26,8 @@ class LocalArtifactStoreConfig(FlavorConfig):
             return None
         if not value.strip():
             raise ValueError("must not be empty")
-        return str(Path(value).expanduser().absolute())
+        try:
+            expanded = Path(value).expanduser()
+        except RuntimeError:  # `~someone` for a user this machine does not have
+            raise ValueError(f"cannot find the home folder {value.split('/')[0]!r}") from None
+        return str(expanded.absolute())

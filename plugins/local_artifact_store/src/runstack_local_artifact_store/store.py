@@ -35,6 +35,16 @@ class LocalArtifactStore(BaseArtifactStore):
         filesystem.makedirs(self.root, exist_ok=True)
         return filesystem
 
+    @functools.cached_property
+    def _real_root(self) -> str:
+        return os.path.realpath(self.root)
+
+    def _leaves_root(self, full_path: str) -> bool:
+        # One realpath per call: a link under the root must not lead a read or a write out.
+        real = os.path.realpath(full_path)
+        root = self._real_root
+        return real != root and not real.startswith(root.rstrip(os.sep) + os.sep)
+
     def _open_file(self, path: str, mode: str) -> IO[Any]:
         return open(path, mode)
 
