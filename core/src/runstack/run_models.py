@@ -29,11 +29,6 @@ class StepStatus(StrEnum):
     STOPPED = "stopped"
     CRASHED = "crashed"
 
-    @property
-    def succeeded(self) -> bool:
-        """Completed or reused from the cache: its outputs exist and can be read."""
-        return self in (StepStatus.COMPLETED, StepStatus.CACHED)
-
 
 @dataclass(frozen=True)
 class PipelineSummary:

@@ -34,12 +34,12 @@ class Task:
 
 @dataclass(frozen=True)
 class TaskResult:
-    """How a task ended; a skipped task names the failed task upstream of it in `reason`."""
+    """How a task ended; a skipped task names the failed task upstream of it in `blocked_by`."""
 
     name: str
     status: TaskStatus
     error: BaseException | None = None
-    reason: str = ""
+    blocked_by: str = ""
 
 
 class BaseOrchestrator(BaseComponent):

@@ -112,7 +112,7 @@ class PipelineRunner:
                 results = orchestrator.execute(tasks, settings=orchestrator_settings)
             for name, result in results.items():
                 if result.status is TaskStatus.SKIPPED:
-                    skipped[name] = result.reason.replace("task", "step")
+                    skipped[name] = f"upstream step {result.blocked_by!r} failed"
                 elif result.status is TaskStatus.FAILED:
                     status = RunStatus.FAILED
         except KeyboardInterrupt:

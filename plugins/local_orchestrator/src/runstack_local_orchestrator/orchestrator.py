@@ -149,9 +149,7 @@ class _Scheduler:
                     continue
                 self.blocked_by[name] = self.blocked_by[failed]
                 self.results[name] = TaskResult(
-                    name,
-                    TaskStatus.SKIPPED,
-                    reason=f"upstream task {self.blocked_by[name]!r} failed",
+                    name, TaskStatus.SKIPPED, blocked_by=self.blocked_by[name]
                 )
                 self.sorter.done(name)
                 released = True
