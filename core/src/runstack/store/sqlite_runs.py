@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import AlreadyExistsError, NotFoundError, StoreError
 from runstack.models import new_id
 from runstack.processes import is_alive, this_host
-from runstack.store.sqlite_db import SqliteDatabase
+from runstack.store.sqlite_artifacts import (
+    ARTIFACT_COLUMNS,
+    ArtifactTables,
+    artifact_from_row,
+    run_models,
+)
 
 if TYPE_CHECKING:
-    from types import ModuleType
-
     from runstack.run_models import (
         ArtifactRecord,
         PipelineSummary,
@@ -34,20 +36,9 @@ _STEP_COLUMNS = (
     "id, run_id, invocation, step_name, status, started, finished, cache_key, cache_parts, "
     "parameters, reason, cached_from, error, attempts"
 )
-_ARTIFACT_COLUMNS = (
-    "id, name, version, uri, type_name, materializer, size, artifact_store_id, "
-    "producer_step_run_id, created"
-)
 
 
-def _models() -> ModuleType:
-    """The run records, imported on first use: commands about stacks never need them."""
-    from runstack import run_models
-
-    return run_models
-
-
-class RunTables(SqliteDatabase):
+class RunTables(ArtifactTables):
     """The run-metadata half of the store interface."""
 
     # -- runs ----------------------------------------------------------------
@@ -102,7 +93,7 @@ class RunTables(SqliteDatabase):
         lookup), so listing many finished runs costs nothing more. A store this user may
         not write to is read as it is. When it died is unknown, so `finished` stays empty.
         """
-        running = _models().RunStatus.RUNNING.value
+        running = run_models().RunStatus.RUNNING.value
         rows = self._query(
             "SELECT id, pid FROM runs WHERE status = ? AND host = ? AND pid IS NOT NULL",
             (running, this_host()),
@@ -110,14 +101,14 @@ class RunTables(SqliteDatabase):
         dead = [(run_id, pid) for run_id, pid in rows if not is_alive(pid)]
         if not dead:
             return
-        crashed = _models().StepStatus.CRASHED.value
+        crashed = run_models().StepStatus.CRASHED.value
         try:
             with self._transaction() as connection:
                 for run_id, pid in dead:
                     error = f"the process running it died (pid {pid} on {this_host()})"
                     changed = connection.execute(
                         "UPDATE runs SET status = ?, error = ? WHERE id = ? AND status = ?",
-                        (_models().RunStatus.CRASHED.value, error, run_id, running),
+                        (run_models().RunStatus.CRASHED.value, error, run_id, running),
                     ).rowcount
                     if changed:
                         connection.execute(
@@ -176,7 +167,7 @@ class RunTables(SqliteDatabase):
             "LEFT JOIN runs r ON r.pipeline_id = p.id GROUP BY p.id ORDER BY p.name"
         )
         return [
-            _models().PipelineSummary(
+            run_models().PipelineSummary(
                 id=row[0],
                 name=row[1],
                 created=datetime.fromisoformat(row[2]),
@@ -195,7 +186,7 @@ class RunTables(SqliteDatabase):
             # Candidates are the artifacts the run touched, not only those it produced: a
             # cached step links to an earlier run's output, which may be deleted already.
             produced = connection.execute(
-                f"SELECT {_ARTIFACT_COLUMNS} FROM artifacts WHERE producer_step_run_id IN "
+                f"SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE producer_step_run_id IN "
                 "(SELECT id FROM step_runs WHERE run_id = ?) OR id IN "
                 "(SELECT artifact_id FROM step_run_artifacts WHERE step_run_id IN "
                 "(SELECT id FROM step_runs WHERE run_id = ?))",
@@ -209,7 +200,7 @@ class RunTables(SqliteDatabase):
                 ).fetchone()
                 if not used:
                     connection.execute("DELETE FROM artifacts WHERE id = ?", (row[0],))
-                    orphans.append(_artifact_from_row(row))
+                    orphans.append(artifact_from_row(row))
             return orphans
 
     # -- step runs -----------------------------------------------------------
@@ -276,31 +267,6 @@ class RunTables(SqliteDatabase):
             ),
         )
 
-    @staticmethod
-    def _insert_artifact(
-        connection: sqlite3.Connection, artifact: ArtifactRecord
-    ) -> ArtifactRecord:
-        version = connection.execute(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM artifacts WHERE name = ?", (artifact.name,)
-        ).fetchone()[0]
-        stored = replace(artifact, version=version)
-        connection.execute(
-            f"INSERT INTO artifacts ({_ARTIFACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                stored.id,
-                stored.name,
-                stored.version,
-                stored.uri,
-                stored.type_name,
-                stored.materializer,
-                stored.size,
-                stored.artifact_store_id,
-                stored.producer_step_run_id,
-                stored.created.isoformat(),
-            ),
-        )
-        return stored
-
     def list_step_runs(self, run_id: str) -> list[StepRunRecord]:
         """The step runs of a run, in the order the pipeline declared its steps."""
         rows = self._query(
@@ -347,7 +313,11 @@ class RunTables(SqliteDatabase):
         rows = self._query(
             f"SELECT {_STEP_COLUMNS} FROM step_runs WHERE {where} AND status IN (?, ?) "
             "ORDER BY finished DESC LIMIT 1",
-            (*parameters, _models().StepStatus.COMPLETED.value, _models().StepStatus.CACHED.value),
+            (
+                *parameters,
+                run_models().StepStatus.COMPLETED.value,
+                run_models().StepStatus.CACHED.value,
+            ),
         )
         return self._with_links(rows)[0] if rows else None
 
@@ -369,50 +339,6 @@ class RunTables(SqliteDatabase):
             _step_run_from_row(row, grouped[row[0]]["input"], grouped[row[0]]["output"])
             for row in rows
         ]
-
-    # -- artifacts -----------------------------------------------------------
-
-    def list_artifacts(self, limit: int | None = None) -> list[ArtifactRecord]:
-        sql = f"SELECT {_ARTIFACT_COLUMNS} FROM artifacts ORDER BY created DESC, name"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [_artifact_from_row(row) for row in self._query(sql)]
-
-    def get_artifact(self, artifact_id: str) -> ArtifactRecord:
-        rows = self._query(
-            f"SELECT {_ARTIFACT_COLUMNS} FROM artifacts WHERE id = ? OR id LIKE ?",
-            (artifact_id, f"{artifact_id}%"),
-        )
-        if len(rows) == 1:
-            return _artifact_from_row(rows[0])
-        if rows:
-            raise NotFoundError(f"{artifact_id!r} matches several artifacts; give more of the id")
-        raise NotFoundError(f"no artifact with id {artifact_id!r}; see 'runstack artifact list'")
-
-    def get_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, ArtifactRecord]:
-        """Artifacts by exact id, in one query."""
-        if not artifact_ids:
-            return {}
-        rows = self._query(
-            f"SELECT {_ARTIFACT_COLUMNS} FROM artifacts "
-            f"WHERE id IN ({', '.join('?' * len(artifact_ids))})",
-            list(artifact_ids),
-        )
-        return {row[0]: _artifact_from_row(row) for row in rows}
-
-    def artifact_users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
-        """(direction, run name, step invocation, name) of every step run that made or read it.
-
-        A cached step run's link to the output it reused has the direction `cached`.
-        """
-        rows = self._query(
-            "SELECT CASE WHEN l.direction = 'output' AND s.status = ? THEN 'cached' "
-            "ELSE l.direction END, r.name, s.invocation, l.name FROM step_run_artifacts l "
-            "JOIN step_runs s ON s.id = l.step_run_id JOIN runs r ON r.id = s.run_id "
-            "WHERE l.artifact_id = ? ORDER BY r.started, s.position",
-            (_models().StepStatus.CACHED.value, artifact_id),
-        )
-        return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 
 def _run_filter(
@@ -440,7 +366,7 @@ def _time(text: str | None) -> datetime | None:
 
 
 def _run_from_row(row: Sequence[Any]) -> RunRecord:
-    models = _models()
+    models = run_models()
     record: RunRecord = models.RunRecord(
         id=row[0],
         name=row[1],
@@ -464,7 +390,7 @@ def _run_from_row(row: Sequence[Any]) -> RunRecord:
 def _step_run_from_row(
     row: Sequence[Any], inputs: dict[str, str], outputs: dict[str, str]
 ) -> StepRunRecord:
-    models = _models()
+    models = run_models()
     record: StepRunRecord = models.StepRunRecord(
         id=row[0],
         run_id=row[1],
@@ -482,21 +408,5 @@ def _step_run_from_row(
         attempts=row[13],
         inputs=inputs,
         outputs=outputs,
-    )
-    return record
-
-
-def _artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
-    record: ArtifactRecord = _models().ArtifactRecord(
-        id=row[0],
-        name=row[1],
-        version=row[2],
-        uri=row[3],
-        type_name=row[4],
-        materializer=row[5],
-        size=row[6],
-        artifact_store_id=row[7],
-        producer_step_run_id=row[8],
-        created=datetime.fromisoformat(row[9]),
     )
     return record

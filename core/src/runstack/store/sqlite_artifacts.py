@@ -1,0 +1,118 @@
+"""Artifacts in the SQLite store: what each step output is, where it lives, who used it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from runstack.errors import NotFoundError
+from runstack.store.sqlite_db import SqliteDatabase
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from runstack.run_models import ArtifactRecord
+
+ARTIFACT_COLUMNS = (
+    "id, name, version, uri, type_name, materializer, size, artifact_store_id, "
+    "producer_step_run_id, created"
+)
+
+
+def run_models() -> ModuleType:
+    """The run records, imported on first use: commands about stacks never need them."""
+    from runstack import run_models
+
+    return run_models
+
+
+class ArtifactTables(SqliteDatabase):
+    """The artifact part of the store interface, shared by the run tables."""
+
+    @staticmethod
+    def _insert_artifact(
+        connection: sqlite3.Connection, artifact: ArtifactRecord
+    ) -> ArtifactRecord:
+        version = connection.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM artifacts WHERE name = ?", (artifact.name,)
+        ).fetchone()[0]
+        stored = replace(artifact, version=version)
+        connection.execute(
+            f"INSERT INTO artifacts ({ARTIFACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                stored.id,
+                stored.name,
+                stored.version,
+                stored.uri,
+                stored.type_name,
+                stored.materializer,
+                stored.size,
+                stored.artifact_store_id,
+                stored.producer_step_run_id,
+                stored.created.isoformat(),
+            ),
+        )
+        return stored
+
+    # -- artifacts -----------------------------------------------------------
+
+    def list_artifacts(self, limit: int | None = None) -> list[ArtifactRecord]:
+        sql = f"SELECT {ARTIFACT_COLUMNS} FROM artifacts ORDER BY created DESC, name"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [artifact_from_row(row) for row in self._query(sql)]
+
+    def get_artifact(self, artifact_id: str) -> ArtifactRecord:
+        rows = self._query(
+            f"SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE id = ? OR id LIKE ?",
+            (artifact_id, f"{artifact_id}%"),
+        )
+        if len(rows) == 1:
+            return artifact_from_row(rows[0])
+        if rows:
+            raise NotFoundError(f"{artifact_id!r} matches several artifacts; give more of the id")
+        raise NotFoundError(f"no artifact with id {artifact_id!r}; see 'runstack artifact list'")
+
+    def get_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, ArtifactRecord]:
+        """Artifacts by exact id, in one query."""
+        if not artifact_ids:
+            return {}
+        rows = self._query(
+            f"SELECT {ARTIFACT_COLUMNS} FROM artifacts "
+            f"WHERE id IN ({', '.join('?' * len(artifact_ids))})",
+            list(artifact_ids),
+        )
+        return {row[0]: artifact_from_row(row) for row in rows}
+
+    def artifact_users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
+        """(direction, run name, step invocation, name) of every step run that made or read it.
+
+        A cached step run's link to the output it reused has the direction `cached`.
+        """
+        rows = self._query(
+            "SELECT CASE WHEN l.direction = 'output' AND s.status = ? THEN 'cached' "
+            "ELSE l.direction END, r.name, s.invocation, l.name FROM step_run_artifacts l "
+            "JOIN step_runs s ON s.id = l.step_run_id JOIN runs r ON r.id = s.run_id "
+            "WHERE l.artifact_id = ? ORDER BY r.started, s.position",
+            (run_models().StepStatus.CACHED.value, artifact_id),
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
+    record: ArtifactRecord = run_models().ArtifactRecord(
+        id=row[0],
+        name=row[1],
+        version=row[2],
+        uri=row[3],
+        type_name=row[4],
+        materializer=row[5],
+        size=row[6],
+        artifact_store_id=row[7],
+        producer_step_run_id=row[8],
+        created=datetime.fromisoformat(row[9]),
+    )
+    return record
