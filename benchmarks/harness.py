@@ -31,6 +31,10 @@ class Sample:
     def of(cls, values: Sequence[float]) -> Sample:
         return cls(statistics.median(values), min(values), max(values), len(values))
 
+    def in_ms(self) -> Sample:
+        """The same sample, from seconds to milliseconds."""
+        return Sample(self.median * 1000, self.low * 1000, self.high * 1000, self.runs)
+
 
 @dataclass(frozen=True)
 class Row:

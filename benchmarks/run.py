@@ -153,9 +153,9 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
         command = [PYTHON, script, str(sizes.cached_chain), "--cached"]
         wall_time(command, env)  # the run that fills the cache
         value = repeat(lambda: wall_time(command, env), sizes.runs)
-        sample = Sample(value.median * 1000, value.low * 1000, value.high * 1000, value.runs)
+        sample = value.in_ms()
         floor = bench.python_pass()
-        floor_ms = Sample(floor.median * 1000, floor.low * 1000, floor.high * 1000, floor.runs)
+        floor_ms = floor.in_ms()
         return above_row(
             f"cached re-run, {sizes.cached_chain}-step chain (process)", sample, floor_ms, 150, "ms"
         )
@@ -201,8 +201,8 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
         floor = bench.python_pass()
         return above_row(
             f"run list, {sizes.seeded_runs} runs in the store",
-            Sample(value.median * 1000, value.low * 1000, value.high * 1000, value.runs),
-            Sample(floor.median * 1000, floor.low * 1000, floor.high * 1000, floor.runs),
+            value.in_ms(),
+            floor.in_ms(),
             300,
             "ms",
         )
