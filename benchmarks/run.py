@@ -81,31 +81,24 @@ class Bench:
 
 def ratio_row(figure: str, value: Sample, floor: Sample, limit: float, unit: str = "s") -> Row:
     ratio = value.median / floor.median
-    return Row(
-        figure,
-        value.median,
-        unit,
-        floor.median,
-        ratio,
-        f"<= {limit:g}x floor",
-        ratio <= limit,
-        value.low,
-        value.high,
-        value.runs,
-    )
+    return _row(figure, value, floor, unit, f"<= {limit:g}x floor", ratio <= limit)
 
 
 def above_row(figure: str, value: Sample, floor: Sample, limit: float, unit: str) -> Row:
-    ratio = value.median / floor.median
     above = value.median - floor.median
+    return _row(figure, value, floor, unit, f"<= floor + {limit:g} {unit}", above <= limit)
+
+
+def _row(figure: str, value: Sample, floor: Sample, unit: str, target: str, passed: bool) -> Row:
+    ratio = value.median / floor.median
     return Row(
         figure,
         value.median,
         unit,
         floor.median,
         ratio,
-        f"<= floor + {limit:g} {unit}",
-        above <= limit,
+        target,
+        passed,
         value.low,
         value.high,
         value.runs,
