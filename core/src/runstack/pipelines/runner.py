@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import os
 import sys
 import warnings
@@ -17,7 +15,7 @@ from runstack.components import BaseArtifactStore, BaseOrchestrator, Task, TaskS
 from runstack.errors import ConfigError, RunstackError
 from runstack.models import Stack, new_id, now
 from runstack.pipelines import capture
-from runstack.pipelines.artifacts import materializer_for
+from runstack.pipelines.caching import CacheHit, StepCache, digest
 from runstack.pipelines.execution import StepWork, perform
 from runstack.pipelines.progress import Progress
 from runstack.processes import this_host
@@ -28,7 +26,6 @@ if TYPE_CHECKING:
     from runstack.flavors import FlavorConfig
     from runstack.pipelines.definition import CompiledPipeline, ResolvedStep
     from runstack.pipelines.results import PipelineRun
-    from runstack.pipelines.steps import Step
 
 
 class StepFailedError(RunstackError):
@@ -50,10 +47,6 @@ def run_pipeline(compiled: CompiledPipeline, client: Client | None = None) -> Pi
     return PipelineRunner(compiled, client or Client()).run()
 
 
-def _digest(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
 class PipelineRunner:
     """One run: resolves the stack once, then runs each step through the orchestrator."""
 
@@ -64,7 +57,6 @@ class PipelineRunner:
         self.outputs: dict[str, dict[str, ArtifactRecord]] = {}
         self.recorded: dict[str, StepRunRecord] = {}
         self.started: dict[str, StepRunRecord] = {}
-        self._output_digests: dict[Step, str] = {}
 
     def run(self) -> PipelineRun:
         from runstack.pipelines.results import PipelineRun
@@ -78,6 +70,7 @@ class PipelineRunner:
         assert isinstance(artifact_store, BaseArtifactStore)
         self.artifact_store = artifact_store
         self.orchestrator = orchestrator
+        self.cache = StepCache(self.store, artifact_store, compiled.name)
         started = now()
         self.run_record = RunRecord(
             id=new_id(),
@@ -172,12 +165,7 @@ class PipelineRunner:
             parameter: self.outputs[handle.invocation.id][handle.name]
             for parameter, handle in invocation.inputs.items()
         }
-        parts = {
-            "code": step.source_hash,
-            "parameters": _digest(resolved.parameters),
-            "inputs": _digest({key: artifact.id for key, artifact in sorted(inputs.items())}),
-            "outputs": self._outputs_digest(step),
-        }
+        parts = self.cache.key_parts(step, resolved.parameters, inputs)
         step_run = StepRunRecord(
             id=new_id(),
             run_id=self.run_record.id,
@@ -186,7 +174,7 @@ class PipelineRunner:
             status=StepStatus.RUNNING,
             started=now(),
             finished=None,
-            cache_key=_digest(parts),
+            cache_key=digest(parts),
             cache_parts=parts,
             parameters=resolved.parameters,
             inputs={key: artifact.id for key, artifact in inputs.items()},
@@ -199,55 +187,25 @@ class PipelineRunner:
             reason = "caching disabled"
         self._run_step(resolved, step_run, inputs, reason)
 
-    def _outputs_digest(self, step: Step) -> str:
-        """The output names and materializers of a step (the same for all its uses in a run)."""
-        digest = self._output_digests.get(step)
-        if digest is None:
-            digest = _digest([[o.name, materializer_for(o.annotation)] for o in step.outputs])
-            self._output_digests[step] = digest
-        return digest
-
     def _reuse(self, step_run: StepRunRecord) -> str:
         """Record a cache hit and return "", or return why the step must run."""
-        store_id = self.artifact_store.id
-        hit = self.store.find_cached_step_run(step_run.cache_key, store_id)
-        if hit is None:
-            return self._why_not_cached(step_run)
-        artifacts = self.store.get_artifacts(list(hit.outputs.values()))
-        if not all(self.artifact_store.exists(artifacts[i].uri) for i in hit.outputs.values()):
-            return "cached artifact missing"
-        origin_id = hit.cached_from or hit.id
-        origin_run = self.store.run_name_of_step_run(origin_id)
+        hit = self.cache.lookup(step_run)
+        if not isinstance(hit, CacheHit):
+            return hit
         cached = _replace(
             step_run,
             status=StepStatus.CACHED,
             finished=now(),
-            cached_from=origin_id,
-            reason=f"cached from run {origin_run}",
-            outputs=dict(hit.outputs),
+            cached_from=hit.origin_step_run_id,
+            reason=f"cached from run {hit.origin_run_name}",
+            outputs={name: artifact.id for name, artifact in hit.outputs.items()},
         )
         self._record(cached, logs="")
-        self.outputs[step_run.invocation] = {n: artifacts[i] for n, i in hit.outputs.items()}
+        self.outputs[step_run.invocation] = hit.outputs
         self.progress.finished_step(
-            step_run.invocation, StepStatus.CACHED, f"from run {origin_run}"
+            step_run.invocation, StepStatus.CACHED, f"from run {hit.origin_run_name}"
         )
         return ""
-
-    def _why_not_cached(self, step_run: StepRunRecord) -> str:
-        previous = self.store.previous_step_run(
-            self.compiled.name, step_run.invocation, self.artifact_store.id
-        )
-        if previous is None:
-            return "no earlier run"
-        for part, reason in (
-            ("code", "code changed"),
-            ("parameters", "parameter changed"),
-            ("inputs", "input changed"),
-            ("outputs", "output materializer changed"),
-        ):
-            if previous.cache_parts.get(part) != step_run.cache_parts[part]:
-                return reason
-        return "cached artifact missing"
 
     def _run_step(
         self,

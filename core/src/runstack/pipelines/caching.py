@@ -1,0 +1,97 @@
+"""Step caching: the cache key of a step run, reuse of an earlier run's outputs, and why not.
+
+A key is made of parts (code, parameters, inputs, output materializers) kept with
+each step run, so a later miss can name the part that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runstack.pipelines.artifacts import materializer_for
+
+if TYPE_CHECKING:
+    from runstack.components import BaseArtifactStore
+    from runstack.pipelines.steps import Step
+    from runstack.run_models import ArtifactRecord, StepRunRecord
+    from runstack.store.base import Store
+
+# Which key part, when it differs from the previous run's, explains a miss.
+_MISS_REASONS = (
+    ("code", "code changed"),
+    ("parameters", "parameter changed"),
+    ("inputs", "input changed"),
+    ("outputs", "output materializer changed"),
+)
+
+
+def digest(data: Any) -> str:
+    """A stable hash of JSON-like data."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheHit:
+    """An earlier step run whose outputs a step reuses, and the run they were first made in."""
+
+    origin_step_run_id: str
+    origin_run_name: str
+    outputs: dict[str, ArtifactRecord]
+
+
+class StepCache:
+    """The cache of one run: keys for its steps, lookups in its store and artifact store."""
+
+    def __init__(self, store: Store, artifact_store: BaseArtifactStore, pipeline: str) -> None:
+        self.store = store
+        self.artifact_store = artifact_store
+        self.pipeline = pipeline
+        self._output_digests: dict[Step, str] = {}
+
+    def key_parts(
+        self, step: Step, parameters: dict[str, Any], inputs: dict[str, ArtifactRecord]
+    ) -> dict[str, str]:
+        """The hashes that make a step run's cache key."""
+        return {
+            "code": step.source_hash,
+            "parameters": digest(parameters),
+            "inputs": digest({key: artifact.id for key, artifact in sorted(inputs.items())}),
+            "outputs": self._outputs_digest(step),
+        }
+
+    def _outputs_digest(self, step: Step) -> str:
+        """The output names and materializers of a step (the same for all its uses in a run)."""
+        found = self._output_digests.get(step)
+        if found is None:
+            found = digest([[o.name, materializer_for(o.annotation)] for o in step.outputs])
+            self._output_digests[step] = found
+        return found
+
+    def lookup(self, step_run: StepRunRecord) -> CacheHit | str:
+        """The earlier run to reuse, or why there is none."""
+        hit = self.store.find_cached_step_run(step_run.cache_key, self.artifact_store.id)
+        if hit is None:
+            return self._why_not_cached(step_run)
+        artifacts = self.store.get_artifacts(list(hit.outputs.values()))
+        if not all(self.artifact_store.exists(artifacts[i].uri) for i in hit.outputs.values()):
+            return "cached artifact missing"
+        origin_id = hit.cached_from or hit.id
+        return CacheHit(
+            origin_step_run_id=origin_id,
+            origin_run_name=self.store.run_name_of_step_run(origin_id),
+            outputs={name: artifacts[i] for name, i in hit.outputs.items()},
+        )
+
+    def _why_not_cached(self, step_run: StepRunRecord) -> str:
+        previous = self.store.previous_step_run(
+            self.pipeline, step_run.invocation, self.artifact_store.id
+        )
+        if previous is None:
+            return "no earlier run"
+        for part, reason in _MISS_REASONS:
+            if previous.cache_parts.get(part) != step_run.cache_parts[part]:
+                return reason
+        return "cached artifact missing"
