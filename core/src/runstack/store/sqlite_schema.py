@@ -115,6 +115,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT '';
     CREATE INDEX runs_by_status ON runs (status);
     """,
+    # 4: the files each artifact was written as (JSON: name -> size; NULL for older ones), so a
+    # cached output is checked before reuse, and why an artifact may no longer be reused
+    """
+    ALTER TABLE artifacts ADD COLUMN files TEXT;
+    ALTER TABLE artifacts ADD COLUMN damaged TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
