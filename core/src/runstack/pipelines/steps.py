@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from types import CodeType, NoneType, UnionType
+from types import NoneType, UnionType
 from typing import Annotated, Any, TypedDict, Unpack, get_args, get_origin, overload
 
 from runstack.errors import ConfigError
+from runstack.pipelines.fingerprint import code_fingerprint
 from runstack.pipelines.run_config import merge_changes
 
 
@@ -82,14 +82,12 @@ class Step:
 
     @functools.cached_property
     def source_hash(self) -> str:
-        """A hash of the function's code, the functions it defines included, computed once.
+        """A hash of the function's code and the user code and constants it reaches, once.
 
         Hashing the compiled code rather than the source text is ~100x cheaper (no
         tokenizing of the file) and ignores comments, formatting and line moves.
         """
-        digest = hashlib.sha256()
-        _hash_code(self.function.__code__, digest)
-        return digest.hexdigest()
+        return code_fingerprint(self.function)
 
 
 class DecoratorOptions(TypedDict, total=False):
@@ -127,17 +125,6 @@ def step(
     if function is not None:
         return Step(function, chosen)
     return lambda decorated: Step(decorated, chosen)
-
-
-def _hash_code(code: CodeType, digest: Any) -> None:
-    """Feed a code object into `digest`: bytecode, names and constants, nested code too."""
-    digest.update(code.co_code)
-    digest.update(repr((code.co_names, code.co_varnames, code.co_freevars)).encode())
-    for constant in code.co_consts:
-        if isinstance(constant, CodeType):
-            _hash_code(constant, digest)
-        else:
-            digest.update(repr(constant).encode())
 
 
 def check_retries(retries: int | None, retry_delay: float | None) -> None:
