@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
 from runstack.errors import ConfigError
 from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter
+from runstack.pipelines.parameter_types import expected_type
 from runstack.pipelines.run_config import (
     RunConfig,
     Settings,
@@ -19,7 +21,12 @@ from runstack.pipelines.run_config import (
     merge_changes,
     merge_settings,
 )
-from runstack.pipelines.steps import DecoratorOptions, check_retries, option_values
+from runstack.pipelines.steps import (
+    DecoratorOptions,
+    check_retries,
+    option_values,
+    strip_annotated,
+)
 
 if TYPE_CHECKING:
     from runstack.pipelines.results import PipelineRun
@@ -111,6 +118,16 @@ class Pipeline:
     def __repr__(self) -> str:
         return f"<pipeline {self.name}>"
 
+    @functools.cached_property
+    def parameter_annotations(self) -> dict[str, Any]:
+        """The parameters' annotations, to check values against; none if they cannot be resolved
+        (a pipeline's annotations were never required to be importable)."""
+        try:
+            hints = typing.get_type_hints(self.function, include_extras=True)
+        except (NameError, TypeError):
+            return {}
+        return {name: strip_annotated(hint) for name, hint in hints.items() if name != "return"}
+
     def with_options(self, **changes: Any) -> Pipeline:
         """A copy with options changed, e.g. `with_options(config_path="run.toml")`."""
         if isinstance(changes.get("config_path"), str):
@@ -143,7 +160,12 @@ class Pipeline:
             raise ConfigError(f"pipeline {self.name!r}: {error}") from None
         bound.apply_defaults()
         parameters = {
-            name: check_parameter(value, f"pipeline {self.name!r}", name)
+            name: check_parameter(
+                value,
+                f"pipeline {self.name!r}",
+                name,
+                expected_type(self.signature.parameters[name], self.parameter_annotations, value),
+            )
             for name, value in bound.arguments.items()
         }
         graph = PipelineGraph(self.name)
@@ -202,7 +224,9 @@ class Pipeline:
         parameters = {
             **invocation.parameters,
             **{
-                name: check_parameter(value, f"step {invocation.id!r}", name)
+                name: check_parameter(
+                    value, f"step {invocation.id!r}", name, invocation.step.input_annotations[name]
+                )
                 for name, value in step_config.parameters.items()
             },
         }

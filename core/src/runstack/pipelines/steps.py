@@ -56,7 +56,7 @@ class Step:
                 )
         hints = _type_hints(function, self.name)
         self.input_annotations = {
-            name: _strip_annotated(hints.get(name, Any)) for name in self.signature.parameters
+            name: strip_annotated(hints.get(name, Any)) for name in self.signature.parameters
         }
         self.outputs = _output_specs(hints.get("return", Any))
         functools.update_wrapper(self, function)
@@ -145,7 +145,8 @@ def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:
         ) from None
 
 
-def _strip_annotated(annotation: Any) -> Any:
+def strip_annotated(annotation: Any) -> Any:
+    """`Annotated[T, ...]` as `T`; anything else as it is."""
     return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
 
 
@@ -168,7 +169,7 @@ def _named(annotation: Any, default: str) -> OutputSpec:
 
 def matches(value: Any, annotation: Any) -> bool:
     """Whether `value` fits `annotation`, as far as a runtime check can tell."""
-    annotation = _strip_annotated(annotation)
+    annotation = strip_annotated(annotation)
     if annotation is Any or annotation is typing.Any:
         return True
     if annotation is None or annotation is NoneType:

@@ -1,0 +1,132 @@
+"""Pipeline and step parameters: checked against their annotations before any step runs,
+given on the command line with `--param`, and import errors that say where they are."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runstack import Client
+from runstack.errors import ConfigError
+
+Cli = Callable[..., str]
+WriteModule = Callable[..., Path]
+
+FLOW = """
+from typing import Literal, Optional
+
+
+@step
+def double(k: int = 1, rate: float = 0.5) -> float:
+    return k * 2 * rate
+
+
+@step
+def count(values: list[int], mode: Literal["sum", "len"] = "sum", limit: int = None) -> int:
+    return sum(values) if mode == "sum" else len(values)
+
+
+@step
+def record(total: float, label: Optional[str] = None) -> str:
+    return f"{label}: {total}"
+
+
+@pipeline
+def flow(k: int, values: list[int] = [1, 2], label: str = "total") -> None:
+    record(double(k), label=label)
+    count(values)
+"""
+
+
+@pytest.fixture
+def flow_file(write_module: WriteModule) -> Path:
+    return write_module(FLOW)
+
+
+@pytest.fixture
+def no_run_yet(cli_json: Callable[..., Any]) -> Callable[[], None]:
+    def check() -> None:
+        assert cli_json("run", "list") == []
+
+    return check
+
+
+def case(id: str, config: str, *says: str) -> Any:
+    return pytest.param(textwrap.dedent(config), says, id=id)
+
+
+BAD_CONFIGS = [
+    case(
+        "string-for-int",
+        '[parameters]\nk = "abc"\n',
+        "pipeline 'flow': parameter 'k' should be int, got 'abc'",
+    ),
+    case(
+        "numeric-string-is-not-coerced",
+        '[parameters]\nk = "3"\n',
+        "pipeline 'flow': parameter 'k' should be int, got '3'",
+    ),
+    case(
+        "item-of-a-list",
+        '[parameters]\nk = 1\nvalues = [1, "x"]\n',
+        "pipeline 'flow': parameter 'values' should be list[int], got [1, 'x']",
+    ),
+    case(
+        "step-parameter",
+        "[parameters]\nk = 1\n[steps.double.parameters]\nrate = true\n",
+        "step 'double': parameter 'rate' should be float, got True",
+    ),
+    case(
+        "literal",
+        '[parameters]\nk = 1\n[steps.count.parameters]\nmode = "max"\n',
+        "step 'count': parameter 'mode' should be Literal['sum', 'len'], got 'max'",
+    ),
+    case(
+        "string-passed-on-to-a-step",
+        "[parameters]\nk = 1\nlabel = 3\n",
+        "pipeline 'flow': parameter 'label' should be str, got 3",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "says"), BAD_CONFIGS)
+def test_a_parameter_of_the_wrong_type_is_refused_before_any_step_runs(
+    cli_error: Cli,
+    flow_file: Path,
+    tmp_path: Path,
+    no_run_yet: Callable[[], None],
+    config: str,
+    says: tuple[str, ...],
+) -> None:
+    config_path = tmp_path / "run.toml"
+    config_path.write_text(config, encoding="utf-8")
+    message = cli_error("pipeline", "run", f"{flow_file}:flow", "--config", str(config_path))
+    for part in says:
+        assert part in message, message
+    no_run_yet()
+
+
+def test_a_wrong_type_in_python_is_refused_the_same_way(
+    import_module: Callable[[str], Any], no_run_yet: Callable[[], None]
+) -> None:
+    module = import_module(FLOW)
+    with pytest.raises(ConfigError, match="parameter 'k' should be int, got 'abc'"):
+        module.flow(k="abc")
+    with pytest.raises(ConfigError, match=r"parameter 'values' should be list\[int\]"):
+        module.flow(k=1, values=["a"])
+    no_run_yet()
+
+
+def test_values_python_accepts_for_an_annotation_are_accepted(
+    import_module: Callable[[str], Any],
+) -> None:
+    """An int for a float, None for an optional or a None default, JSON data for generics."""
+    run = import_module(FLOW).flow(k=3, values=[4, 5])
+    assert run.steps["record"].outputs["output"].load() == "total: 3.0"
+    assert run.steps["count"].outputs["output"].load() == 9
+    recorded = Client().get_run(run.id).record.parameters
+    assert recorded == {"k": 3, "values": [4, 5], "label": "total"}
