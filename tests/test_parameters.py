@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pipeline_helpers import run_name_in
 from runstack import Client
 from runstack.errors import ConfigError
 
@@ -130,3 +131,81 @@ def test_values_python_accepts_for_an_annotation_are_accepted(
     assert run.steps["count"].outputs["output"].load() == 9
     recorded = Client().get_run(run.id).record.parameters
     assert recorded == {"k": 3, "values": [4, 5], "label": "total"}
+
+
+def run_parameters(output: str) -> dict[str, Any]:
+    parameters: dict[str, Any] = Client().get_run(run_name_in(output)).record.parameters
+    return parameters
+
+
+def test_parameters_are_given_on_the_command_line(cli_ok: Cli, flow_file: Path) -> None:
+    output = cli_ok(
+        "pipeline", "run", f"{flow_file}:flow", "--param", "k=3", "--param", "values=[4, 5]",
+        "--param", "label=sum of it",
+    )  # fmt: skip
+    assert run_parameters(output) == {"k": 3, "values": [4, 5], "label": "sum of it"}
+
+
+@pytest.mark.parametrize(
+    ("given", "read_as"),
+    [
+        pytest.param("label=3", 3, id="number"),
+        pytest.param('label="3"', "3", id="quoted-number-json"),
+        pytest.param("label='3'", "3", id="quoted-number-toml"),
+        pytest.param("label=x", "x", id="word"),
+        pytest.param("label=", "", id="empty"),
+        pytest.param("label=a=b", "a=b", id="equals-sign-in-value"),
+    ],
+)
+def test_a_param_value_is_a_toml_or_json_literal_or_else_a_string(
+    cli_ok: Cli, cli_error: Cli, flow_file: Path, given: str, read_as: Any
+) -> None:
+    arguments = ("pipeline", "run", f"{flow_file}:flow", "--param", "k=1", "--param", given)
+    if isinstance(read_as, str):
+        assert run_parameters(cli_ok(*arguments))["label"] == read_as
+    else:
+        message = cli_error(*arguments)
+        assert f"parameter 'label' should be str, got {read_as!r}" in message, message
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        pytest.param(
+            (), ("needs a value for parameter 'k' (int)", "--param k=", "--config"), id="missing"
+        ),
+        pytest.param(("--param", "k=abc"), ("parameter 'k' should be int, got 'abc'",), id="type"),
+        pytest.param(("--param", "k"), ("--param takes NAME=VALUE, got 'k'",), id="no-equals"),
+        pytest.param(
+            ("--param", "k=1", "--param", "size=2"),
+            ("has no parameter 'size'", "takes: k, values, label"),
+            id="unknown",
+        ),
+        pytest.param(
+            ("--param", "k=1", "--param", "k=2"), ("--param 'k' is given twice",), id="twice"
+        ),
+    ],
+)
+def test_bad_params_are_refused_before_the_run(
+    cli_error: Cli,
+    flow_file: Path,
+    no_run_yet: Callable[[], None],
+    arguments: tuple[str, ...],
+    says: tuple[str, ...],
+) -> None:
+    message = cli_error("pipeline", "run", f"{flow_file}:flow", *arguments)
+    for part in says:
+        assert part in message, message
+    no_run_yet()
+
+
+def test_a_parameter_given_both_as_param_and_in_the_run_config_is_refused(
+    cli_error: Cli, flow_file: Path, tmp_path: Path, no_run_yet: Callable[[], None]
+) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text("[parameters]\nk = 2\n", encoding="utf-8")
+    message = cli_error(
+        "pipeline", "run", f"{flow_file}:flow", "--param", "k=1", "--config", str(config)
+    )
+    assert "parameter 'k' is given twice: 1 (in the call or --param) and 2 (in" in message
+    no_run_yet()

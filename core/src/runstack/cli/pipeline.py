@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from runstack.cli.output import echo_json, echo_table, output_option, timestamp
+from runstack.cli.params import parse_params
 from runstack.client import Client
 from runstack.errors import ConfigError
 from runstack.pipelines import Pipeline
@@ -54,14 +55,23 @@ def list_pipelines(output: str) -> None:
     help="A run config file (TOML): parameters, caching, settings.",
 )
 @click.option("--stack", help="Run on this stack instead of the active one (which stays active).")
-def run(target: str, config_path: Path | None, stack: str | None) -> None:
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A pipeline parameter, repeatable; VALUE is read as a TOML or JSON value "
+    "(3, 0.5, true, [1, 2], 'text'), and as a plain string if it is none.",
+)
+def run(target: str, config_path: Path | None, stack: str | None, params: tuple[str, ...]) -> None:
     """Run a pipeline: `runstack pipeline run my_project.pipelines:training`.
 
     MODULE is a dotted module name importable from the current folder, or a path
     to a .py file.
     """
+    parameters = parse_params(params)
     chosen = load_pipeline(target)
-    chosen.with_options(config_path=config_path, stack=stack)()
+    chosen.with_options(config_path=config_path, stack=stack)(**parameters)
 
 
 def load_pipeline(target: str) -> Pipeline:

@@ -24,6 +24,7 @@ from runstack.pipelines.run_config import (
 from runstack.pipelines.steps import (
     DecoratorOptions,
     check_retries,
+    describe_type,
     option_values,
     strip_annotated,
 )
@@ -143,22 +144,7 @@ class Pipeline:
         options = self.options
         config = load_run_config(options.config_path) if options.config_path else RunConfig()
         source = f"the run config {options.config_path}"
-        try:
-            bound = self.signature.bind_partial(*args, **kwargs)
-        except TypeError as error:
-            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
-        unknown = sorted(set(config.parameters) - set(self.signature.parameters))
-        if unknown:
-            raise ConfigError(
-                f"{source} sets unknown pipeline parameter {unknown[0]!r}; "
-                f"{self.name!r} takes: {', '.join(self.signature.parameters) or 'none'}"
-            )
-        bound.arguments.update(config.parameters)
-        try:
-            bound = self.signature.bind(*bound.args, **bound.kwargs)
-        except TypeError as error:
-            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
-        bound.apply_defaults()
+        bound = self._bind(args, kwargs, config.parameters, source)
         parameters = {
             name: check_parameter(
                 value,
@@ -202,6 +188,60 @@ class Pipeline:
             run_name=config.run_name or options.run_name,
             stack=options.stack,
         )
+
+    def _bind(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        configured: dict[str, Any],
+        source: str,
+    ) -> inspect.BoundArguments:
+        """The pipeline function's arguments: the call's and the run config's, defaults last.
+
+        A parameter given in both places with different values is refused rather than
+        one silently winning; a missing one says every way to give it.
+        """
+        takes = self.signature.parameters
+        named = {n: p for n, p in takes.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+        unknown = sorted(set(kwargs) - set(takes))
+        if unknown and len(named) == len(takes):
+            raise ConfigError(
+                f"pipeline {self.name!r} has no parameter {unknown[0]!r}; "
+                f"it takes: {', '.join(takes) or 'none'}"
+            )
+        try:
+            bound = self.signature.bind_partial(*args, **kwargs)
+        except TypeError as error:
+            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
+        unknown = sorted(set(configured) - set(takes))
+        if unknown:
+            raise ConfigError(
+                f"{source} sets unknown pipeline parameter {unknown[0]!r}; "
+                f"{self.name!r} takes: {', '.join(takes) or 'none'}"
+            )
+        for name, value in configured.items():
+            if name in bound.arguments and bound.arguments[name] != value:
+                raise ConfigError(
+                    f"pipeline {self.name!r}: parameter {name!r} is given twice: "
+                    f"{bound.arguments[name]!r} (in the call or --param) and {value!r} "
+                    f"(in {source}); give it in one place"
+                )
+        bound.arguments.update(configured)
+        for name, parameter in named.items():
+            if name not in bound.arguments and parameter.default is parameter.empty:
+                annotation = self.parameter_annotations.get(name, Any)
+                kind = "" if annotation is Any else f" ({describe_type(annotation)})"
+                raise ConfigError(
+                    f"pipeline {self.name!r} needs a value for parameter {name!r}{kind}: pass "
+                    f"it in the call, as --param {name}=VALUE, or in a run config's "
+                    "[parameters] (--config)"
+                )
+        try:
+            bound = self.signature.bind(*bound.args, **bound.kwargs)
+        except TypeError as error:
+            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
+        bound.apply_defaults()
+        return bound
 
     def _resolve(
         self,
