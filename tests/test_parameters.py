@@ -209,3 +209,69 @@ def test_a_parameter_given_both_as_param_and_in_the_run_config_is_refused(
     )
     assert "parameter 'k' is given twice: 1 (in the call or --param) and 2 (in" in message
     no_run_yet()
+
+
+# -- a pipeline file that fails to import ----------------------------------------------
+
+
+def line_of(path: Path, text: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+def test_an_error_importing_the_pipeline_file_names_its_file_and_line(
+    cli_error: Cli, write_module: WriteModule
+) -> None:
+    broken = write_module(FLOW + "\nLIMIT = undefined_name + 1\n")
+    message = cli_error("pipeline", "run", f"{broken}:flow")
+    assert "NameError: name 'undefined_name' is not defined" in message, message
+    assert f"{broken}, line {line_of(broken, 'undefined_name')}" in message, message
+    assert "--debug" in message
+
+
+def test_an_error_in_a_module_the_file_imports_names_that_module_and_line(
+    cli_error: Cli, write_module: WriteModule
+) -> None:
+    flow = write_module(FLOW)
+    helper = flow.parent / "settings_helper.py"
+    helper.write_text("import os\n\nLIMIT = int('ten')\n", encoding="utf-8")
+    flow.write_text(flow.read_text(encoding="utf-8") + "\nimport settings_helper\n")
+    message = cli_error("pipeline", "run", f"{flow}:flow")
+    assert "ValueError: invalid literal for int()" in message, message
+    assert f"{helper}, line 3" in message, message
+
+
+def test_a_syntax_error_names_the_file_and_line(cli_error: Cli, write_module: WriteModule) -> None:
+    broken = write_module(FLOW + "\ndef broken(:\n")
+    message = cli_error("pipeline", "run", f"{broken}:flow")
+    assert "SyntaxError" in message and f"{broken}, line {line_of(broken, 'def broken')}" in message
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_debug_prints_the_traceback_before_the_one_line_error(
+    run_cli: Callable[..., Any],
+    write_module: WriteModule,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    broken = write_module(FLOW + "\nLIMIT = undefined_name + 1\n")
+    arguments = ["pipeline", "run", f"{broken}:flow"]
+    if how == "option":
+        arguments.insert(0, "--debug")
+    else:
+        monkeypatch.setenv("RUNSTACK_DEBUG", "1")
+    result = run_cli(*arguments)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Traceback (most recent call last):", result.stderr
+    assert f'File "{broken}", line {line_of(broken, "undefined_name")}' in result.stderr
+    assert lines[-1].startswith("Error: cannot import"), result.stderr
+
+
+def test_without_debug_an_error_is_one_line(
+    run_cli: Callable[..., Any], write_module: WriteModule, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNSTACK_DEBUG", "0")
+    broken = write_module(FLOW + "\nLIMIT = undefined_name + 1\n")
+    result = run_cli("pipeline", "run", f"{broken}:flow")
+    assert len(result.stderr.splitlines()) == 1, result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from runstack.cli.params import parse_params
 from runstack.client import Client
 from runstack.errors import ConfigError
 from runstack.pipelines import Pipeline
+from runstack.user_code import is_user_file
 
 
 @click.group("pipeline")
@@ -88,9 +90,7 @@ def load_pipeline(target: str) -> Pipeline:
     except BaseException as error:
         if isinstance(error, KeyboardInterrupt):
             raise
-        raise ConfigError(
-            f"cannot import {module_name!r}: {type(error).__name__}: {error}"
-        ) from None
+        raise ConfigError(f"cannot import {module_name!r}: {import_problem(error)}") from error
     found = getattr(module, attribute, None)
     if not isinstance(found, Pipeline):
         available = sorted(
@@ -104,6 +104,21 @@ def load_pipeline(target: str) -> Pipeline:
         )
         raise ConfigError(f"{problem}; pipelines in it: {', '.join(available) or 'none'}")
     return found
+
+
+def import_problem(error: BaseException) -> str:
+    """The error, where it happened (the user's deepest line) and how to see the traceback."""
+    if isinstance(error, SyntaxError):
+        message, path, line = error.msg, error.filename, error.lineno
+    else:
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if is_user_file(f.filename)]
+        message = str(error)
+        path, line = (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
+    where = f" ({path}, line {line})" if path else ""
+    return (
+        f"{type(error).__name__}: {message}{where}; "
+        "runstack --debug (or RUNSTACK_DEBUG=1) shows the traceback"
+    )
 
 
 def _import(module_name: str) -> object:

@@ -9,19 +9,14 @@ named, not hashed; files read from disk, the network and mutable data are not se
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import os
-import site
-import sys
-import sysconfig
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
+from runstack.user_code import is_user_module
+
 _SCALARS = (int, float, complex, str, bytes, bool, type(None))
-_PACKAGE_FOLDERS = frozenset({"site-packages", "dist-packages"})
 
 
 def code_fingerprint(function: Callable[..., Any]) -> str:
@@ -96,7 +91,7 @@ class _Walk:
     def module(self, label: str, module: ModuleType, names: Iterable[str]) -> None:
         """A user module: what the code may read from it (the names it uses that it defines)."""
         self.feed(label, "module", module.__name__)
-        if not _is_user_module(module.__name__) or not self.first_visit(module, "module"):
+        if not is_user_module(module.__name__) or not self.first_visit(module, "module"):
             return
         namespace = vars(module)
         names = list(names)
@@ -170,25 +165,4 @@ def _qualified_name(value: Any) -> str:
 
 def _from_user_module(value: Any) -> bool:
     module = getattr(value, "__module__", None)
-    return isinstance(module, str) and _is_user_module(module)
-
-
-@functools.cache
-def _is_user_module(name: str) -> bool:
-    """Whether a module is the user's own code: a file outside Python, its packages and runstack."""
-    if name == "runstack" or name.startswith("runstack."):
-        return False
-    path = getattr(sys.modules.get(name), "__file__", None)
-    if not path:
-        return False
-    real = os.path.realpath(path)
-    return not real.startswith(_library_folders()) and _PACKAGE_FOLDERS.isdisjoint(Path(real).parts)
-
-
-@functools.cache
-def _library_folders() -> tuple[str, ...]:
-    paths = sysconfig.get_paths()
-    folders = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-    folders.update(site.getsitepackages() if hasattr(site, "getsitepackages") else ())
-    folders.add(site.getusersitepackages())
-    return tuple(os.path.realpath(folder) + os.sep for folder in folders if folder)
+    return isinstance(module, str) and is_user_module(module)
