@@ -114,16 +114,9 @@ class _Walk:
                 attribute = attribute.__func__
             if isinstance(attribute, property):
                 for accessor in (attribute.fget, attribute.fset, attribute.fdel):
-                    self.feed(name)
-                    if accessor is not None:
-                        self.function(accessor)
-            elif isinstance(attribute, FunctionType):
-                self.feed(name)
-                self.function(attribute)
-            else:
-                constant = _constant(attribute)
-                if constant is not None:
-                    self.feed(name, constant)
+                    self.value(name, accessor, ())
+            elif isinstance(attribute, FunctionType) or _constant(attribute) is not None:
+                self.value(name, attribute, ())
 
 
 def _hash_code(code: CodeType, digest: Any) -> set[str]:
