@@ -122,12 +122,23 @@ def test_a_wrong_type_in_python_is_refused_the_same_way(
     no_run_yet()
 
 
+def test_a_wrong_type_for_a_step_in_the_pipeline_code_is_refused(
+    import_module: Callable[[str], Any], no_run_yet: Callable[[], None]
+) -> None:
+    module = import_module(FLOW.replace("record(double(k), label=label)", 'double(k="x")'))
+    with pytest.raises(ConfigError, match="step 'double': parameter 'k' should be int, got 'x'"):
+        module.flow(k=1)
+    no_run_yet()
+
+
 def test_values_python_accepts_for_an_annotation_are_accepted(
-    import_module: Callable[[str], Any],
+    import_module: Callable[[str], Any], tmp_path: Path
 ) -> None:
     """An int for a float, None for an optional or a None default, JSON data for generics."""
-    run = import_module(FLOW).flow(k=3, values=[4, 5])
-    assert run.steps["record"].outputs["output"].load() == "total: 3.0"
+    config = tmp_path / "run.toml"
+    config.write_text("[steps.double.parameters]\nrate = 1\n", encoding="utf-8")
+    run = import_module(FLOW).flow.with_options(config_path=config)(k=3, values=[4, 5])
+    assert run.steps["record"].outputs["output"].load() == "total: 6"
     assert run.steps["count"].outputs["output"].load() == 9
     recorded = Client().get_run(run.id).record.parameters
     assert recorded == {"k": 3, "values": [4, 5], "label": "total"}
