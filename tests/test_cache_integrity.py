@@ -11,6 +11,7 @@ from types import ModuleType
 import pytest
 
 from pipeline_helpers import artifact_path, reasons, statuses
+from runstack import Client
 from runstack.errors import RunstackError
 from runstack.pipelines.results import PipelineRun
 from runstack.pipelines.runner import PipelineRunError
@@ -116,3 +117,29 @@ def test_outputs_recorded_without_a_file_list_are_checked_for_existence_only(
     assert statuses(import_module(FLOW).flow()) == {"load": "cached", "total": "cached"}
     shutil.rmtree(artifact_path(first_run.steps["load"].outputs["output"]))
     assert_rebuilt(import_module(FLOW).flow(), "cached artifact missing")
+
+
+def test_outputs_stay_reusable_after_the_run_that_made_them_is_deleted(
+    first_run: PipelineRun, import_module: ImportFlow
+) -> None:
+    """The run that reused them still holds them; the cache names it as their origin."""
+    second = import_module(FLOW).flow()
+    Client().delete_run(first_run.name)
+    third = import_module(FLOW).flow()
+    assert reasons(third) == {
+        "load": f"cached from run {second.name}",
+        "total": f"cached from run {second.name}",
+    }
+    assert third.steps["total"].outputs["output"].load() == 3
+
+
+def test_an_unreadable_artifact_whose_run_was_deleted_says_so(
+    first_run: PipelineRun, import_module: ImportFlow
+) -> None:
+    import_module(FLOW).flow()
+    Client().delete_run(first_run.name)
+    path = value_file(first_run)
+    path.write_bytes(path.read_bytes().replace(b"]", b"?"))
+    with pytest.raises(PipelineRunError, match="it was made by a run since deleted"):
+        import_module(TOTAL_CHANGED).flow()
+    assert_rebuilt(import_module(FLOW).flow(), DAMAGED)

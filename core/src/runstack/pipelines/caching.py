@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runstack.errors import NotFoundError
 from runstack.pipelines.artifacts import materializer_for
 from runstack.pipelines.integrity import MISSING, output_problem
 
@@ -78,7 +79,11 @@ class StepCache:
             return self._why_not_cached(step_run)
         artifacts = self.store.get_artifacts(list(hit.outputs.values()))
         origin_id = hit.cached_from or hit.id
-        origin_run_name = self.store.run_name_of_step_run(origin_id)
+        try:
+            origin_run_name = self.store.run_name_of_step_run(origin_id)
+        except NotFoundError:  # that run was deleted; the run that reused its outputs keeps them
+            origin_id = hit.id
+            origin_run_name = self.store.run_name_of_step_run(origin_id)
         for artifact_id in hit.outputs.values():
             problem = output_problem(self.artifact_store, artifacts[artifact_id], origin_run_name)
             if problem:

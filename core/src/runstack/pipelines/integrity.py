@@ -48,7 +48,7 @@ def record_unreadable(store: Store, artifact_id: str, error: str) -> str:
         producer = store.get_step_run(artifact.producer_step_run_id)
         made_by = f"step {producer.invocation!r} of run {store.run_name_of_step_run(producer.id)!r}"
     except NotFoundError:
-        made_by = "a run since deleted"
+        made_by = "a run since deleted"  # other runs used it, so the artifact was kept
     store.mark_artifact_damaged(artifact_id, error.strip())
     return (
         f"{error.strip()}; it was made by {made_by} and is now marked damaged, "
