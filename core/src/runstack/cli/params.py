@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from runstack.errors import ConfigError
 
 
-def parse_params(given: Iterable[str]) -> dict[str, Any]:
-    """Each `NAME=VALUE` as a parameter; a name given twice is refused rather than overwritten."""
+def parse_params(given: Iterable[str], annotations: Mapping[str, Any]) -> dict[str, Any]:
+    """Each `NAME=VALUE` as a parameter; a name given twice is refused rather than overwritten.
+
+    For a parameter annotated `str` the text itself is the value unless it is a
+    quoted string: `--param name=2024` gives "2024", not a number to refuse.
+    """
     parameters: dict[str, Any] = {}
     for text in given:
         name, equals, value = text.partition("=")
@@ -20,7 +24,9 @@ def parse_params(given: Iterable[str]) -> dict[str, Any]:
             raise ConfigError(f"--param takes NAME=VALUE, got {text!r}; for example --param k=3")
         if name in parameters:
             raise ConfigError(f"--param {name!r} is given twice; give each parameter once")
-        parameters[name] = literal(value)
+        parsed = literal(value)
+        wants_text = annotations.get(name) is str and not isinstance(parsed, str)
+        parameters[name] = value if wants_text else parsed
     return parameters
 
 

@@ -71,8 +71,8 @@ def run(target: str, config_path: Path | None, stack: str | None, params: tuple[
     MODULE is a dotted module name importable from the current folder, or a path
     to a .py file.
     """
-    parameters = parse_params(params)
     chosen = load_pipeline(target)
+    parameters = parse_params(params, chosen.parameter_annotations)
     chosen.with_options(config_path=config_path, stack=stack)(**parameters)
 
 
