@@ -186,3 +186,30 @@ def test_the_key_is_the_same_in_every_process_whatever_the_string_hashing(
         for seed in ("1", "2")
     ]
     assert "↺ check cached" in outputs[1], outputs
+
+
+def test_objects_whose_attributes_fail_are_keyed_by_type(import_module: ImportFlow) -> None:
+    """A lazy proxy the step reaches (its attributes raise until loaded) does not break the key."""
+    source = """
+    class Lazy:
+        def __getattr__(self, name: str) -> None:
+            raise RuntimeError("not loaded yet")
+
+        def __bool__(self) -> bool:
+            return True
+
+
+    PROXY = Lazy()
+
+
+    @step
+    def uses() -> int:
+        return 1 if PROXY else 0
+
+
+    @pipeline
+    def flow() -> None:
+        uses()
+    """
+    first = import_module(source).flow()
+    assert reasons(import_module(source).flow()) == {"uses": f"cached from run {first.name}"}

@@ -82,9 +82,9 @@ class _Walk:
         elif isinstance(value, FunctionType):
             self.feed(label)
             self.function(value)
-        elif isinstance(getattr(value, "__wrapped__", None), FunctionType):
+        elif isinstance(wrapped := _attribute(value, "__wrapped__"), FunctionType):
             self.feed(label, "wraps")  # a decorated function, a step used as a helper
-            self.function(value.__wrapped__)
+            self.function(wrapped)
         else:
             self.feed(label, "object", type(value).__qualname__)
 
@@ -150,12 +150,20 @@ def _constant(value: Any) -> str | None:
     return None
 
 
+def _attribute(value: Any, name: str) -> Any:
+    """An attribute, or None also where asking raises (a lazy proxy not loaded yet)."""
+    try:
+        return getattr(value, name, None)
+    except Exception:
+        return None
+
+
 def _qualified_name(value: Any) -> str:
-    module = getattr(value, "__module__", None) or type(value).__module__
-    name = getattr(value, "__qualname__", None) or type(value).__qualname__
+    module = _attribute(value, "__module__") or type(value).__module__
+    name = _attribute(value, "__qualname__") or type(value).__qualname__
     return f"{module}.{name}"
 
 
 def _from_user_module(value: Any) -> bool:
-    module = getattr(value, "__module__", None)
+    module = _attribute(value, "__module__")
     return isinstance(module, str) and is_user_module(module)
