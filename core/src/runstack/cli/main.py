@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 import warnings
 from typing import Any, NoReturn
 
@@ -80,6 +79,8 @@ class RunstackGroup(click.Group):
                 code = result if isinstance(result, int) else 0
             except RunstackError as error:
                 if self.debug:
+                    import traceback
+
                     click.echo("".join(traceback.format_exception(error)).rstrip(), err=True)
                 _fail(str(error), error.exit_code)
             except click.UsageError as error:
