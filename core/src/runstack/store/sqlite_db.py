@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from runstack.errors import StoreError
+from runstack.private_files import (
+    create_private_file,
+    keep_home_private,
+    keep_store_private,
+    make_folder,
+)
 from runstack.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -37,7 +43,7 @@ class SqliteDatabase:
     def _open(self, owner: str) -> sqlite3.Connection:
         """The connection reads use: read-only when the store exists and is current."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(self.path.parent)
             if self.path.exists():
                 reader = self._connect(read_only=True)
                 try:
@@ -65,6 +71,10 @@ class SqliteDatabase:
             ) from None
 
     def _connect(self, *, read_only: bool) -> sqlite3.Connection:
+        if not read_only:
+            keep_home_private(self.path.parent)
+            create_private_file(self.path)
+            keep_store_private(self.path)
         target = f"file:{self.path}?mode=ro" if read_only else f"file:{self.path}"
         connection = sqlite3.connect(
             target,
