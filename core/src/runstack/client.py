@@ -151,9 +151,10 @@ class Client(RunQueries):
     def build_component(self, component: StackComponent) -> BaseComponent:
         """Instantiate the flavor's implementation with the component's validated config."""
         from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+        from runstack.secret_references import resolved_secrets
 
         flavor = self.get_flavor(component.type, component.flavor)
-        config = flavor.validate_config(component.full_config())
+        config = flavor.validate_config({**component.config, **resolved_secrets(component)})
         implementation = flavor.implementation_class()
         expected = {
             ComponentType.ORCHESTRATOR: BaseOrchestrator,
