@@ -157,3 +157,86 @@ def read_until(terminal: int, marker: bytes | None) -> bytes:
             return seen
         seen += chunk
     return seen
+
+
+# -- stack import: the secrets an export leaves out ---------------------------------
+
+
+@pytest.fixture
+def exported_with_a_secret(cli_ok: Cli, acme_plugin: Path, tmp_path: Path) -> Path:
+    """A stack file whose tracker had a token; the original stack and tracker are gone."""
+    register(cli_ok, f"--token={SECRET}")
+    cli_ok("stack", "register", "tracked", "-o", "default", "-a", "default", "-e", "tracker")
+    exported = tmp_path / "tracked.toml"
+    cli_ok("stack", "export", "tracked", str(exported))
+    cli_ok("stack", "delete", "tracked", "--yes")
+    cli_ok("experiment-tracker", "delete", "tracker")
+    return exported
+
+
+def listed(cli_ok: Cli) -> tuple[list[str], list[str]]:
+    stacks = json.loads(cli_ok("stack", "list", "-o", "json"))
+    trackers = json.loads(cli_ok("experiment-tracker", "list", "-o", "json"))
+    return [s["name"] for s in stacks], [t["name"] for t in trackers]
+
+
+def test_importing_a_stack_without_the_secrets_it_needs_is_refused_naming_them(
+    cli_ok: Cli, cli_fails: CliFails, exported_with_a_secret: Path
+) -> None:
+    before = listed(cli_ok)
+    _, error = cli_fails("stack", "import", str(exported_with_a_secret), "--name", "copy")
+    assert error == (
+        f"Error: {exported_with_a_secret}: the stack file leaves out secrets its components "
+        "need: experiment_tracker.token; give each with --secret "
+        "experiment_tracker.token='{{env:NAME}}' (or '{{file:PATH}}', or the value), "
+        "then import again"
+    )
+    assert listed(cli_ok) == before
+
+    for wrong, problem in (
+        (
+            ["--secret", "orchestrator.token=x"],
+            "'token' is not a secret key of the orchestrator 'default'",
+        ),
+        (["--secret", "experiment_tracker.url=x"], "'url' is not a secret key of"),
+        (
+            ["--secret", "token=x"],
+            "--secret takes TYPE.KEY=VALUE",
+        ),
+    ):
+        given = ["--secret", "experiment_tracker.token=x"]
+        _, error = cli_fails(
+            "stack", "import", str(exported_with_a_secret), "--name", "copy", *given, *wrong
+        )
+        assert problem in error, error
+        assert listed(cli_ok) == before
+
+
+def test_importing_a_stack_with_its_secrets_given_creates_it(
+    cli_ok: Cli, exported_with_a_secret: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACME_TOKEN", SECRET)
+    cli_ok(
+        "stack",
+        "import",
+        str(exported_with_a_secret),
+        "--secret",
+        "experiment-tracker.token={{env:ACME_TOKEN}}",
+    )
+    assert listed(cli_ok) == (["default", "tracked"], ["tracker"])
+    assert built_token() == SECRET
+    # Importing it again reuses the identical tracker, secret included.
+    cli_ok(
+        "stack",
+        "import",
+        str(exported_with_a_secret),
+        "--name",
+        "again",
+        "--secret",
+        "experiment_tracker.token={{env:ACME_TOKEN}}",
+    )
+    assert listed(cli_ok) == (["again", "default", "tracked"], ["tracker"])
+    # ... and without it: an existing component keeps the secret it has.
+    cli_ok("stack", "import", str(exported_with_a_secret), "--name", "third")
+    assert listed(cli_ok) == (["again", "default", "third", "tracked"], ["tracker"])
+    assert built_token() == SECRET

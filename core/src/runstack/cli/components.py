@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -18,6 +17,7 @@ from runstack.cli.output import (
     shared_marker,
     short_id,
 )
+from runstack.cli.secrets import ask_secret
 from runstack.client import Client
 from runstack.component_types import ComponentType
 from runstack.models import StackComponent
@@ -206,18 +206,6 @@ def _with_values(flavor: Flavor, values: dict[str, str | None]) -> dict[str, str
     """Fill keys given without a value: a secret is asked for, any other key is a flag (true)."""
     secret = {field.name for field in flavor.fields() if field.secret}
     return {
-        key: (_ask_secret(key) if key in secret else "true") if value is None else value
+        key: (ask_secret(f"--{key}", key) if key in secret else "true") if value is None else value
         for key, value in values.items()
     }
-
-
-def _ask_secret(key: str) -> str:
-    """Read a secret from the terminal without echo: it stays out of shell history and `ps`."""
-    if not sys.stdin.isatty():
-        raise click.UsageError(
-            f"--{key} is a secret and has no value, and there is no terminal to ask for it; "
-            f"pass --{key}='{{{{env:NAME}}}}' or --{key}='{{{{file:PATH}}}}' to have it read "
-            "from an environment variable or a file whenever the component is used"
-        )
-    value: str = click.prompt(key, hide_input=True)
-    return value
