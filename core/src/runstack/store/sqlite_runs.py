@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import AlreadyExistsError, NotFoundError, StoreError
@@ -40,6 +42,12 @@ _STEP_COLUMNS = (
 
 class RunTables(ArtifactTables):
     """The run-metadata half of the store interface."""
+
+    def __init__(self, path: Path, *, owner: str) -> None:
+        super().__init__(path, owner=owner)
+        # Runs found crashed that a read-only or full store could not record: shown as
+        # crashed all the same (run id -> the error to show).
+        self._unrecorded_crashes: dict[str, str] = {}
 
     # -- runs ----------------------------------------------------------------
 
@@ -98,14 +106,17 @@ class RunTables(ArtifactTables):
             "SELECT id, pid FROM runs WHERE status = ? AND host = ? AND pid IS NOT NULL",
             (running, this_host()),
         )
-        dead = [(run_id, pid) for run_id, pid in rows if not is_alive(pid)]
+        dead = {
+            run_id: f"the process running it died (pid {pid} on {this_host()})"
+            for run_id, pid in rows
+            if not is_alive(pid)
+        }
         if not dead:
             return
         crashed = run_models().StepStatus.CRASHED.value
         try:
             with self._transaction() as connection:
-                for run_id, pid in dead:
-                    error = f"the process running it died (pid {pid} on {this_host()})"
+                for run_id, error in dead.items():
                     changed = connection.execute(
                         "UPDATE runs SET status = ?, error = ? WHERE id = ? AND status = ?",
                         (run_models().RunStatus.CRASHED.value, error, run_id, running),
@@ -117,7 +128,15 @@ class RunTables(ArtifactTables):
                             (crashed, error, error, run_id, running),
                         )
         except StoreError:
-            return
+            self._unrecorded_crashes.update(dead)
+
+    def _run(self, row: Sequence[Any]) -> RunRecord:
+        """A run from its row, crashed if found so without the store recording it."""
+        run = _run_from_row(row)
+        error = self._unrecorded_crashes.get(run.id)
+        if error is None or run.status is not run_models().RunStatus.RUNNING:
+            return run
+        return replace(run, status=run_models().RunStatus.CRASHED, error=error)
 
     def get_run(self, name_or_id: str) -> RunRecord:
         self._mark_crashed_runs()
@@ -127,7 +146,7 @@ class RunTables(ArtifactTables):
         )
         exact = [row for row in rows if name_or_id in (row[0], row[1])]
         if exact or len(rows) == 1:
-            return _run_from_row((exact or rows)[0])
+            return self._run((exact or rows)[0])
         if rows:
             raise NotFoundError(
                 f"{name_or_id!r} matches several runs by id prefix; give more of the id or the name"
@@ -144,11 +163,16 @@ class RunTables(ArtifactTables):
     ) -> list[RunRecord]:
         """Runs, newest first, optionally filtered."""
         self._mark_crashed_runs()
-        where, parameters = _run_filter(pipeline, stack_id, status)
+        # A crash the store could not record changes a status only here: filter after it.
+        by_status = status if self._unrecorded_crashes else None
+        where, parameters = _run_filter(pipeline, stack_id, None if by_status else status)
         sql = f"SELECT {_RUN_COLUMNS} {_RUN_FROM}{where} ORDER BY r.started DESC, r.name DESC"
-        if limit is not None:
+        if limit is not None and by_status is None:
             sql += f" LIMIT {int(limit)}"
-        return [_run_from_row(row) for row in self._query(sql, parameters)]
+        runs = [self._run(row) for row in self._query(sql, parameters)]
+        if by_status is None:
+            return runs
+        return [run for run in runs if run.status is by_status][:limit]
 
     def count_runs(
         self,
@@ -158,6 +182,8 @@ class RunTables(ArtifactTables):
         status: RunStatus | None = None,
     ) -> int:
         self._mark_crashed_runs()
+        if self._unrecorded_crashes and status is not None:
+            return len(self.list_runs(pipeline=pipeline, stack_id=stack_id, status=status))
         where, parameters = _run_filter(pipeline, stack_id, status)
         return int(self._query(f"SELECT COUNT(*) {_RUN_FROM}{where}", parameters)[0][0])
 
@@ -335,9 +361,16 @@ class RunTables(ArtifactTables):
         }
         for step_run_id, direction, name, artifact_id in links:
             grouped[step_run_id][direction][name] = artifact_id
-        return [
+        steps = [
             _step_run_from_row(row, grouped[row[0]]["input"], grouped[row[0]]["output"])
             for row in rows
+        ]
+        running = run_models().StepStatus.RUNNING
+        return [
+            replace(step, status=run_models().StepStatus.CRASHED, reason=error, error=error)
+            if step.status is running and (error := self._unrecorded_crashes.get(step.run_id))
+            else step
+            for step in steps
         ]
 
 
