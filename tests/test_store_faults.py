@@ -165,3 +165,50 @@ def test_a_read_only_home_is_one_line_and_reading_commands_keep_working(
     assert "read-only" in line and "the store is unharmed" in line
     assert "move it aside" not in line
     listing_works(home)
+
+
+# -- the store file deleted or replaced under a running process ------------------------
+
+VANISHING = """
+import os
+import shutil
+from pathlib import Path
+
+
+@step
+def swap(store: str, how: str) -> int:
+    path = Path(store)
+    if how == "deleted":
+        path.unlink()
+    else:  # replaced, as restoring a backup copy over it would
+        shutil.copy(path, path.with_name("copy.db"))
+        os.replace(path.with_name("copy.db"), path)
+    return 1
+
+
+@step
+def after(value: int) -> int:
+    return value + 1
+
+
+@pipeline(enable_cache=False)
+def vanishing(store: str, how: str) -> None:
+    after(swap(store, how))
+"""
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_store_deleted_or_replaced_during_a_run_fails_the_run_clearly(
+    how: str, runstack_home: Path, import_module: Callable[[str], Any]
+) -> None:
+    from runstack.errors import StoreError
+
+    store = runstack_home / "runstack.db"
+    module = import_module(VANISHING)
+    with pytest.raises(StoreError) as raised:
+        module.vanishing(store=str(store), how=how)
+    assert str(raised.value).startswith(
+        f"the store {store} was deleted or replaced while runstack was using it"
+    )
+    if how == "deleted":  # and no fresh, empty store took its place
+        assert not store.exists()

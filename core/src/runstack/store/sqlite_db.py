@@ -39,6 +39,7 @@ class SqliteDatabase:
         self._lock = threading.RLock()
         self._writer: sqlite3.Connection | None = None
         self._connection = self._open(owner)
+        self._identity = self._file_identity()
 
     # -- opening -------------------------------------------------------------
 
@@ -123,6 +124,27 @@ class SqliteDatabase:
             )
         return version
 
+    def _file_identity(self) -> tuple[int, int] | None:
+        """Which file is at the path now (device and inode); None if there is none."""
+        try:
+            status = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return status.st_dev, status.st_ino
+
+    def _check_same_file(self) -> None:
+        """Refuse to write once the store at the path is not the file opened.
+
+        SQLite would carry on writing into a deleted file, or a new connection would
+        make a fresh empty store there: either way the writes would be lost.
+        """
+        if self._file_identity() != self._identity:
+            raise StoreError(
+                f"the store {self.path} was deleted or replaced while runstack was using it; "
+                "nothing more is written to it: run the command again to use the store at "
+                "that path now"
+            )
+
     def _writing_connection(self) -> sqlite3.Connection:
         """The read-write connection, opened on the first write."""
         if self._writer is None:
@@ -172,6 +194,7 @@ class SqliteDatabase:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taking the write lock up front so it never deadlocks."""
         with self._lock:
+            self._check_same_file()
             try:
                 connection = self._writing_connection()
                 connection.execute("BEGIN IMMEDIATE")
