@@ -34,6 +34,10 @@ class RunStore(Protocol):
         self, run_id: str, status: RunStatus, finished: datetime, error: str
     ) -> None: ...
 
+    def record_heartbeat(self, run_id: str, moment: datetime) -> None:
+        """Note that a running run's process is still at work (see `pipelines.heartbeat`)."""
+        ...
+
     def get_run(self, name_or_id: str) -> RunRecord:
         """A run by name, id or unique id prefix.
 

@@ -11,8 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import AlreadyExistsError, NotFoundError, StoreError
-from runstack.models import new_id
-from runstack.processes import is_alive, this_host
+from runstack.models import new_id, now
+from runstack.processes import (
+    heartbeat_limit,
+    is_alive,
+    is_same_process,
+    process_identity,
+    this_host,
+)
 from runstack.store.sqlite_artifacts import (
     ARTIFACT_COLUMNS,
     ArtifactTables,
@@ -62,8 +68,8 @@ class RunTables(ArtifactTables):
                 connection.execute(
                     "INSERT INTO runs (id, name, pipeline_id, status, stack_id, stack_name, "
                     "artifact_store_id, owner, config, parameters, started, finished, error, "
-                    "pid, host) "
-                    "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ? FROM pipelines "
+                    "pid, host, heartbeat, process_identity) "
+                    "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?, ? FROM pipelines "
                     "WHERE name = ?",
                     (
                         run.id,
@@ -78,6 +84,8 @@ class RunTables(ArtifactTables):
                         run.started.isoformat(),
                         run.pid,
                         run.host,
+                        now().isoformat(),
+                        _identity_of(run),
                         run.pipeline_name,
                     ),
                 )
@@ -94,23 +102,33 @@ class RunTables(ArtifactTables):
                 (status.value, finished.isoformat(), error, run_id),
             )
 
+    def record_heartbeat(self, run_id: str, moment: datetime) -> None:
+        """Note that a running run's process is still at work."""
+        with self._transaction() as connection:
+            connection.execute(
+                "UPDATE runs SET heartbeat = ? WHERE id = ? AND status = ?",
+                (moment.isoformat(), run_id, run_models().RunStatus.RUNNING.value),
+            )
+
     def _mark_crashed_runs(self) -> None:
-        """Mark running runs whose process on this machine has died as crashed.
+        """Mark running runs whose process has stopped as crashed.
 
         Called before runs are read; it looks only at runs still `running` (an indexed
         lookup), so listing many finished runs costs nothing more. A store this user may
-        not write to is read as it is. When it died is unknown, so `finished` stays empty.
+        not write to is read as it is, its crashed runs shown so all the same. When it
+        died is unknown, so `finished` stays empty.
         """
         running = run_models().RunStatus.RUNNING.value
         rows = self._query(
-            "SELECT id, pid FROM runs WHERE status = ? AND host = ? AND pid IS NOT NULL",
-            (running, this_host()),
+            "SELECT id, pid, host, heartbeat, process_identity FROM runs WHERE status = ?",
+            (running,),
         )
-        dead = {
-            run_id: f"the process running it died (pid {pid} on {this_host()})"
-            for run_id, pid in rows
-            if not is_alive(pid)
+        moment = now()
+        reasons = {
+            run_id: _why_crashed(pid, host, heartbeat, identity, moment)
+            for run_id, pid, host, heartbeat, identity in rows
         }
+        dead = {run_id: reason for run_id, reason in reasons.items() if reason is not None}
         if not dead:
             return
         crashed = run_models().StepStatus.CRASHED.value
@@ -372,6 +390,39 @@ class RunTables(ArtifactTables):
             else step
             for step in steps
         ]
+
+
+def _why_crashed(
+    pid: int | None, host: str, heartbeat: str | None, identity: str, moment: datetime
+) -> str | None:
+    """Why a run recorded as running has crashed, or None while it may be running.
+
+    A heartbeat older than the limit means crashed wherever the run was. Its own
+    machine can also tell at once that the process is gone, by pid and start time
+    where the run recorded them (so a reused pid is no alibi), by pid alone for
+    runs recorded before heartbeats.
+    """
+    if heartbeat is not None:
+        silent = moment - datetime.fromisoformat(heartbeat)
+        if silent > heartbeat_limit():
+            return (
+                f"the process running it stopped reporting (pid {pid} on {host}): no "
+                f"heartbeat for {silent.total_seconds():.0f}s"
+            )
+    if pid is None or host != this_host():
+        return None
+    if heartbeat is not None and identity:
+        alive = is_same_process(pid, identity) is not False
+    else:
+        alive = is_alive(pid)
+    return None if alive else f"the process running it died (pid {pid} on {host})"
+
+
+def _identity_of(run: RunRecord) -> str:
+    """Which process exactly runs `run`, when it is one of this machine's."""
+    if run.pid is None or run.host != this_host():
+        return ""
+    return process_identity(run.pid)
 
 
 def _run_filter(
