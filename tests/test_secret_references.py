@@ -199,9 +199,10 @@ def test_importing_a_stack_without_the_secrets_it_needs_is_refused_naming_them(
             "'token' is not a secret key of the orchestrator 'default'",
         ),
         (["--secret", "experiment_tracker.url=x"], "'url' is not a secret key of"),
-        (
-            ["--secret", "token=x"],
-            "--secret takes TYPE.KEY=VALUE",
+        (["--secret", "token=x"], "--secret takes TYPE.KEY=VALUE"),
+        (  # no value, and no terminal to ask on
+            ["--secret", "experiment_tracker.token"],
+            "--secret experiment_tracker.token is a secret and has no value",
         ),
     ):
         given = ["--secret", "experiment_tracker.token=x"]
