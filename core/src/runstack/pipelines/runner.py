@@ -17,6 +17,7 @@ from runstack.models import Stack, new_id, now
 from runstack.pipelines import capture
 from runstack.pipelines.caching import CacheHit, StepCache, digest
 from runstack.pipelines.execution import StepWork, perform
+from runstack.pipelines.heartbeat import beating
 from runstack.pipelines.progress import Progress
 from runstack.processes import this_host
 from runstack.run_models import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
@@ -101,7 +102,7 @@ class PipelineRunner:
         status = RunStatus.COMPLETED
         skipped: dict[str, str] = {}
         try:
-            with capture.routing():
+            with capture.routing(), beating(self.store, self.run_record.id):
                 results = orchestrator.execute(tasks, settings=orchestrator_settings)
             for name, result in results.items():
                 if result.status is TaskStatus.SKIPPED:
