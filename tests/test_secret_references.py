@@ -41,16 +41,21 @@ def register(cli_ok: Cli, *config: str, name: str = "tracker") -> str:
     )
 
 
+@pytest.mark.parametrize("reference", ["{{env.ACME_TOKEN}}", "{{env:ACME_TOKEN}}"])
 def test_an_environment_reference_is_stored_as_written_and_read_when_built(
-    cli_ok: Cli, acme_plugin: Path, runstack_home: Path, monkeypatch: pytest.MonkeyPatch
+    cli_ok: Cli,
+    acme_plugin: Path,
+    runstack_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    reference: str,
 ) -> None:
     monkeypatch.setenv("ACME_TOKEN", SECRET)
-    register(cli_ok, "--token={{env:ACME_TOKEN}}")
+    register(cli_ok, f"--token={reference}")
 
     assert SECRET.encode() not in stored_bytes(runstack_home)
     described = json.loads(cli_ok("experiment-tracker", "describe", "tracker", "-o", "json"))
-    assert described["config"]["token"] == "{{env:ACME_TOKEN}}"  # a reference is no secret
-    assert "{{env:ACME_TOKEN}}" in cli_ok("experiment-tracker", "describe", "tracker")
+    assert described["config"]["token"] == reference  # a reference is no secret
+    assert reference in cli_ok("experiment-tracker", "describe", "tracker")
     assert built_token() == SECRET
 
     monkeypatch.setenv("ACME_TOKEN", "rotated")  # read afresh each time it is built
@@ -72,7 +77,7 @@ def test_a_reference_that_cannot_be_read_is_one_clear_error_when_built(
     cli_ok: Cli, acme_plugin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ACME_UNSET", raising=False)
-    register(cli_ok, "--token={{env:ACME_UNSET}}", name="by-env")
+    register(cli_ok, "--token={{env.ACME_UNSET}}", name="by-env")
     register(cli_ok, f"--token={{{{file:{tmp_path / 'missing'}}}}}", name="by-file")
 
     with pytest.raises(ConfigError) as unset:
@@ -99,7 +104,7 @@ def test_a_secret_key_without_a_value_and_no_terminal_says_how_to_pass_it(
     ):
         _, error = cli_fails(*arguments)
         assert "--token is a secret and has no value, and there is no terminal to ask" in error
-        assert "--token='{{env:NAME}}'" in error and "--token='{{file:PATH}}'" in error
+        assert "--token='{{env.NAME}}'" in error and "--token='{{file:PATH}}'" in error
     assert json.loads(cli_ok("experiment-tracker", "list", "-o", "json")) == []
 
     register(cli_ok, "--token=kept")
@@ -188,7 +193,7 @@ def test_importing_a_stack_without_the_secrets_it_needs_is_refused_naming_them(
     assert error == (
         f"Error: {exported_with_a_secret}: the stack file leaves out secrets its components "
         "need: experiment_tracker.token; give each with --secret "
-        "experiment_tracker.token='{{env:NAME}}' (or '{{file:PATH}}', or the value), "
+        "experiment_tracker.token='{{env.NAME}}' (or '{{file:PATH}}', or the value), "
         "then import again"
     )
     assert listed(cli_ok) == before
@@ -222,7 +227,7 @@ def test_importing_a_stack_with_its_secrets_given_creates_it(
         "import",
         str(exported_with_a_secret),
         "--secret",
-        "experiment-tracker.token={{env:ACME_TOKEN}}",
+        "experiment-tracker.token={{env.ACME_TOKEN}}",
     )
     assert listed(cli_ok) == (["default", "tracked"], ["tracker"])
     assert built_token() == SECRET
@@ -234,7 +239,7 @@ def test_importing_a_stack_with_its_secrets_given_creates_it(
         "--name",
         "again",
         "--secret",
-        "experiment_tracker.token={{env:ACME_TOKEN}}",
+        "experiment_tracker.token={{env.ACME_TOKEN}}",
     )
     assert listed(cli_ok) == (["again", "default", "tracked"], ["tracker"])
     # ... and without it: an existing component keeps the secret it has.

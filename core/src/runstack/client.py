@@ -451,7 +451,7 @@ def _secrets_needed(path: Path, missing: Sequence[tuple[ComponentType, str]]) ->
     names = [f"{kind.value}.{key}" for kind, key in missing]
     return ConfigError(
         f"{path}: the stack file leaves out secrets its components need: {', '.join(names)}; "
-        f"give each with --secret {names[0]}='{{{{env:NAME}}}}' (or '{{{{file:PATH}}}}', or "
+        f"give each with --secret {names[0]}='{{{{env.NAME}}}}' (or '{{{{file:PATH}}}}', or "
         "the value), then import again"
     )
 

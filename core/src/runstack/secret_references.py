@@ -1,4 +1,4 @@
-"""Secret values given as references, `{{env:NAME}}` or `{{file:PATH}}`: stored as written and
+"""Secret values given as references, `{{env.NAME}}` or `{{file:PATH}}`: stored as written and
 read only when the component is built, so the secret itself never reaches the store."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from runstack.errors import ConfigError
 if TYPE_CHECKING:
     from runstack.models import StackComponent
 
-_REFERENCE = re.compile(r"\{\{(env|file):([^{}]+)\}\}")
+_REFERENCE = re.compile(r"\{\{(env|file)[.:]([^{}]+)\}\}")
 
 
 def is_reference(value: object) -> bool:

@@ -12,7 +12,7 @@ def ask_secret(option: str, label: str) -> str:
     if not sys.stdin.isatty():
         raise click.UsageError(
             f"{option} is a secret and has no value, and there is no terminal to ask for it; "
-            f"pass {option}='{{{{env:NAME}}}}' or {option}='{{{{file:PATH}}}}' to have it read "
+            f"pass {option}='{{{{env.NAME}}}}' or {option}='{{{{file:PATH}}}}' to have it read "
             "from an environment variable or a file whenever the component is used"
         )
     value: str = click.prompt(label, hide_input=True)

@@ -205,7 +205,7 @@ def export(name: str, file: Path) -> None:
     "secrets",
     multiple=True,
     metavar="TYPE.KEY=VALUE",
-    help="A secret the file names but leaves out, e.g. artifact_store.token='{{env:NAME}}'; "
+    help="A secret the file names but leaves out, e.g. artifact_store.token='{{env.NAME}}'; "
     "TYPE.KEY alone asks for it.",
 )
 def import_(file: Path, name: str | None, secrets: tuple[str, ...]) -> None:
