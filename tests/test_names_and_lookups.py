@@ -4,6 +4,7 @@ no name can make runstack write or delete outside a run's own folder, and every 
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -180,6 +181,101 @@ def test_a_run_name_that_starts_another_runs_id_is_refused() -> None:
     ):
         producing.with_options(run_name=prefix)()
     assert [run.id for run in Client().list_runs()] == [first.id]
+
+
+# -- lookups by id prefix: `%` and `_` are literal --------------------------------------
+
+
+def test_percent_and_underscore_in_an_id_prefix_match_only_themselves(
+    store_folder: Path, cli_ok: Cli, cli_error: Cli
+) -> None:
+    run = producing()
+    artifact = run.steps["produce"].outputs["model"]
+    stack = Client().get_stack("mine")
+    component = stack.artifact_store
+    for wildcard in ("_", "%"):
+        run_prefix = wildcard + run.id[1:8]
+        assert cli_error("run", "delete", run_prefix, "-y") == (
+            f"Error: no run named {run_prefix!r}; see 'runstack run list'"
+        )
+        assert cli_error("run", "describe", wildcard).startswith(
+            f"Error: no run named {wildcard!r}"
+        )
+        assert cli_error("artifact", "describe", wildcard + artifact.id[1:6]).startswith(
+            "Error: no artifact with id"
+        )
+        assert cli_error("stack", "describe", wildcard + stack.id[1:6]).startswith(
+            "Error: no stack named"
+        )
+        assert cli_error("artifact-store", "describe", wildcard + component.id[1:6]).startswith(
+            "Error: no artifact store named"
+        )
+    assert Client().get_run(run.id[:8]).id == run.id
+
+
+# -- names that look like ids -------------------------------------------------------------
+
+
+def test_a_stack_or_component_name_that_is_an_id_or_starts_one_is_refused(
+    cli_error: Cli, cli_ok: Cli
+) -> None:
+    client = Client()
+    default = client.get_stack("default")
+    component = default.artifact_store
+    a_uuid = str(uuid.uuid4())
+    cases = [
+        (("stack", "register", a_uuid, "-o", "default", "-a", "default"), "stack", a_uuid),
+        (("stack", "copy", "default", default.id[:6]), "stack", default.id[:6]),
+        (("artifact-store", "register", a_uuid, "--flavor=local"), "artifact store", a_uuid),
+        (
+            ("artifact-store", "rename", "default", component.id[:6].upper()),
+            "artifact store",
+            component.id[:6].upper(),
+        ),
+    ]
+    for arguments, what, name in cases:
+        message = cli_error(*arguments)
+        assert message.startswith(f"Error: invalid {what} name {name!r}: "), message
+        assert "looks like an id" in message
+    assert [s.name for s in client.list_stacks()] == ["default"]
+    assert [c.name for c in client.list_components("artifact_store")] == ["default"]
+    cli_ok("stack", "copy", "default", default.id[:3])  # too short to be taken for an id
+
+
+def test_a_component_in_a_stack_file_gets_the_same_name_check(
+    cli_error: Cli, tmp_path: Path
+) -> None:
+    for name in ("../escape", str(uuid.uuid4())):
+        stack_file = tmp_path / "stack.toml"
+        stack_file.write_text(
+            '[stack]\nname = "s"\n'
+            '[components.orchestrator]\nname = "default"\nflavor = "local"\n'
+            f'[components.artifact_store]\nname = "{name}"\nflavor = "local"\n',
+            encoding="utf-8",
+        )
+        message = cli_error("stack", "import", str(stack_file))
+        assert message.startswith(f"Error: invalid artifact store name {name!r}: "), message
+    assert [c.name for c in Client().list_components("artifact_store")] == ["default"]
+
+
+def test_an_id_means_its_object_even_where_an_older_store_let_a_name_look_like_it(
+    runstack_home: Path, cli_ok: Cli
+) -> None:
+    client = Client()
+    client.copy_stack("default", "other")
+    client.register_component("orchestrator", "other", "local")
+    default, other = client.get_stack("default"), client.get_stack("other")
+    orchestrator = client.get_component("orchestrator", "default")
+    with sqlite3.connect(runstack_home / "runstack.db") as connection:
+        connection.execute("UPDATE stacks SET name = ? WHERE id = ?", (default.id, other.id))
+        connection.execute(
+            "UPDATE components SET name = ? WHERE name = 'other'", (orchestrator.id,)
+        )
+    connection.close()
+
+    assert Client().get_stack(default.id).name == "default"
+    assert Client().get_component("orchestrator", orchestrator.id).name == "default"
+    assert Client().get_stack(other.id).name == default.id
 
 
 # -- a pipeline inside a pipeline -----------------------------------------------------------

@@ -21,6 +21,7 @@ from runstack.errors import (
     RunstackError,
 )
 from runstack.models import Stack, StackComponent
+from runstack.names import check_not_an_id
 
 if TYPE_CHECKING:
     from runstack.components.base import BaseComponent
@@ -102,7 +103,7 @@ class Client(RunQueries):
     ) -> StackComponent:
         """Validate `config` with the flavor's model and store the new component."""
         kind = _type(component_type)
-        _check_name(name, kind.noun)
+        self._check_component_name(name, kind)
         settings, secrets = self._validated(self.get_flavor(kind, flavor), config or {})
         component = StackComponent.new(
             name=name,
@@ -131,7 +132,7 @@ class Client(RunQueries):
         self, component_type: TypeLike, name_or_id: str, new_name: str
     ) -> StackComponent:
         component = self.get_component(component_type, name_or_id)
-        _check_name(new_name, component.type.noun)
+        self._check_component_name(new_name, component.type)
         renamed = component.changed(name=new_name)
         self.store.update_component(renamed)
         return renamed
@@ -209,7 +210,7 @@ class Client(RunQueries):
         shared: bool = False,
     ) -> Stack:
         """A new stack from registered components, given by type and name or id."""
-        _check_name(name, "stack")
+        self._check_stack_name(name)
         stack = Stack.new(
             name=name,
             owner=self.user,
@@ -244,7 +245,7 @@ class Client(RunQueries):
 
     def rename_stack(self, name_or_id: str, new_name: str) -> Stack:
         stack = self._changeable_stack(name_or_id, "rename")
-        _check_name(new_name, "stack")
+        self._check_stack_name(new_name)
         renamed = stack.changed(name=new_name)
         self.store.update_stack(renamed)
         return renamed
@@ -298,7 +299,7 @@ class Client(RunQueries):
 
         definition = read_stack_file(path)
         stack_name = name or definition.name
-        _check_name(stack_name, "stack")
+        self._check_stack_name(stack_name)
         if any(stack.name == stack_name for stack in self.store.list_stacks()):
             raise AlreadyExistsError(
                 f"{path}: a stack named {stack_name!r} already exists; "
@@ -335,6 +336,7 @@ class Client(RunQueries):
                     )
                 members[kind] = existing
                 continue
+            self._check_component_name(spec.name, kind)
             component = StackComponent.new(
                 name=spec.name,
                 type=kind,
@@ -348,6 +350,16 @@ class Client(RunQueries):
         stack = Stack.new(name=stack_name, owner=self.user, components=members)
         self.store.create_stack(stack, new_components)
         return stack
+
+    def _check_component_name(self, name: str, kind: ComponentType) -> None:
+        _check_name(name, kind.noun)
+        check_not_an_id(
+            name, kind.noun, lambda: ((c.id, c.name) for c in self.list_components(kind))
+        )
+
+    def _check_stack_name(self, name: str) -> None:
+        _check_name(name, "stack")
+        check_not_an_id(name, "stack", lambda: ((s.id, s.name) for s in self.list_stacks()))
 
     def _existing(self, kind: ComponentType, name: str) -> StackComponent | None:
         try:
