@@ -3,6 +3,7 @@ no name can make runstack write or delete outside a run's own folder, and every 
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import uuid
@@ -12,8 +13,12 @@ from typing import Annotated, Any
 
 import pytest
 
+from pipeline_helpers import artifact_path
 from runstack import Client, pipeline, step
-from runstack.errors import ConfigError
+from runstack.errors import ConfigError, InUseError, NotFoundError
+from runstack.models import new_id, now
+from runstack.processes import this_host
+from runstack.run_models import RunRecord, RunStatus
 
 Cli = Callable[..., str]
 CliFails = Callable[..., tuple[str, str]]
@@ -183,6 +188,78 @@ def test_a_run_name_that_starts_another_runs_id_is_refused() -> None:
     assert [run.id for run in Client().list_runs()] == [first.id]
 
 
+# -- deleting a run removes only what it wrote, inside its own folder -------------------
+
+
+def _rewrite_uri(runstack_home: Path, artifact_id: str, uri: str) -> None:
+    """What an older runstack recorded for a step or output named to climb out of its folder."""
+    with sqlite3.connect(runstack_home / "runstack.db") as connection:
+        connection.execute("UPDATE artifacts SET uri = ? WHERE id = ?", (uri, artifact_id))
+    connection.close()
+
+
+@pytest.mark.parametrize(
+    "recorded",
+    [
+        pytest.param("producing/{run}/produce/../../..", id="output-named-to-climb-out"),
+        pytest.param("producing/{run}/../model", id="step-named-dot-dot"),
+        pytest.param("producing/{run}/produce/a/../../../..", id="output-with-a-slash"),
+        pytest.param("producing/{other}/produce/model", id="another-runs-folder"),
+        pytest.param("producing", id="the-pipelines-folder"),
+    ],
+)
+def test_run_delete_leaves_files_outside_the_runs_own_folder_and_says_so(
+    store_folder: Path, runstack_home: Path, run_cli: RunCli, recorded: str
+) -> None:
+    other, run = producing(), producing.with_options(enable_cache=False)()
+    other_files = artifact_path(other.steps["produce"].outputs["model"])
+    artifact = run.steps["produce"].outputs["model"]
+    uri = recorded.format(run=run.id, other=other.id)
+    _rewrite_uri(runstack_home, artifact.id, uri)
+
+    result = run_cli("run", "delete", run.name, "--yes")
+
+    assert_user_files_survive(store_folder)
+    assert other_files.exists()
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Deleted run '{run.name}'.\n"
+    assert result.stderr == (
+        f"Warning: left the files of artifact {artifact.id} in place: its recorded path "
+        f"{uri!r} is not inside the run's own folder 'producing/{run.id}/'\n"
+    )
+    with pytest.raises(NotFoundError):
+        Client().get_run(run.id)
+
+
+def test_run_delete_leaves_a_reused_artifact_pointing_into_a_live_runs_folder(
+    store_folder: Path, runstack_home: Path, run_cli: RunCli, cli_ok: Cli
+) -> None:
+    maker, reuser = producing(), producing()
+    live = producing.with_options(enable_cache=False)()
+    live_files = artifact_path(live.steps["produce"].outputs["model"])
+    artifact = reuser.steps["produce"].outputs["model"]
+    cli_ok("run", "delete", maker.name, "-y")
+    uri = f"producing/{live.id}/produce/model"
+    _rewrite_uri(runstack_home, artifact.id, uri)
+
+    result = run_cli("run", "delete", reuser.name, "-y")
+
+    assert live_files.exists()
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Warning: left the files of artifact {artifact.id} in place: its recorded path "
+        f"{uri!r} lies in the folder of run {live.name!r}, which still exists\n"
+    )
+
+
+def test_run_delete_still_removes_the_runs_own_files(store_folder: Path, cli_ok: Cli) -> None:
+    run = producing()
+    files = artifact_path(run.steps["produce"].outputs["model"])
+    assert cli_ok("run", "delete", run.name, "-y") == f"Deleted run '{run.name}'.\n"
+    assert not files.exists()
+    assert_user_files_survive(store_folder)
+
+
 # -- lookups by id prefix: `%` and `_` are literal --------------------------------------
 
 
@@ -278,6 +355,62 @@ def test_an_id_means_its_object_even_where_an_older_store_let_a_name_look_like_i
     assert Client().get_stack(other.id).name == default.id
 
 
+# -- artifact stores that runs still use --------------------------------------------------
+
+
+def test_deleting_an_artifact_store_that_runs_use_is_refused_or_forced_with_a_note(
+    store_folder: Path, run_cli: RunCli, cli_ok: Cli, cli_error: Cli
+) -> None:
+    run = producing()
+    files = artifact_path(run.steps["produce"].outputs["model"])
+    client = Client()
+    client.set_active_stack("default")
+    client.delete_stack("mine")
+
+    assert cli_error("artifact-store", "delete", "mine") == (
+        f"Error: the artifact store 'mine' holds the artifacts of 1 run(s) ({run.name}); "
+        "delete those runs first, or pass --force to forget the store and leave its "
+        f"files in {store_folder}"
+    )
+    with pytest.raises(InUseError, match="holds the artifacts of 1 run"):
+        client.delete_component("artifact_store", "mine")
+
+    result = run_cli("artifact-store", "delete", "mine", "--force")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Deleted artifact store 'mine'.\n"
+    assert result.stderr == (
+        f"Warning: the files of the artifact store 'mine' stay in {store_folder} "
+        "(1 run(s) still refer to them)\n"
+    )
+    result = run_cli("run", "delete", run.name, "-y")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Deleted run '{run.name}'.\n"
+    assert result.stderr == (
+        f"Warning: the files of 1 artifact(s) were not removed: the artifact store "
+        f"(id {run.record.artifact_store_id}) no longer exists\n"
+    )
+    assert files.exists()
+    assert cli_ok("run", "list", "-o", "json") == "[]\n"
+
+
+def test_run_delete_when_the_artifact_store_folder_is_gone_says_so(
+    store_folder: Path, run_cli: RunCli
+) -> None:
+    run = producing()
+    for path in sorted(store_folder.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    store_folder.rmdir()
+
+    result = run_cli("run", "delete", run.name, "-y")
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Warning: the folder of the artifact store 'mine' ({store_folder}) is gone; "
+        "no files were removed\n"
+    )
+    assert not store_folder.exists()
+
+
 # -- a pipeline inside a pipeline -----------------------------------------------------------
 
 
@@ -304,3 +437,36 @@ def test_a_pipeline_calling_itself_is_an_error() -> None:
     with pytest.raises(ConfigError, match="pipeline 'loop' calls itself"):
         loop()
     assert Client().list_runs() == []
+
+
+# -- deleting a run still marked running ---------------------------------------------------
+
+
+def test_run_delete_of_a_running_run_needs_force(cli_fails: CliFails, cli_ok: Cli) -> None:
+    client = Client()
+    stack = client.active_stack
+    run = RunRecord(
+        id=new_id(),
+        name="busy",
+        pipeline_name="flow",
+        status=RunStatus.RUNNING,
+        stack_id=stack.id,
+        stack_name=stack.name,
+        artifact_store_id=stack.artifact_store.id,
+        owner=client.user,
+        config={},
+        parameters={},
+        started=now(),
+        pid=os.getpid(),
+        host=this_host(),
+    )
+    client.store.create_run(run)
+
+    assert cli_fails("run", "delete", "busy", "-y")[1] == (
+        "Error: run 'busy' is still running; wait for it to finish, or pass --force to "
+        "delete it anyway"
+    )
+    assert cli_ok("run", "delete", "busy", "-y", "--force") == (
+        "Deleted run 'busy', which was still marked running.\n"
+    )
+    assert client.list_runs() == []

@@ -143,11 +143,44 @@ class Client(RunQueries):
         self.store.update_component(shared)
         return shared
 
-    def delete_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
-        """Delete a component that no stack uses (the error names the stacks that do)."""
+    def delete_component(
+        self, component_type: TypeLike, name_or_id: str, *, force: bool = False
+    ) -> StackComponent:
+        """Delete a component that no stack uses (the error names the stacks that do).
+
+        An artifact store that recorded runs still use is deleted only with `force`,
+        and its files stay where they are (a warning says where).
+        """
         component = self.get_component(component_type, name_or_id)
+        runs = (
+            self.store.runs_using_artifact_store(component.id)
+            if component.type is ComponentType.ARTIFACT_STORE
+            else []
+        )
+        if runs:
+            folder = self._artifact_folder(component)
+            if not force:
+                shown = ", ".join(runs[:3]) + (", ..." if len(runs) > 3 else "")
+                raise InUseError(
+                    f"the artifact store {component.name!r} holds the artifacts of {len(runs)} "
+                    f"run(s) ({shown}); delete those runs first, or pass --force to forget the "
+                    f"store and leave its files in {folder}"
+                )
         self.store.delete_component(component.id)
+        if runs:
+            warnings.warn(
+                f"the files of the artifact store {component.name!r} stay in {folder} "
+                f"({len(runs)} run(s) still refer to them)",
+                stacklevel=2,
+            )
         return component
+
+    def _artifact_folder(self, component: StackComponent) -> str:
+        """Where an artifact store keeps its files, for messages (even if it cannot be built)."""
+        try:
+            return self.artifact_store(component.id).root
+        except RunstackError:
+            return "its folder"
 
     def build_component(self, component: StackComponent) -> BaseComponent:
         """Instantiate the flavor's implementation with the component's validated config."""

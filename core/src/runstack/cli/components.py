@@ -111,11 +111,19 @@ def component_group(kind: ComponentType) -> click.Group:
         component = Client().share_component(kind, name)
         click.echo(f"{title.capitalize()} '{component.name}' is now shared.")
 
-    @group.command("delete", help=f"Delete a {title} that no stack uses.")
-    @click.argument("name")
-    def delete(name: str) -> None:
-        component = Client().delete_component(kind, name)
+    def delete(name: str, force: bool = False) -> None:
+        component = Client().delete_component(kind, name, force=force)
         click.echo(f"Deleted {title} '{component.name}'.")
+
+    if kind is ComponentType.ARTIFACT_STORE:
+        delete = click.option(
+            "--force",
+            is_flag=True,
+            help="Delete it even if recorded runs use it; their files stay where they are.",
+        )(delete)
+    group.command("delete", help=f"Delete a {title} that no stack uses.")(
+        click.argument("name")(delete)
+    )
 
     flavors = click.Group("flavor", help=f"The installed flavors of {plural}.")
     group.add_command(flavors)

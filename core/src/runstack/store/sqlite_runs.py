@@ -205,6 +205,12 @@ class RunTables(ArtifactTables):
                     orphans.append(artifact_from_row(row))
             return orphans
 
+    def runs_using_artifact_store(self, component_id: str) -> list[str]:
+        rows = self._query(
+            "SELECT name FROM runs WHERE artifact_store_id = ? ORDER BY started", (component_id,)
+        )
+        return [row[0] for row in rows]
+
     # -- step runs -----------------------------------------------------------
 
     def start_step_run(self, step_run: StepRunRecord, position: int) -> None:
