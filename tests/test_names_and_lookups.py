@@ -439,6 +439,37 @@ def test_a_pipeline_calling_itself_is_an_error() -> None:
     assert Client().list_runs() == []
 
 
+# -- paths at registration ------------------------------------------------------------------
+
+
+def test_a_nul_byte_in_a_path_is_refused_at_registration(cli_error: Cli) -> None:
+    assert "path: Value error, must not contain a NUL byte" in cli_error(
+        "artifact-store", "register", "x", "--flavor=local", "--path=a\0b"
+    )
+    client = Client()
+    with pytest.raises(ConfigError, match=r"path: .*NUL"):
+        client.register_component("artifact_store", "x", "local", {"path": "a\0b"})
+    with pytest.raises(ConfigError, match=r"path: .*NUL"):
+        client.update_component("artifact_store", "default", {"path": "a\0b"})
+    assert [c.name for c in client.list_components("artifact_store")] == ["default"]
+
+
+def test_registration_shows_a_path_validation_changed(
+    cli_ok: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli_ok("artifact-store", "register", "x", "--flavor=local", "--path=rel") == (
+        f"Registered artifact store 'x' (flavor 'local'); path 'rel' is stored as "
+        f"'{tmp_path / 'rel'}'.\n"
+    )
+    assert cli_ok("artifact-store", "update", "x", "--path=other") == (
+        f"Updated artifact store 'x'; path 'other' is stored as '{tmp_path / 'other'}'.\n"
+    )
+    assert cli_ok("artifact-store", "register", "y", "--flavor=local", f"--path={tmp_path}") == (
+        "Registered artifact store 'y' (flavor 'local').\n"
+    )
+
+
 # -- deleting a run still marked running ---------------------------------------------------
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 from runstack.cli.flavor import describe_flavor, echo_flavors
@@ -79,7 +82,8 @@ def component_group(kind: ComponentType) -> click.Group:
         client = Client()
         values = client.get_flavor(kind, flavor).values_from_text(_config_arguments(ctx.args))
         component = client.register_component(kind, name, flavor, values, shared=share)
-        click.echo(f"Registered {title} '{component.name}' (flavor '{flavor}').")
+        changes = _changed_values(values, component.config)
+        click.echo(f"Registered {title} '{component.name}' (flavor '{flavor}'){changes}.")
 
     @group.command(
         "update",
@@ -95,8 +99,9 @@ def component_group(kind: ComponentType) -> click.Group:
         client = Client()
         component = client.get_component(kind, name)
         flavor = client.get_flavor(kind, component.flavor)
-        client.update_component(kind, component.id, flavor.values_from_text(values))
-        click.echo(f"Updated {title} '{component.name}'.")
+        given = flavor.values_from_text(values)
+        updated = client.update_component(kind, component.id, given)
+        click.echo(f"Updated {title} '{component.name}'{_changed_values(given, updated.config)}.")
 
     @group.command("rename", help=f"Give a {title} a new name; stacks keep using it.")
     @click.argument("name")
@@ -171,6 +176,16 @@ def _echo_component(component: StackComponent, active: bool) -> None:
         component.id,
         component.owner,
         component.shared,
+    )
+
+
+def _changed_values(given: Mapping[str, Any], stored: Mapping[str, Any]) -> str:
+    """`; path 'rel' is stored as '/abs/rel'` for each text value the flavor's validation
+    changed (a relative path made absolute), so the user sees what was really stored."""
+    return "".join(
+        f"; {key} {value!r} is stored as {stored[key]!r}"
+        for key, value in given.items()
+        if isinstance(value, str) and isinstance(stored.get(key), str) and stored[key] != value
     )
 
 
