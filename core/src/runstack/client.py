@@ -22,6 +22,7 @@ from runstack.errors import (
     RunstackError,
 )
 from runstack.models import Stack, StackComponent
+from runstack.names import check_not_an_id
 
 if TYPE_CHECKING:
     from runstack.components.base import BaseComponent
@@ -103,7 +104,7 @@ class Client(RunQueries):
     ) -> StackComponent:
         """Validate `config` with the flavor's model and store the new component."""
         kind = _type(component_type)
-        _check_name(name, kind.noun)
+        self._check_component_name(name, kind)
         settings, secrets = self._validated(self.get_flavor(kind, flavor), config or {})
         component = StackComponent.new(
             name=name,
@@ -132,7 +133,7 @@ class Client(RunQueries):
         self, component_type: TypeLike, name_or_id: str, new_name: str
     ) -> StackComponent:
         component = self.get_component(component_type, name_or_id)
-        _check_name(new_name, component.type.noun)
+        self._check_component_name(new_name, component.type)
         renamed = component.changed(name=new_name)
         self.store.update_component(renamed)
         return renamed
@@ -143,11 +144,44 @@ class Client(RunQueries):
         self.store.update_component(shared)
         return shared
 
-    def delete_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
-        """Delete a component that no stack uses (the error names the stacks that do)."""
+    def delete_component(
+        self, component_type: TypeLike, name_or_id: str, *, force: bool = False
+    ) -> StackComponent:
+        """Delete a component that no stack uses (the error names the stacks that do).
+
+        An artifact store that recorded runs still use is deleted only with `force`,
+        and its files stay where they are (a warning says where).
+        """
         component = self.get_component(component_type, name_or_id)
+        runs = (
+            self.store.runs_using_artifact_store(component.id)
+            if component.type is ComponentType.ARTIFACT_STORE
+            else []
+        )
+        if runs:
+            folder = self._artifact_folder(component)
+            if not force:
+                shown = ", ".join(runs[:3]) + (", ..." if len(runs) > 3 else "")
+                raise InUseError(
+                    f"the artifact store {component.name!r} holds the artifacts of {len(runs)} "
+                    f"run(s) ({shown}); delete those runs first, or pass --force to forget the "
+                    f"store and leave its files in {folder}"
+                )
         self.store.delete_component(component.id)
+        if runs:
+            warnings.warn(
+                f"the files of the artifact store {component.name!r} stay in {folder} "
+                f"({len(runs)} run(s) still refer to them)",
+                stacklevel=2,
+            )
         return component
+
+    def _artifact_folder(self, component: StackComponent) -> str:
+        """Where an artifact store keeps its files, for messages (even if it cannot be built)."""
+        try:
+            return self.artifact_store(component.id).root
+        except RunstackError:
+            return "its folder"
 
     def build_component(self, component: StackComponent) -> BaseComponent:
         """Instantiate the flavor's implementation with the component's validated config."""
@@ -211,7 +245,7 @@ class Client(RunQueries):
         shared: bool = False,
     ) -> Stack:
         """A new stack from registered components, given by type and name or id."""
-        _check_name(name, "stack")
+        self._check_stack_name(name)
         stack = Stack.new(
             name=name,
             owner=self.user,
@@ -245,7 +279,7 @@ class Client(RunQueries):
 
     def rename_stack(self, name_or_id: str, new_name: str) -> Stack:
         stack = self._changeable_stack(name_or_id, "rename")
-        _check_name(new_name, "stack")
+        self._check_stack_name(new_name)
         renamed = stack.changed(name=new_name)
         self.store.update_stack(renamed)
         return renamed
@@ -308,7 +342,7 @@ class Client(RunQueries):
 
         definition = read_stack_file(path)
         stack_name = name or definition.name
-        _check_name(stack_name, "stack")
+        self._check_stack_name(stack_name)
         if any(stack.name == stack_name for stack in self.store.list_stacks()):
             raise _stack_name_taken(path, stack_name)
         missing = _missing_required(definition.components)
@@ -346,6 +380,8 @@ class Client(RunQueries):
                 if lacking[kind]:  # what is wrong may well be the secret left out
                     raise _secrets_needed(path, [(kind, k) for k in lacking[kind]]) from None
                 raise ConfigError(f"{where}: {error}; fix the file, then import again") from None
+            if self._existing(kind, spec.name) is None:
+                self._check_component_name(spec.name, kind)
             members[kind] = StackComponent.new(
                 name=spec.name,
                 type=kind,
@@ -363,6 +399,16 @@ class Client(RunQueries):
             raise _stack_name_taken(path, stack_name) from None
         except ConfigError as error:
             raise ConfigError(f"{path}: {error}") from None
+
+    def _check_component_name(self, name: str, kind: ComponentType) -> None:
+        _check_name(name, kind.noun)
+        check_not_an_id(
+            name, kind.noun, lambda: ((c.id, c.name) for c in self.list_components(kind))
+        )
+
+    def _check_stack_name(self, name: str) -> None:
+        _check_name(name, "stack")
+        check_not_an_id(name, "stack", lambda: ((s.id, s.name) for s in self.list_stacks()))
 
     def _existing(self, kind: ComponentType, name: str) -> StackComponent | None:
         try:

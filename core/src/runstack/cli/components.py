@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -86,7 +87,8 @@ def component_group(kind: ComponentType) -> click.Group:
         chosen = client.get_flavor(kind, flavor)
         values = chosen.values_from_text(_with_values(chosen, _config_arguments(ctx.args)))
         component = client.register_component(kind, name, flavor, values, shared=share)
-        click.echo(f"Registered {title} '{component.name}' (flavor '{flavor}').")
+        changes = _changed_values(values, component.config)
+        click.echo(f"Registered {title} '{component.name}' (flavor '{flavor}'){changes}.")
 
     @group.command(
         "update",
@@ -102,9 +104,9 @@ def component_group(kind: ComponentType) -> click.Group:
         client = Client()
         component = client.get_component(kind, name)
         flavor = client.get_flavor(kind, component.flavor)
-        values = flavor.values_from_text(_with_values(flavor, arguments))
-        client.update_component(kind, component.id, values)
-        click.echo(f"Updated {title} '{component.name}'.")
+        given = flavor.values_from_text(_with_values(flavor, arguments))
+        updated = client.update_component(kind, component.id, given)
+        click.echo(f"Updated {title} '{component.name}'{_changed_values(given, updated.config)}.")
 
     @group.command("rename", help=f"Give a {title} a new name; stacks keep using it.")
     @click.argument("name")
@@ -119,11 +121,19 @@ def component_group(kind: ComponentType) -> click.Group:
         component = Client().share_component(kind, name)
         click.echo(f"{title.capitalize()} '{component.name}' is now shared.")
 
-    @group.command("delete", help=f"Delete a {title} that no stack uses.")
-    @click.argument("name")
-    def delete(name: str) -> None:
-        component = Client().delete_component(kind, name)
+    def delete(name: str, force: bool = False) -> None:
+        component = Client().delete_component(kind, name, force=force)
         click.echo(f"Deleted {title} '{component.name}'.")
+
+    if kind is ComponentType.ARTIFACT_STORE:
+        delete = click.option(
+            "--force",
+            is_flag=True,
+            help="Delete it even if recorded runs use it; their files stay where they are.",
+        )(delete)
+    group.command("delete", help=f"Delete a {title} that no stack uses.")(
+        click.argument("name")(delete)
+    )
 
     flavors = click.Group("flavor", help=f"The installed flavors of {plural}.")
     group.add_command(flavors)
@@ -171,6 +181,16 @@ def _echo_component(component: StackComponent, active: bool) -> None:
         component.id,
         component.owner,
         component.shared,
+    )
+
+
+def _changed_values(given: Mapping[str, Any], stored: Mapping[str, Any]) -> str:
+    """`; path 'rel' is stored as '/abs/rel'` for each text value the flavor's validation
+    changed (a relative path made absolute), so the user sees what was really stored."""
+    return "".join(
+        f"; {key} {value!r} is stored as {stored[key]!r}"
+        for key, value in given.items()
+        if isinstance(value, str) and isinstance(stored.get(key), str) and stored[key] != value
     )
 
 

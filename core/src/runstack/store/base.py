@@ -73,6 +73,10 @@ class RunStore(Protocol):
         """Delete a run's records; return (and forget) the artifacts nothing else uses."""
         ...
 
+    def runs_using_artifact_store(self, component_id: str) -> list[str]:
+        """Names of the runs whose artifacts are in this artifact store, oldest first."""
+        ...
+
     def start_step_run(self, step_run: StepRunRecord, position: int) -> None:
         """Record that a step started, so a crash leaves a trace."""
         ...

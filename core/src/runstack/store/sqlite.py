@@ -19,6 +19,7 @@ from runstack.errors import (
     NotFoundError,
 )
 from runstack.models import Stack, StackComponent
+from runstack.store.sqlite_db import id_prefix, meant
 from runstack.store.sqlite_runs import RunTables
 
 _COMPONENT_COLUMNS = "id, type, name, flavor, config, secrets, owner, shared, created, updated"
@@ -46,14 +47,15 @@ class SqliteStore(RunTables):
         return [_component_from_row(row) for row in rows]
 
     def get_component(self, component_type: ComponentType, name_or_id: str) -> StackComponent:
+        prefix, pattern = id_prefix("id", name_or_id)
         rows = self._query(
             f"SELECT {_COMPONENT_COLUMNS} FROM components WHERE type = ? AND "
-            "(name = ? OR id = ? OR id LIKE ?) ORDER BY name = ? DESC",
-            (component_type.value, name_or_id, name_or_id, f"{name_or_id}%", name_or_id),
+            f"(name = ? OR id = ? OR {prefix})",
+            (component_type.value, name_or_id, name_or_id, pattern),
         )
-        exact = [row for row in rows if name_or_id in (row[0], row[2])]
-        if exact or len(rows) == 1:
-            return _component_from_row((exact or rows)[0])
+        found = meant(rows, name_or_id, lambda row: (row[0], row[2]))
+        if found is not None:
+            return _component_from_row(found)
         names = [c.name for c in self.list_components(component_type)]
         if rows:
             raise NotFoundError(
@@ -145,12 +147,13 @@ class SqliteStore(RunTables):
         return self._load_stacks("", ())
 
     def get_stack(self, name_or_id: str) -> Stack:
+        prefix, pattern = id_prefix("id", name_or_id)
         stacks = self._load_stacks(
-            "WHERE name = ? OR id = ? OR id LIKE ?", (name_or_id, name_or_id, f"{name_or_id}%")
+            f"WHERE name = ? OR id = ? OR {prefix}", (name_or_id, name_or_id, pattern)
         )
-        exact = [stack for stack in stacks if name_or_id in (stack.id, stack.name)]
-        if exact or len(stacks) == 1:
-            return (exact or stacks)[0]
+        found = meant(stacks, name_or_id, lambda stack: (stack.id, stack.name))
+        if found is not None:
+            return found
         if stacks:
             raise NotFoundError(
                 f"{name_or_id!r} matches several stacks by id prefix; "

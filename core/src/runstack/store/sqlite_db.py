@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from runstack.errors import StoreError
 from runstack.private_files import (
@@ -21,6 +21,29 @@ from runstack.store.sqlite_errors import is_damaged, store_error
 from runstack.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 BUSY_TIMEOUT_SECONDS = 30.0
+
+T = TypeVar("T")
+
+
+def id_prefix(column: str, prefix: str) -> tuple[str, str]:
+    """A condition matching ids that start with `prefix`, and its parameter.
+
+    `%` and `_` in the prefix are escaped: they are characters a user typed, not
+    wildcards (`run delete _cd2` must not delete run `1cd2...`).
+    """
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{column} LIKE ? ESCAPE '\\'", f"{escaped}%"
+
+
+def meant(matches: Sequence[T], wanted: str, key: Callable[[T], tuple[str, str]]) -> T | None:
+    """Which match of a lookup by name, id or id prefix is meant: the one with this id,
+    else the one with this name, else the only one whose id starts with it (None if
+    several do). An id wins over a name, so an id always means its object."""
+    for part in (0, 1):
+        for match in matches:
+            if key(match)[part] == wanted:
+                return match
+    return matches[0] if len(matches) == 1 else None
 
 
 class SqliteDatabase:

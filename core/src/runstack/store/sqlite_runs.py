@@ -25,6 +25,7 @@ from runstack.store.sqlite_artifacts import (
     artifact_from_row,
     run_models,
 )
+from runstack.store.sqlite_db import id_prefix, meant
 
 if TYPE_CHECKING:
     from runstack.run_models import (
@@ -158,13 +159,14 @@ class RunTables(ArtifactTables):
 
     def get_run(self, name_or_id: str) -> RunRecord:
         self._mark_crashed_runs()
+        prefix, pattern = id_prefix("r.id", name_or_id)
         rows = self._query(
-            f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE r.name = ? OR r.id = ? OR r.id LIKE ?",
-            (name_or_id, name_or_id, f"{name_or_id}%"),
+            f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE r.name = ? OR r.id = ? OR {prefix}",
+            (name_or_id, name_or_id, pattern),
         )
-        exact = [row for row in rows if name_or_id in (row[0], row[1])]
-        if exact or len(rows) == 1:
-            return self._run((exact or rows)[0])
+        found = meant(rows, name_or_id, lambda row: (row[0], row[1]))
+        if found is not None:
+            return self._run(found)
         if rows:
             raise NotFoundError(
                 f"{name_or_id!r} matches several runs by id prefix; give more of the id or the name"
@@ -246,6 +248,12 @@ class RunTables(ArtifactTables):
                     connection.execute("DELETE FROM artifacts WHERE id = ?", (row[0],))
                     orphans.append(artifact_from_row(row))
             return orphans
+
+    def runs_using_artifact_store(self, component_id: str) -> list[str]:
+        rows = self._query(
+            "SELECT name FROM runs WHERE artifact_store_id = ? ORDER BY started", (component_id,)
+        )
+        return [row[0] for row in rows]
 
     # -- step runs -----------------------------------------------------------
 
