@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
 from runstack.errors import ConfigError
-from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter
+from runstack.names import check_name
+from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter, current_graph
 from runstack.pipelines.parameter_types import expected_type
 from runstack.pipelines.run_config import (
     RunConfig,
@@ -24,6 +25,7 @@ from runstack.pipelines.run_config import (
 from runstack.pipelines.steps import (
     DecoratorOptions,
     check_retries,
+    chosen_name,
     describe_type,
     option_values,
     strip_annotated,
@@ -106,7 +108,7 @@ class Pipeline:
         check_retries(options.retries, options.retry_delay)
         self.function = function
         self.options = options
-        self.name = options.name or function.__name__
+        self.name = check_name(chosen_name(options.name, function), "pipeline")
         self.signature = inspect.signature(function)
         functools.update_wrapper(self, function)
 
@@ -141,6 +143,7 @@ class Pipeline:
 
     def compile(self, *args: Any, **kwargs: Any) -> CompiledPipeline:
         """Build the DAG by running the pipeline function with step calls recorded."""
+        self._check_not_nested()
         options = self.options
         config = load_run_config(options.config_path) if options.config_path else RunConfig()
         source = f"the run config {options.config_path}"
@@ -242,6 +245,21 @@ class Pipeline:
             raise ConfigError(f"pipeline {self.name!r}: {error}") from None
         bound.apply_defaults()
         return bound
+
+    def _check_not_nested(self) -> None:
+        """Refuse a call from inside a pipeline being built: it would start a run of its own."""
+        outer = current_graph()
+        if outer is None:
+            return
+        if outer.pipeline_name == self.name:
+            raise ConfigError(
+                f"pipeline {self.name!r} calls itself; a pipeline can only call steps"
+            )
+        raise ConfigError(
+            f"pipeline {self.name!r} is called inside pipeline {outer.pipeline_name!r}; "
+            "calling a pipeline from a pipeline is not supported yet: call its steps in "
+            f"{outer.pipeline_name!r} instead"
+        )
 
     def _resolve(
         self,
