@@ -43,7 +43,11 @@ class PipelineSummary:
 
 @dataclass(frozen=True)
 class ArtifactRecord:
-    """One persisted step output: where it is, what it is, and which step made it."""
+    """One persisted step output: where it is, what it is, and which step made it.
+
+    `files` maps each file under `uri` to its size as written (`None` for artifacts
+    saved before runstack kept it); `damaged` says why it may no longer be reused.
+    """
 
     id: str
     name: str
@@ -55,6 +59,8 @@ class ArtifactRecord:
     artifact_store_id: str
     producer_step_run_id: str
     created: datetime
+    files: dict[str, int] | None = None
+    damaged: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +74,8 @@ class ArtifactRecord:
             "artifact_store_id": self.artifact_store_id,
             "producer_step_run_id": self.producer_step_run_id,
             "created": self.created.isoformat(),
+            "files": self.files,
+            "damaged": self.damaged,
         }
 
 

@@ -174,6 +174,7 @@ def assert_artifact_store_contract(store: BaseArtifactStore) -> None:
     with store.open("contract/a/data.bin") as stream:
         assert stream.read() == b"runstack"
     assert store.size("contract/a/data.bin") == 8
+    assert store.file_sizes("contract") == {"a/data.bin": 8}
     assert store.ls("contract/a") == ["contract/a/data.bin"]
     assert store.glob("contract/*/*.bin") == ["contract/a/data.bin"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import warnings
 from typing import Any, NoReturn
@@ -28,7 +29,12 @@ _COMPONENT_GROUPS = {kind.cli_name: kind for kind in ComponentType}
 
 
 class RunstackGroup(click.Group):
-    """Loads commands on demand and turns every failure into one line and an exit code."""
+    """Loads commands on demand and turns every failure into one line and an exit code.
+
+    With `--debug` (or RUNSTACK_DEBUG=1) the traceback of a failure comes first.
+    """
+
+    debug = False
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*_COMMANDS, *_COMPONENT_GROUPS])
@@ -62,6 +68,7 @@ class RunstackGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        self.debug = os.environ.get("RUNSTACK_DEBUG", "") not in ("", "0")
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             warnings.showwarning = _show_warning
@@ -71,6 +78,10 @@ class RunstackGroup(click.Group):
                 )
                 code = result if isinstance(result, int) else 0
             except RunstackError as error:
+                if self.debug:
+                    import traceback
+
+                    click.echo("".join(traceback.format_exception(error)).rstrip(), err=True)
                 _fail(str(error), error.exit_code)
             except click.UsageError as error:
                 hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
@@ -107,12 +118,20 @@ def _show_warning(
 
 @click.group(cls=RunstackGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="runstack")
-def cli() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="On an error, print its traceback before the one-line message (or RUNSTACK_DEBUG=1).",
+)
+@click.pass_context
+def cli(context: click.Context, debug: bool) -> None:
     """runstack: write ML pipelines once, run them on any stack.
 
     A stack is an orchestrator, an artifact store and optional components, each
     registered from a flavor that an installed plugin provides.
     """
+    if debug and isinstance(context.command, RunstackGroup):
+        context.command.debug = True
 
 
 def main() -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 
 import click
 
 from runstack.cli.output import echo_json, echo_table, output_option, timestamp
+from runstack.cli.params import parse_params
 from runstack.client import Client
 from runstack.errors import ConfigError
 from runstack.pipelines import Pipeline
+from runstack.user_code import is_user_file
 
 
 @click.group("pipeline")
@@ -54,14 +57,23 @@ def list_pipelines(output: str) -> None:
     help="A run config file (TOML): parameters, caching, settings.",
 )
 @click.option("--stack", help="Run on this stack instead of the active one (which stays active).")
-def run(target: str, config_path: Path | None, stack: str | None) -> None:
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A pipeline parameter, repeatable; VALUE is read as a TOML or JSON value "
+    "(3, 0.5, true, [1, 2], 'text'), and as a plain string if it is none.",
+)
+def run(target: str, config_path: Path | None, stack: str | None, params: tuple[str, ...]) -> None:
     """Run a pipeline: `runstack pipeline run my_project.pipelines:training`.
 
     MODULE is a dotted module name importable from the current folder, or a path
     to a .py file.
     """
     chosen = load_pipeline(target)
-    chosen.with_options(config_path=config_path, stack=stack)()
+    parameters = parse_params(params, chosen.parameter_annotations)
+    chosen.with_options(config_path=config_path, stack=stack)(**parameters)
 
 
 def load_pipeline(target: str) -> Pipeline:
@@ -78,9 +90,7 @@ def load_pipeline(target: str) -> Pipeline:
     except BaseException as error:
         if isinstance(error, KeyboardInterrupt):
             raise
-        raise ConfigError(
-            f"cannot import {module_name!r}: {type(error).__name__}: {error}"
-        ) from None
+        raise ConfigError(f"cannot import {module_name!r}: {import_problem(error)}") from error
     found = getattr(module, attribute, None)
     if not isinstance(found, Pipeline):
         available = sorted(
@@ -94,6 +104,21 @@ def load_pipeline(target: str) -> Pipeline:
         )
         raise ConfigError(f"{problem}; pipelines in it: {', '.join(available) or 'none'}")
     return found
+
+
+def import_problem(error: BaseException) -> str:
+    """The error, where it happened (the user's deepest line) and how to see the traceback."""
+    if isinstance(error, SyntaxError):
+        message, path, line = error.msg, error.filename, error.lineno
+    else:
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if is_user_file(f.filename)]
+        message = str(error)
+        path, line = (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
+    where = f" ({path}, line {line})" if path else ""
+    return (
+        f"{type(error).__name__}: {message}{where}; "
+        "runstack --debug (or RUNSTACK_DEBUG=1) shows the traceback"
+    )
 
 
 def _import(module_name: str) -> object:

@@ -97,7 +97,12 @@ class BaseArtifactStore(BaseComponent):
         return sorted(self._relative(m) for m in matches if not str(m).endswith(PARTIAL_SUFFIX))
 
     def size(self, relative: str) -> int:
-        return int(self.filesystem.size(self.path(relative)))
+        """Bytes of one file; `FileNotFoundError` when it is not there."""
+        return self._size(self.path(relative))
+
+    def file_sizes(self, relative: str) -> dict[str, int]:
+        """Every file under a folder, by its path relative to the folder, with its size."""
+        return self._file_sizes(self.path(relative))
 
     def disk_usage(self, relative: str) -> int:
         """Bytes used by a file, or by everything under a folder."""
@@ -123,6 +128,18 @@ class BaseArtifactStore(BaseComponent):
 
     def _disk_usage(self, path: str) -> int:
         return int(self.filesystem.du(path, total=True))
+
+    def _size(self, path: str) -> int:
+        return int(self.filesystem.size(path))
+
+    def _file_sizes(self, path: str) -> dict[str, int]:
+        folder = str(self.filesystem._strip_protocol(path)).rstrip("/")
+        found = self.filesystem.find(path, detail=True)
+        return {
+            posixpath.relpath(name, folder): int(info["size"])
+            for name, info in found.items()
+            if not name.endswith(PARTIAL_SUFFIX)
+        }
 
     def _relative(self, full_path: str) -> str:
         root = self.filesystem._strip_protocol(self.root).rstrip("/")

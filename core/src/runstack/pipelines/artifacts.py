@@ -6,12 +6,20 @@ import warnings
 from typing import Any
 
 from runstack.components import BaseArtifactStore
-from runstack.errors import NotFoundError
+from runstack.errors import NotFoundError, RunstackError
 from runstack.materializers.base import type_name
 from runstack.materializers.registry import installed_materializers
 from runstack.models import new_id, now
 from runstack.names import is_uuid, name_problem
 from runstack.run_models import ArtifactRecord
+
+
+class UnreadableArtifactError(RunstackError):
+    """An artifact's files are there but its materializer cannot load them (damaged content)."""
+
+    def __init__(self, message: str, artifact_id: str) -> None:
+        super().__init__(message)
+        self.artifact_id = artifact_id
 
 
 def output_uri(pipeline: str, run_id: str, invocation: str, output: str) -> str:
@@ -55,6 +63,7 @@ def save_output(
     """Write one output with the materializer its type selects and describe what was written."""
     materializer = installed_materializers().select(annotation, value)
     materializer.save(value, store, uri)
+    files = store.file_sizes(uri)
     return ArtifactRecord(
         id=new_id(),
         name=name,
@@ -62,10 +71,11 @@ def save_output(
         uri=uri,
         type_name=type_name(type(value)),
         materializer=materializer.name,
-        size=store.disk_usage(uri),
+        size=sum(files.values()),
         artifact_store_id=store.id,
         producer_step_run_id=producer_step_run_id,
         created=now(),
+        files=files,
     )
 
 
@@ -77,4 +87,11 @@ def load_artifact(store: BaseArtifactStore, artifact: ArtifactRecord) -> Any:
             f"from the artifact store: {store.path(artifact.uri)} no longer exists"
         )
     materializer = installed_materializers().get(artifact.materializer)
-    return materializer.load(store, artifact.uri, artifact.type_name)
+    try:
+        return materializer.load(store, artifact.uri, artifact.type_name)
+    except Exception as error:
+        raise UnreadableArtifactError(
+            f"artifact {artifact.name} (version {artifact.version}, id {artifact.id}) cannot be "
+            f"loaded by materializer {artifact.materializer!r}: {type(error).__name__}: {error}",
+            artifact.id,
+        ) from error

@@ -11,7 +11,9 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runstack.errors import NotFoundError
 from runstack.pipelines.artifacts import materializer_for
+from runstack.pipelines.integrity import MISSING, output_problem
 
 if TYPE_CHECKING:
     from runstack.components import BaseArtifactStore
@@ -76,12 +78,19 @@ class StepCache:
         if hit is None:
             return self._why_not_cached(step_run)
         artifacts = self.store.get_artifacts(list(hit.outputs.values()))
-        if not all(self.artifact_store.exists(artifacts[i].uri) for i in hit.outputs.values()):
-            return "cached artifact missing"
         origin_id = hit.cached_from or hit.id
+        try:
+            origin_run_name = self.store.run_name_of_step_run(origin_id)
+        except NotFoundError:  # that run was deleted; the run that reused its outputs keeps them
+            origin_id = hit.id
+            origin_run_name = self.store.run_name_of_step_run(origin_id)
+        for artifact_id in hit.outputs.values():
+            problem = output_problem(self.artifact_store, artifacts[artifact_id], origin_run_name)
+            if problem:
+                return problem
         return CacheHit(
             origin_step_run_id=origin_id,
-            origin_run_name=self.store.run_name_of_step_run(origin_id),
+            origin_run_name=origin_run_name,
             outputs={name: artifacts[i] for name, i in hit.outputs.items()},
         )
 
@@ -94,4 +103,4 @@ class StepCache:
         for part, reason in _MISS_REASONS:
             if previous.cache_parts.get(part) != step_run.cache_parts[part]:
                 return reason
-        return "cached artifact missing"
+        return MISSING

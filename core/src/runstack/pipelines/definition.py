@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 from runstack.errors import ConfigError
 from runstack.names import check_name
 from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter, current_graph
+from runstack.pipelines.parameter_types import expected_type
 from runstack.pipelines.run_config import (
     RunConfig,
     Settings,
@@ -20,7 +22,14 @@ from runstack.pipelines.run_config import (
     merge_changes,
     merge_settings,
 )
-from runstack.pipelines.steps import DecoratorOptions, check_retries, chosen_name, option_values
+from runstack.pipelines.steps import (
+    DecoratorOptions,
+    check_retries,
+    chosen_name,
+    describe_type,
+    option_values,
+    strip_annotated,
+)
 
 if TYPE_CHECKING:
     from runstack.pipelines.results import PipelineRun
@@ -112,6 +121,16 @@ class Pipeline:
     def __repr__(self) -> str:
         return f"<pipeline {self.name}>"
 
+    @functools.cached_property
+    def parameter_annotations(self) -> dict[str, Any]:
+        """The parameters' annotations, to check values against; none if they cannot be resolved
+        (a pipeline's annotations were never required to be importable)."""
+        try:
+            hints = typing.get_type_hints(self.function, include_extras=True)
+        except (NameError, TypeError):
+            return {}
+        return {name: strip_annotated(hint) for name, hint in hints.items() if name != "return"}
+
     def with_options(self, **changes: Any) -> Pipeline:
         """A copy with options changed, e.g. `with_options(config_path="run.toml")`."""
         if isinstance(changes.get("config_path"), str):
@@ -128,24 +147,14 @@ class Pipeline:
         options = self.options
         config = load_run_config(options.config_path) if options.config_path else RunConfig()
         source = f"the run config {options.config_path}"
-        try:
-            bound = self.signature.bind_partial(*args, **kwargs)
-        except TypeError as error:
-            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
-        unknown = sorted(set(config.parameters) - set(self.signature.parameters))
-        if unknown:
-            raise ConfigError(
-                f"{source} sets unknown pipeline parameter {unknown[0]!r}; "
-                f"{self.name!r} takes: {', '.join(self.signature.parameters) or 'none'}"
-            )
-        bound.arguments.update(config.parameters)
-        try:
-            bound = self.signature.bind(*bound.args, **bound.kwargs)
-        except TypeError as error:
-            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
-        bound.apply_defaults()
+        bound = self._bind(args, kwargs, config.parameters, source)
         parameters = {
-            name: check_parameter(value, f"pipeline {self.name!r}", name)
+            name: check_parameter(
+                value,
+                f"pipeline {self.name!r}",
+                name,
+                expected_type(self.signature.parameters[name], self.parameter_annotations, value),
+            )
             for name, value in bound.arguments.items()
         }
         graph = PipelineGraph(self.name)
@@ -183,6 +192,60 @@ class Pipeline:
             stack=options.stack,
         )
 
+    def _bind(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        configured: dict[str, Any],
+        source: str,
+    ) -> inspect.BoundArguments:
+        """The pipeline function's arguments: the call's and the run config's, defaults last.
+
+        A parameter given in both places with different values is refused rather than
+        one silently winning; a missing one says every way to give it.
+        """
+        takes = self.signature.parameters
+        named = {n: p for n, p in takes.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+        unknown = sorted(set(kwargs) - set(takes))
+        if unknown and len(named) == len(takes):
+            raise ConfigError(
+                f"pipeline {self.name!r} has no parameter {unknown[0]!r}; "
+                f"it takes: {', '.join(takes) or 'none'}"
+            )
+        try:
+            bound = self.signature.bind_partial(*args, **kwargs)
+        except TypeError as error:
+            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
+        unknown = sorted(set(configured) - set(takes))
+        if unknown:
+            raise ConfigError(
+                f"{source} sets unknown pipeline parameter {unknown[0]!r}; "
+                f"{self.name!r} takes: {', '.join(takes) or 'none'}"
+            )
+        for name, value in configured.items():
+            if name in bound.arguments and bound.arguments[name] != value:
+                raise ConfigError(
+                    f"pipeline {self.name!r}: parameter {name!r} is given twice: "
+                    f"{bound.arguments[name]!r} (in the call or --param) and {value!r} "
+                    f"(in {source}); give it in one place"
+                )
+        bound.arguments.update(configured)
+        for name, parameter in named.items():
+            if name not in bound.arguments and parameter.default is parameter.empty:
+                annotation = self.parameter_annotations.get(name, Any)
+                kind = "" if annotation is Any else f" ({describe_type(annotation)})"
+                raise ConfigError(
+                    f"pipeline {self.name!r} needs a value for parameter {name!r}{kind}: pass "
+                    f"it in the call, as --param {name}=VALUE, or in a run config's "
+                    "[parameters] (--config)"
+                )
+        try:
+            bound = self.signature.bind(*bound.args, **bound.kwargs)
+        except TypeError as error:
+            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
+        bound.apply_defaults()
+        return bound
+
     def _check_not_nested(self) -> None:
         """Refuse a call from inside a pipeline being built: it would start a run of its own."""
         outer = current_graph()
@@ -219,7 +282,9 @@ class Pipeline:
         parameters = {
             **invocation.parameters,
             **{
-                name: check_parameter(value, f"step {invocation.id!r}", name)
+                name: check_parameter(
+                    value, f"step {invocation.id!r}", name, invocation.step.input_annotations[name]
+                )
                 for name, value in step_config.parameters.items()
             },
         }

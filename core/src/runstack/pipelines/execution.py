@@ -17,7 +17,12 @@ from typing import Any
 from runstack.components import BaseArtifactStore
 from runstack.errors import ConfigError, RunstackError
 from runstack.pipelines import capture
-from runstack.pipelines.artifacts import load_artifact, output_uri, save_output
+from runstack.pipelines.artifacts import (
+    UnreadableArtifactError,
+    load_artifact,
+    output_uri,
+    save_output,
+)
 from runstack.pipelines.steps import OutputSpec, describe_type, matches
 from runstack.run_models import ArtifactRecord
 
@@ -43,12 +48,16 @@ class StepWork:
 
 @dataclass(frozen=True)
 class WorkOutcome:
-    """What running a step produced: its artifacts, or the error trimmed to the user's code."""
+    """What running a step produced: its artifacts, or the error trimmed to the user's code.
+
+    `unreadable` is the id of an input artifact its materializer could not load.
+    """
 
     logs: str
     attempts: int
     artifacts: list[ArtifactRecord] = field(default_factory=list)
     error: str = ""
+    unreadable: str = ""
 
 
 def perform(work: StepWork) -> WorkOutcome:
@@ -76,7 +85,12 @@ def perform(work: StepWork) -> WorkOutcome:
             artifacts = _save_outputs(work, values)
         except Exception as error:
             log.write("".join(traceback.format_exception(error)))
-            return WorkOutcome(log.getvalue(), max(attempts, 1), error=user_traceback(error))
+            return WorkOutcome(
+                log.getvalue(),
+                max(attempts, 1),
+                error=user_traceback(error),
+                unreadable=error.artifact_id if isinstance(error, UnreadableArtifactError) else "",
+            )
     return WorkOutcome(log.getvalue(), attempts, artifacts)
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from runstack.errors import ConfigError
 from runstack.names import check_name
+from runstack.pipelines.parameter_types import check_type, expected_type
 
 if TYPE_CHECKING:
     from runstack.pipelines.steps import Step
@@ -132,7 +133,10 @@ class PipelineGraph:
                     )
                 inputs[name] = value
             else:
-                parameters[name] = check_parameter(value, f"step {invocation_id!r}", name)
+                expected = expected_type(
+                    step.signature.parameters[name], step.input_annotations, value
+                )
+                parameters[name] = check_parameter(value, f"step {invocation_id!r}", name, expected)
         invocation = Invocation(
             id=invocation_id,
             step=step,
@@ -176,8 +180,9 @@ class PipelineGraph:
             ) from None
 
 
-def check_parameter(value: Any, owner: str, name: str) -> Any:
-    """A parameter must be JSON data (it is recorded with the run and part of the cache key)."""
+def check_parameter(value: Any, owner: str, name: str, annotation: Any = Any) -> Any:
+    """A parameter must be JSON data (it is recorded with the run and part of the cache key)
+    that fits its annotation."""
     if isinstance(value, (StepOutputs, Invocation)):
         raise ConfigError(
             f"{owner}: input {name!r} is {value!r}, which is not one output; "
@@ -196,4 +201,5 @@ def check_parameter(value: Any, owner: str, name: str) -> Any:
             "JSON-serialisable; pass plain data (numbers, strings, lists, dicts) or "
             "produce the object in a step and pass its output"
         ) from None
+    check_type(value, annotation, owner, name)
     return value

@@ -32,9 +32,15 @@ class Artifact:
 
     def load(self) -> Any:
         """The value, materialized again from the artifact store (never from memory)."""
-        from runstack.pipelines.artifacts import load_artifact
+        from runstack.pipelines.artifacts import UnreadableArtifactError, load_artifact
+        from runstack.pipelines.integrity import record_unreadable
 
-        return load_artifact(self.client.artifact_store(self.record.artifact_store_id), self.record)
+        store = self.client.artifact_store(self.record.artifact_store_id)
+        try:
+            return load_artifact(store, self.record)
+        except UnreadableArtifactError as error:
+            message = record_unreadable(self.client.store, error.artifact_id, str(error))
+            raise UnreadableArtifactError(message, error.artifact_id) from error
 
 
 @dataclass(frozen=True)

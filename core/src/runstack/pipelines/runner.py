@@ -19,6 +19,7 @@ from runstack.pipelines import capture
 from runstack.pipelines.caching import CacheHit, StepCache, digest
 from runstack.pipelines.execution import StepWork, perform
 from runstack.pipelines.heartbeat import beating
+from runstack.pipelines.integrity import record_unreadable
 from runstack.pipelines.progress import Progress
 from runstack.processes import this_host
 from runstack.run_models import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
@@ -244,16 +245,20 @@ class PipelineRunner:
         )
         outcome = self.orchestrator.call(perform, work)
         if outcome.error:
+            error = outcome.error
+            if outcome.unreadable:
+                cause = record_unreadable(self.store, outcome.unreadable, error)
+                error = f"step {name!r}: {cause}\n"
             failed = _replace(
                 step_run,
                 status=StepStatus.FAILED,
                 finished=now(),
-                error=outcome.error,
+                error=error,
                 attempts=outcome.attempts,
             )
             self._record(failed, outcome.logs)
             self.progress.finished_step(name, StepStatus.FAILED, _duration(failed))
-            raise StepFailedError(outcome.error)
+            raise StepFailedError(error)
         completed = _replace(
             step_run,
             status=StepStatus.COMPLETED,

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from types import CodeType, NoneType, UnionType
+from types import NoneType, UnionType
 from typing import Annotated, Any, TypedDict, Unpack, get_args, get_origin, overload
 
 from runstack.errors import ConfigError
 from runstack.names import check_name
+from runstack.pipelines.fingerprint import code_fingerprint
 from runstack.pipelines.run_config import merge_changes
 
 
@@ -57,7 +57,7 @@ class Step:
                 )
         hints = _type_hints(function, self.name)
         self.input_annotations = {
-            name: _strip_annotated(hints.get(name, Any)) for name in self.signature.parameters
+            name: strip_annotated(hints.get(name, Any)) for name in self.signature.parameters
         }
         self.outputs = _output_specs(hints.get("return", Any))
         _check_output_names(self.name, self.outputs)
@@ -84,14 +84,12 @@ class Step:
 
     @functools.cached_property
     def source_hash(self) -> str:
-        """A hash of the function's code, the functions it defines included, computed once.
+        """A hash of the function's code and the user code and constants it reaches, once.
 
         Hashing the compiled code rather than the source text is ~100x cheaper (no
         tokenizing of the file) and ignores comments, formatting and line moves.
         """
-        digest = hashlib.sha256()
-        _hash_code(self.function.__code__, digest)
-        return digest.hexdigest()
+        return code_fingerprint(self.function)
 
 
 class DecoratorOptions(TypedDict, total=False):
@@ -151,17 +149,6 @@ def _check_output_names(step: str, outputs: list[OutputSpec]) -> None:
         seen.add(output.name)
 
 
-def _hash_code(code: CodeType, digest: Any) -> None:
-    """Feed a code object into `digest`: bytecode, names and constants, nested code too."""
-    digest.update(code.co_code)
-    digest.update(repr((code.co_names, code.co_varnames, code.co_freevars)).encode())
-    for constant in code.co_consts:
-        if isinstance(constant, CodeType):
-            _hash_code(constant, digest)
-        else:
-            digest.update(repr(constant).encode())
-
-
 def check_retries(retries: int | None, retry_delay: float | None) -> None:
     """Refuse retry options a run could not use, when a step or pipeline is declared."""
     if retries is not None and (not isinstance(retries, int) or retries < 0):
@@ -180,7 +167,8 @@ def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:
         ) from None
 
 
-def _strip_annotated(annotation: Any) -> Any:
+def strip_annotated(annotation: Any) -> Any:
+    """`Annotated[T, ...]` as `T`; anything else as it is."""
     return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
 
 
@@ -203,7 +191,7 @@ def _named(annotation: Any, default: str) -> OutputSpec:
 
 def matches(value: Any, annotation: Any) -> bool:
     """Whether `value` fits `annotation`, as far as a runtime check can tell."""
-    annotation = _strip_annotated(annotation)
+    annotation = strip_annotated(annotation)
     if annotation is Any or annotation is typing.Any:
         return True
     if annotation is None or annotation is NoneType:

@@ -115,6 +115,10 @@ class RunStore(Protocol):
 
     def get_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, ArtifactRecord]: ...
 
+    def mark_artifact_damaged(self, artifact_id: str, reason: str) -> None:
+        """Record why an artifact cannot be read back, so the cache never reuses it again."""
+        ...
+
     def artifact_users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
         """(direction, run name, step, input/output name) for each use of an artifact.
 

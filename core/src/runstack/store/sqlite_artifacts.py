@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 ARTIFACT_COLUMNS = (
     "id, name, version, uri, type_name, materializer, size, artifact_store_id, "
-    "producer_step_run_id, created"
+    "producer_step_run_id, created, files, damaged"
 )
 
 
@@ -41,7 +42,8 @@ class ArtifactTables(SqliteDatabase):
         ).fetchone()[0]
         stored = replace(artifact, version=version)
         connection.execute(
-            f"INSERT INTO artifacts ({ARTIFACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO artifacts ({ARTIFACT_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 stored.id,
                 stored.name,
@@ -53,6 +55,8 @@ class ArtifactTables(SqliteDatabase):
                 stored.artifact_store_id,
                 stored.producer_step_run_id,
                 stored.created.isoformat(),
+                None if stored.files is None else json.dumps(stored.files),
+                stored.damaged,
             ),
         )
         return stored
@@ -88,6 +92,12 @@ class ArtifactTables(SqliteDatabase):
         )
         return {row[0]: artifact_from_row(row) for row in rows}
 
+    def mark_artifact_damaged(self, artifact_id: str, reason: str) -> None:
+        with self._transaction() as connection:
+            connection.execute(
+                "UPDATE artifacts SET damaged = ? WHERE id = ?", (reason, artifact_id)
+            )
+
     def artifact_users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
         """(direction, run name, step invocation, name) of every step run that made or read it.
 
@@ -115,5 +125,7 @@ def artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
         artifact_store_id=row[7],
         producer_step_run_id=row[8],
         created=datetime.fromisoformat(row[9]),
+        files=None if row[10] is None else json.loads(row[10]),
+        damaged=row[11],
     )
     return record

@@ -122,6 +122,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN heartbeat TEXT;
     ALTER TABLE runs ADD COLUMN process_identity TEXT NOT NULL DEFAULT '';
     """,
+    # 5: the files each artifact was written as (JSON: name -> size; NULL for older ones), so a
+    # cached output is checked before reuse, and why an artifact may no longer be reused
+    """
+    ALTER TABLE artifacts ADD COLUMN files TEXT;
+    ALTER TABLE artifacts ADD COLUMN damaged TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

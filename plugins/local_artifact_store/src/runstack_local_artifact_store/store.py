@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from runstack import paths
 from runstack.components import BaseArtifactStore
+from runstack.components.artifact_store import PARTIAL_SUFFIX
 from runstack_local_artifact_store.config import LocalArtifactStoreConfig
 
 if TYPE_CHECKING:
@@ -56,6 +57,18 @@ class LocalArtifactStore(BaseArtifactStore):
 
     def _exists(self, path: str) -> bool:
         return os.path.exists(path)
+
+    def _size(self, path: str) -> int:
+        return os.path.getsize(path)
+
+    def _file_sizes(self, path: str) -> dict[str, int]:
+        sizes = {}
+        for folder, _, names in os.walk(path):
+            for name in names:
+                if not name.endswith(PARTIAL_SUFFIX):
+                    full = os.path.join(folder, name)
+                    sizes[os.path.relpath(full, path).replace(os.sep, "/")] = os.path.getsize(full)
+        return sizes
 
     def _disk_usage(self, path: str) -> int:
         if os.path.isfile(path):
