@@ -19,7 +19,12 @@ from runstack.pipelines.run_config import (
     merge_changes,
     merge_settings,
 )
-from runstack.pipelines.steps import DecoratorOptions, check_retries, option_values
+from runstack.pipelines.steps import (
+    DecoratorOptions,
+    check_retries,
+    check_timeout,
+    option_values,
+)
 
 if TYPE_CHECKING:
     from runstack.pipelines.results import PipelineRun
@@ -37,6 +42,7 @@ class PipelineOptions:
     enable_cache: bool | None = None
     retries: int | None = None
     retry_delay: float | None = None
+    timeout: float | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
@@ -53,6 +59,7 @@ class ResolvedStep:
     enable_cache: bool
     retries: int
     retry_delay: float
+    timeout: float | None
     settings: Settings
     extra: dict[str, Any]
 
@@ -62,6 +69,7 @@ class ResolvedStep:
             "enable_cache": self.enable_cache,
             "retries": self.retries,
             "retry_delay": self.retry_delay,
+            "timeout": self.timeout,
             "settings": self.settings,
             "extra": self.extra,
         }
@@ -96,6 +104,7 @@ class Pipeline:
 
     def __init__(self, function: Callable[..., Any], options: PipelineOptions) -> None:
         check_retries(options.retries, options.retry_delay)
+        check_timeout(options.timeout)
         self.function = function
         self.options = options
         self.name = options.name or function.__name__
@@ -220,6 +229,19 @@ class Pipeline:
                 config.retry_delay,
                 self.options.retry_delay,
                 DEFAULT_RETRY_DELAY,
+            ),
+            timeout=next(
+                (
+                    timeout
+                    for timeout in (
+                        step_config.timeout,
+                        step_options.timeout,
+                        config.timeout,
+                        self.options.timeout,
+                    )
+                    if timeout is not None
+                ),
+                None,
             ),
             settings=merge_settings(pipeline_settings, step_options.settings, step_config.settings),
             extra={**pipeline_extra, **step_options.extra, **step_config.extra},

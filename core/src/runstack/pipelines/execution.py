@@ -7,6 +7,9 @@ cluster): `StepWork` carries everything it needs and pickles with cloudpickle,
 
 from __future__ import annotations
 
+import functools
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -74,10 +77,22 @@ def perform(work: StepWork) -> WorkOutcome:
                     time.sleep(delay)
             values = check_outputs(work.invocation, work.outputs, result)
             artifacts = _save_outputs(work, values)
-        except Exception as error:
+        except BaseException as error:  # SystemExit in a step is the step's failure too
+            if is_ctrl_c(error):
+                raise
             log.write("".join(traceback.format_exception(error)))
             return WorkOutcome(log.getvalue(), max(attempts, 1), error=user_traceback(error))
     return WorkOutcome(log.getvalue(), attempts, artifacts)
+
+
+def is_ctrl_c(error: BaseException) -> bool:
+    """Whether `error` may be the user's Ctrl-C: only the main thread of a process that has
+    Python's handler sees one; a KeyboardInterrupt elsewhere was raised by a step's code."""
+    return (
+        isinstance(error, KeyboardInterrupt)
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
 
 
 def check_outputs(name: str, specs: list[OutputSpec], result: Any) -> dict[str, Any]:
@@ -145,10 +160,66 @@ def _save_outputs(work: StepWork, values: dict[str, Any]) -> list[ArtifactRecord
 
 
 def user_traceback(error: BaseException) -> str:
-    """The traceback without runstack's own frames: what the user needs to fix their step."""
+    """The traceback for the user to fix their step: runstack's own frames dropped, and of each
+    run of library frames only the last few (the whole traceback is in the step's log)."""
     if isinstance(error, RunstackError):
         return f"{error}\n"
     summary = traceback.TracebackException.from_exception(error)
-    frames = [f for f in summary.stack if not f.filename.startswith(_RUNSTACK_SOURCES)]
-    summary.stack = traceback.StackSummary.from_list(frames)
+    chain: traceback.TracebackException | None = summary
+    while chain is not None:
+        chain.stack = _trimmed(chain.stack)
+        chain = chain.__cause__ or chain.__context__
     return "".join(summary.format())
+
+
+_LIBRARY_FRAMES_KEPT = 3
+
+
+class _LeftOut(traceback.FrameSummary):
+    """Stands in for library frames left out of a trimmed traceback."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__("", 0, "", lookup_line=False, line="")
+        self.count = count
+
+
+class _TrimmedStack(traceback.StackSummary):
+    def format_frame_summary(self, frame_summary: traceback.FrameSummary) -> str:
+        if isinstance(frame_summary, _LeftOut):
+            return f"  ... {frame_summary.count} library frames left out (see runstack run logs)\n"
+        return super().format_frame_summary(frame_summary)
+
+
+def _trimmed(stack: traceback.StackSummary) -> traceback.StackSummary:
+    kept: list[traceback.FrameSummary] = []
+    library: list[traceback.FrameSummary] = []
+    for frame in stack:
+        if frame.filename.startswith(_RUNSTACK_SOURCES):
+            continue
+        if _is_library(frame.filename):
+            library.append(frame)
+            continue
+        kept += _last_of(library)
+        library = []
+        kept.append(frame)
+    return _TrimmedStack(kept + _last_of(library))
+
+
+def _last_of(library: list[traceback.FrameSummary]) -> list[traceback.FrameSummary]:
+    left_out = len(library) - _LIBRARY_FRAMES_KEPT
+    return [_LeftOut(left_out), *library[left_out:]] if left_out > 0 else library
+
+
+def _is_library(filename: str) -> bool:
+    return filename.startswith(_library_folders()) or any(
+        part in ("site-packages", "dist-packages") for part in Path(filename).parts
+    )
+
+
+@functools.cache
+def _library_folders() -> tuple[str, ...]:
+    """Where the standard library lives (frozen modules included)."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return ("<frozen ", *{paths["stdlib"], paths["platstdlib"]})
