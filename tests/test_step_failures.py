@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 PROCESSES = '{"orchestrator": {"mode": "processes", "max_parallel": 2}}'
 
 DYING_STEPS = f"""
+import faulthandler
 import os
 import signal
 import threading
@@ -37,6 +38,7 @@ def wait_for(marker: str) -> None:
 @step
 def segfault(marker: str) -> int:
     Path(marker).write_text("dying")
+    faulthandler.disable()  # pytest's, inherited by the worker: no dump in the test output
     os.kill(os.getpid(), signal.SIGSEGV)
     return 1
 
@@ -92,6 +94,12 @@ def segfaulting(marker: str) -> None:
 def exiting(marker: str) -> None:
     exits(marker)
     after(survivor(marker))
+
+
+@pipeline(settings={{"orchestrator": {{"mode": "processes", "max_parallel": 1}}}})
+def one_worker(marker: str) -> None:
+    segfault(marker)
+    after(1)
 
 
 @pipeline(settings={PROCESSES})
@@ -191,6 +199,20 @@ def test_a_step_that_escapes_normal_failure_is_recorded_with_its_cause(
     module = write_module(DYING_STEPS)
 
     assert assert_explained(run_cli, f"{module}:{pipeline}", step, cause) == {step: "failed"}
+
+
+def test_a_dead_worker_is_replaced_for_the_steps_after_it(
+    import_module: Callable[[str], object], tmp_path: Path
+) -> None:
+    flow = import_module(DYING_STEPS)
+
+    with pytest.raises(PipelineRunError) as raised:
+        flow.one_worker(str(tmp_path / "marker"))  # type: ignore[attr-defined]
+
+    assert list(statuses(raised.value.run).items()) == [
+        ("segfault", "failed"),
+        ("after", "completed"),
+    ]
 
 
 def test_the_python_api_raises_the_run_error_for_a_dead_worker(

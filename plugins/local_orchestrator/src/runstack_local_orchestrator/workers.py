@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import signal
 import sys
 import threading
@@ -41,57 +40,88 @@ class RemoteTraceback(Exception):
 
 
 class WorkerPool:
-    """A fixed number of worker processes; a worker that dies or is killed is replaced."""
+    """A fixed number of worker processes; one that dies or is killed is replaced when next needed.
+
+    There are as many workers as step threads, so a thread asking for one always
+    finds an idle worker or the place of a dead one.
+    """
 
     def __init__(self, size: int) -> None:
         import multiprocessing  # ~10 ms that thread mode never pays
 
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self._context = multiprocessing.get_context(method)
-        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._changed = threading.Condition()
         self._busy: set[_Worker] = set()
-        self._lock = threading.Lock()
+        self._vacant = 0
         self._closing = False
         # Started now, on this thread: forking later, with step threads running, is riskier.
-        for _ in range(size):
-            self._idle.put(_Worker(self._context))
+        self._idle = [_Worker(self._context) for _ in range(size)]
 
     def run(self, payload: bytes, timeout: float | None) -> bytes:
-        """Run a pickled call on an idle worker; its pickled reply.
+        """Run a pickled call on a worker; its pickled reply.
 
-        Raises WorkerDied or CallTimeout for that call alone, and CallAbandoned when
-        `close` killed the worker.
+        Raises WorkerDied or CallTimeout for that call alone, and CallAbandoned once
+        `close` gave up on the running steps.
         """
-        worker = self._idle.get()  # as many workers as step threads: one is free
-        with self._lock:
-            self._busy.add(worker)
+        worker = self._take()
         try:
             reply = worker.run(payload, timeout)
         except (WorkerDied, CallTimeout):
-            with self._lock:
-                closing = self._closing
-            if closing:
-                raise CallAbandoned("the run stopped waiting for this step") from None
-            self._idle.put(_Worker(self._context))
-            raise
-        finally:
-            with self._lock:
+            with self._changed:
                 self._busy.discard(worker)
-        self._idle.put(worker)
+                self._vacant += 1
+                self._changed.notify()
+                if self._closing:
+                    raise CallAbandoned("the run stopped waiting for this step") from None
+            raise
+        with self._changed:
+            self._busy.discard(worker)
+            closing = self._closing
+            if not closing:
+                self._idle.append(worker)
+                self._changed.notify()
+        if closing:  # returned after `close`: nobody else will stop it
+            worker.stop()
         return reply
+
+    def _take(self) -> _Worker:
+        """An idle worker, or a new one in the place of one that died."""
+        with self._changed:
+            while not (self._idle or self._vacant or self._closing):
+                self._changed.wait()
+            if self._closing:
+                raise CallAbandoned("the run stopped waiting for this step")
+            if self._idle:
+                worker = self._idle.pop()
+                self._busy.add(worker)
+                return worker
+            self._vacant -= 1
+        try:
+            worker = _Worker(self._context)
+        except BaseException:
+            with self._changed:
+                self._vacant += 1
+                self._changed.notify()
+            raise
+        with self._changed:
+            if not self._closing:
+                self._busy.add(worker)
+                return worker
+        worker.stop()
+        raise CallAbandoned("the run stopped waiting for this step")
 
     def close(self) -> None:
         """Stop the idle workers; kill those still running a step (the run gave up on them)."""
-        with self._lock:
+        with self._changed:
             self._closing = True
-            busy = list(self._busy)
+            self._changed.notify_all()
+            busy, idle = list(self._busy), self._idle
+            self._idle = []
         for worker in busy:
             worker.kill()
-        while True:
-            try:
-                self._idle.get_nowait().stop()
-            except queue.Empty:
-                return
+        for worker in idle:
+            worker.stop()
 
 
 class _Worker:
@@ -123,9 +153,9 @@ class _Worker:
         raise WorkerDied(_death(self.process.exitcode))
 
     def kill(self) -> None:
+        # The pipe stays open: the thread waiting on it sees the process end instead.
         self.process.kill()
         self.process.join()
-        self.connection.close()
 
     def stop(self) -> None:
         # An empty call, not end-of-file: workers forked later hold copies of this pipe.
