@@ -307,7 +307,7 @@ class PipelineRunner:
     def _fail_step(self, name: str, error: BaseException, cause: str = "") -> str:
         """Record a step that failed outside its own code: the cause first, then the traceback
         trimmed to the user's and the library's frames (in full in the step's log)."""
-        summary = f"step {name!r} failed: {cause or describe(error)}"
+        summary = f"step {name!r} failed: {cause or one_line(error)}"
         text = summary + "\n" + ("" if isinstance(error, RunstackError) else user_traceback(error))
         logs = summary + "\n" + "".join(traceback.format_exception(error))
         step_run = self.started.get(name) or self._unstarted(name, StepStatus.FAILED, "")
@@ -327,7 +327,7 @@ class PipelineRunner:
         with its error; the steps it never reached are skipped, naming it."""
         unfinished = [name for name in self.compiled.order if name not in self.recorded]
         running = [name for name in unfinished if name in self.started] or unfinished[:1]
-        cause = f"orchestrator {self.orchestrator.name!r} raised {describe(error)}"
+        cause = f"orchestrator {self.orchestrator.name!r} raised {one_line(error)}"
         self.run_error = cause
         for name in running:
             self._fail_step(name, error, cause)
@@ -379,7 +379,7 @@ class PipelineRunner:
         return summary or f"{step} raised {lines[-1]}"
 
 
-def describe(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
     """An exception in one line: a runstack error's message, or the type and message."""
     if isinstance(error, RunstackError):
         return str(error)
