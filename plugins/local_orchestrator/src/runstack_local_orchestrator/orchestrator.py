@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from runstack.components import BaseOrchestrator, Task, TaskResult, TaskStatus
-from runstack.errors import ConfigError
 from runstack.flavors import FlavorConfig
 from runstack_local_orchestrator.config import LocalOrchestratorConfig, LocalOrchestratorSettings
 
@@ -63,18 +62,9 @@ class LocalOrchestrator(BaseOrchestrator):
         workers = self._workers
         if workers is None:
             return super().call(function, work, timeout)
-        import cloudpickle
+        from runstack_local_orchestrator.workers import pack, unpack
 
-        from runstack_local_orchestrator.workers import unpack
-
-        try:
-            payload = cloudpickle.dumps((function, work))
-        except Exception as error:
-            raise ConfigError(
-                f"the step cannot be sent to a worker process: {type(error).__name__}: "
-                f"{error}; make what it uses picklable, or run it with mode 'threads'"
-            ) from error
-        result: R = unpack(workers.run(payload, timeout))
+        result: R = unpack(workers.run(pack(function, work), timeout))
         return result
 
 

@@ -15,10 +15,11 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from runstack.components import CallAbandoned, CallTimeout
-from runstack.errors import RunstackError
+from runstack.errors import ConfigError, RunstackError
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -204,6 +205,19 @@ def _serve(connection: Connection, parent: int, pdeathsig: bool) -> None:
             failure = RuntimeError(f"the step's result cannot be sent back: {error}")
             data = cloudpickle.dumps((False, failure, ""))
         connection.send_bytes(data)
+
+
+def pack(function: Callable[[Any], Any], work: Any) -> bytes:
+    """A call as a worker takes it; code or data that cannot travel is a clear error."""
+    import cloudpickle
+
+    try:
+        return bytes(cloudpickle.dumps((function, work)))
+    except Exception as error:
+        raise ConfigError(
+            f"the step cannot be sent to a worker process: {type(error).__name__}: {error}; "
+            "make what it uses picklable, or run it with mode 'threads'"
+        ) from error
 
 
 def unpack(reply: bytes) -> Any:
