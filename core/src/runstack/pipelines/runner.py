@@ -24,9 +24,10 @@ from runstack.errors import ConfigError, RunstackError
 from runstack.models import Stack, new_id, now
 from runstack.pipelines import capture
 from runstack.pipelines.caching import CacheHit, StepCache, digest
-from runstack.pipelines.execution import StepWork, is_ctrl_c, perform, user_traceback
+from runstack.pipelines.execution import StepWork, is_ctrl_c, perform
 from runstack.pipelines.progress import Progress
 from runstack.pipelines.shipping import ShippedFunction
+from runstack.pipelines.tracebacks import user_traceback
 from runstack.processes import this_host
 from runstack.run_models import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
 
