@@ -439,3 +439,19 @@ def test_a_traceback_keeps_the_users_frames_and_the_last_frames_of_the_library(
     assert error.rstrip().endswith("LookupError: the library gave up")
     logs = run_cli("run", "logs", str(described["name"]), "uses_library").stdout
     assert logs.count("deeplib.py") == 9
+
+
+def test_a_runstack_error_without_a_message_still_explains_the_failed_run() -> None:
+    from runstack import pipeline, step
+    from runstack.errors import ConfigError
+
+    @step
+    def mute() -> int:
+        raise ConfigError()
+
+    @pipeline
+    def muted() -> None:
+        mute()
+
+    with pytest.raises(PipelineRunError, match="step 'mute' raised an error without a message"):
+        muted()

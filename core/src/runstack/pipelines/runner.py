@@ -374,7 +374,7 @@ class PipelineRunner:
         failed = [r for r in self.recorded.values() if r.status is StepStatus.FAILED]
         if not failed:
             return self.run_error
-        lines = failed[0].error.strip().splitlines()
+        lines = failed[0].error.strip().splitlines() or ["an error without a message"]
         step = f"step {failed[0].invocation!r}"
         summary = next((line for line in (lines[0], lines[-1]) if line.startswith(step)), None)
         return summary or f"{step} raised {lines[-1]}"
@@ -382,9 +382,9 @@ class PipelineRunner:
 
 def one_line(error: BaseException) -> str:
     """An exception in one line: a runstack error's message, or the type and message."""
-    if isinstance(error, RunstackError):
-        return str(error)
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if not str(error):
+        return type(error).__name__
+    return str(error) if isinstance(error, RunstackError) else f"{type(error).__name__}: {error}"
 
 
 def _replace(step_run: StepRunRecord, **changes: Any) -> StepRunRecord:
