@@ -234,7 +234,7 @@ BROKEN_PARTS = """
 import os
 from pathlib import Path
 
-from runstack.components import BaseOrchestrator
+from runstack.components import BaseOrchestrator, TaskResult, TaskStatus
 from runstack_local_artifact_store.store import LocalArtifactStore
 
 
@@ -242,6 +242,15 @@ class OrchestratorThatLosesItsScheduler(BaseOrchestrator):
     def execute(self, tasks, settings=None):
         tasks[0].run()
         raise ConnectionError("lost the connection to the scheduler")
+
+
+class OrchestratorWithoutCapacity(BaseOrchestrator):
+    def execute(self, tasks, settings=None):
+        first, *rest = tasks
+        results = {first.name: TaskResult(first.name, TaskStatus.FAILED, MemoryError("no slot"))}
+        for task in rest:
+            results[task.name] = TaskResult(task.name, TaskStatus.SKIPPED, blocked_by=first.name)
+        return results
 
 
 class UnreachableArtifactStore(LocalArtifactStore):
@@ -263,6 +272,11 @@ def register_flavors(register):
         name="lossy", type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
         implementation="broken_parts.parts:OrchestratorThatLosesItsScheduler",
         description="Loses its scheduler after the first task.", local=True,
+    ))
+    register(Flavor(
+        name="full", type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
+        implementation="broken_parts.parts:OrchestratorWithoutCapacity",
+        description="Fails the first task without running it.", local=True,
     ))
     register(Flavor(
         name="unreachable", type=ComponentType.ARTIFACT_STORE,
@@ -321,6 +335,22 @@ def test_an_orchestrator_that_raises_fails_the_run_with_its_error(
     )
 
     assert steps == {"first": "completed", "second": "failed"}
+
+
+@pytest.mark.usefixtures("broken_parts")
+def test_an_orchestrator_that_fails_a_step_without_running_it_names_its_error(
+    run_cli: Callable[..., Result], write_module: Callable[..., Path]
+) -> None:
+    client = Client()
+    client.register_component("orchestrator", "full", "full", {})
+    client.register_stack("full", {"orchestrator": "full", "artifact_store": "default"})
+    module = write_module(TWO_STEPS)
+
+    steps = assert_explained(
+        run_cli, f"{module}:two", "first", "MemoryError: no slot", "--stack", "full"
+    )
+
+    assert steps == {"first": "failed", "second": "skipped"}
 
 
 @pytest.mark.usefixtures("broken_parts")
