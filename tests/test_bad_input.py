@@ -421,7 +421,10 @@ FILE_CASES = [
         ARTIFACT_STORE,
         NEW_TRACKER,
         'secrets = ["token"]\n',
-        says=("url: required", "secrets omitted from exports: token", "register it by hand"),
+        says=(
+            "leaves out secrets its components need: experiment_tracker.token",
+            "--secret experiment_tracker.token=",
+        ),
     ),
     case(
         "same-name-other-config",

@@ -14,6 +14,7 @@ RUNSTACK = str(Path(sys.executable).parent / "runstack")
 TIMEOUT = 60
 PROCESSES = 8
 CHAIN = 20
+IMPORTS = 6
 
 CHAIN_PIPELINE = f"""
 import sys
@@ -302,3 +303,65 @@ def test_stack_set_during_a_run_leaves_the_run_on_its_stack(
 def artifact_uris(home: Path, run_name: str) -> list[str]:
     described = runstack_json(home, "run", "describe", run_name)
     return [a["uri"] for step in described["steps"] for a in step["outputs"].values()]
+
+
+IMPORTER = """
+import sys
+import time
+from pathlib import Path
+
+from runstack.cli.main import cli
+from runstack.client import Client
+
+ready, go, stack_file, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+client = Client()  # everything but the import itself happens before the start signal
+client.get_flavor("artifact_store", "local").validate_config({"path": "warm"})
+client.get_flavor("orchestrator", "local").validate_config({})
+client.list_stacks()
+ready.touch()
+while not go.exists():
+    time.sleep(0.001)
+cli(["stack", "import", stack_file, "--name", name])
+"""
+
+
+def test_concurrent_imports_of_one_stack_file_end_as_if_run_one_after_another(
+    tmp_path: Path, runstack_home: Path
+) -> None:
+    """The file's artifact store does not exist yet: one import creates it, the rest reuse it."""
+    stack_file = tmp_path / "team.toml"
+    stack_file.write_text(
+        '[stack]\nname = "team"\n'
+        '[components.orchestrator]\nname = "default"\nflavor = "local"\n'
+        '[components.artifact_store]\nname = "team_store"\nflavor = "local"\n'
+        f'config = {{ path = "{(tmp_path / "artifacts").as_posix()}" }}\n',
+        encoding="utf-8",
+    )
+    script = tmp_path / "importer.py"
+    script.write_text(IMPORTER, encoding="utf-8")
+    runstack_ok(runstack_home, "stack", "list")  # the store exists: the race is the import
+    names = [f"s{n}" for n in range(IMPORTS)]
+    go = tmp_path / "go"
+    ready = [tmp_path / f"ready-{name}" for name in names]
+    processes = [
+        start([sys.executable, str(script), str(r), str(go), str(stack_file), n], runstack_home)
+        for r, n in zip(ready, names, strict=True)
+    ]
+    deadline = time.monotonic() + TIMEOUT
+    while not all(r.exists() for r in ready):
+        assert time.monotonic() < deadline, finish(processes)
+        time.sleep(0.01)
+    go.touch()
+    results = finish(processes)
+
+    assert [(code, stderr) for code, _, stderr in results] == [(0, "")] * IMPORTS
+    stores = runstack_json(runstack_home, "artifact-store", "list")
+    assert sorted(store["name"] for store in stores) == ["default", "team_store"]
+    [team_store] = [store["id"] for store in stores if store["name"] == "team_store"]
+    stacks = runstack_json(runstack_home, "stack", "list")
+    members = {
+        stack["name"]: stack["components"]["artifact_store"]["id"]
+        for stack in stacks
+        if stack["name"] != "default"
+    }
+    assert members == dict.fromkeys(names, team_store)

@@ -423,5 +423,5 @@ def test_line_breaks_in_a_stack_file_stay_on_one_error_line(
     }
     path.write_text(tomli_w.dumps(document), encoding="utf-8")
     _, line = cli_fails("stack", "import", str(path))
-    assert "url: required" in line
+    assert "is not a secret key" in line
     assert "tok\\nen" in line

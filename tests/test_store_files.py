@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import random
@@ -44,8 +45,13 @@ def sqlite_file(path: Path, *statements: str) -> None:
 
 
 def fresh_store(run_cli: RunCli, home: Path) -> Path:
-    """A store created by runstack itself (with the default stack)."""
+    """A store created by runstack itself (with the default stack), every connection closed.
+
+    An in-process command's connections close only when garbage is collected, and
+    the last one to close merges the WAL into the file: collected now, not mid-test.
+    """
     assert run_cli("stack", "list").exit_code == 0
+    gc.collect()
     return home / "runstack.db"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +17,12 @@ from runstack.errors import (
     AlreadyExistsError,
     ConfigError,
     InUseError,
+    MissingSecretsError,
     NotFoundError,
     RunstackError,
 )
 from runstack.models import Stack, StackComponent
+from runstack.names import check_not_an_id
 
 if TYPE_CHECKING:
     from runstack.components.base import BaseComponent
@@ -102,7 +104,7 @@ class Client(RunQueries):
     ) -> StackComponent:
         """Validate `config` with the flavor's model and store the new component."""
         kind = _type(component_type)
-        _check_name(name, kind.noun)
+        self._check_component_name(name, kind)
         settings, secrets = self._validated(self.get_flavor(kind, flavor), config or {})
         component = StackComponent.new(
             name=name,
@@ -131,7 +133,7 @@ class Client(RunQueries):
         self, component_type: TypeLike, name_or_id: str, new_name: str
     ) -> StackComponent:
         component = self.get_component(component_type, name_or_id)
-        _check_name(new_name, component.type.noun)
+        self._check_component_name(new_name, component.type)
         renamed = component.changed(name=new_name)
         self.store.update_component(renamed)
         return renamed
@@ -142,18 +144,52 @@ class Client(RunQueries):
         self.store.update_component(shared)
         return shared
 
-    def delete_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
-        """Delete a component that no stack uses (the error names the stacks that do)."""
+    def delete_component(
+        self, component_type: TypeLike, name_or_id: str, *, force: bool = False
+    ) -> StackComponent:
+        """Delete a component that no stack uses (the error names the stacks that do).
+
+        An artifact store that recorded runs still use is deleted only with `force`,
+        and its files stay where they are (a warning says where).
+        """
         component = self.get_component(component_type, name_or_id)
+        runs = (
+            self.store.runs_using_artifact_store(component.id)
+            if component.type is ComponentType.ARTIFACT_STORE
+            else []
+        )
+        if runs:
+            folder = self._artifact_folder(component)
+            if not force:
+                shown = ", ".join(runs[:3]) + (", ..." if len(runs) > 3 else "")
+                raise InUseError(
+                    f"the artifact store {component.name!r} holds the artifacts of {len(runs)} "
+                    f"run(s) ({shown}); delete those runs first, or pass --force to forget the "
+                    f"store and leave its files in {folder}"
+                )
         self.store.delete_component(component.id)
+        if runs:
+            warnings.warn(
+                f"the files of the artifact store {component.name!r} stay in {folder} "
+                f"({len(runs)} run(s) still refer to them)",
+                stacklevel=2,
+            )
         return component
+
+    def _artifact_folder(self, component: StackComponent) -> str:
+        """Where an artifact store keeps its files, for messages (even if it cannot be built)."""
+        try:
+            return self.artifact_store(component.id).root
+        except RunstackError:
+            return "its folder"
 
     def build_component(self, component: StackComponent) -> BaseComponent:
         """Instantiate the flavor's implementation with the component's validated config."""
         from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+        from runstack.secret_references import resolved_secrets
 
         flavor = self.get_flavor(component.type, component.flavor)
-        config = flavor.validate_config(component.full_config())
+        config = flavor.validate_config({**component.config, **resolved_secrets(component)})
         implementation = flavor.implementation_class()
         expected = {
             ComponentType.ORCHESTRATOR: BaseOrchestrator,
@@ -209,15 +245,14 @@ class Client(RunQueries):
         shared: bool = False,
     ) -> Stack:
         """A new stack from registered components, given by type and name or id."""
-        _check_name(name, "stack")
+        self._check_stack_name(name)
         stack = Stack.new(
             name=name,
             owner=self.user,
             shared=shared,
             components=self._members({_type(t): n for t, n in components.items()}),
         )
-        self.store.create_stack(stack)
-        return stack
+        return self.store.create_stack(stack)
 
     def update_stack(
         self,
@@ -244,7 +279,7 @@ class Client(RunQueries):
 
     def rename_stack(self, name_or_id: str, new_name: str) -> Stack:
         stack = self._changeable_stack(name_or_id, "rename")
-        _check_name(new_name, "stack")
+        self._check_stack_name(new_name)
         renamed = stack.changed(name=new_name)
         self.store.update_stack(renamed)
         return renamed
@@ -289,65 +324,91 @@ class Client(RunQueries):
         write_stack_file(stack, path)
         return stack
 
-    def import_stack(self, path: Path, name: str | None = None) -> Stack:
+    def import_stack(
+        self,
+        path: Path,
+        name: str | None = None,
+        *,
+        secrets: Mapping[TypeLike, Mapping[str, str]] | None = None,
+    ) -> Stack:
         """Create a stack from an exported TOML file, with its components, in one transaction.
 
-        A component whose name is taken is reused when flavor and config match.
+        `secrets` gives, per component type, values (or references) for the secrets
+        the file names but leaves out. A component whose name is taken is reused when
+        flavor, config and any given secret match; one to be created needs every
+        secret the file names, or nothing is created.
         """
         from runstack.stack_files import read_stack_file
 
         definition = read_stack_file(path)
         stack_name = name or definition.name
-        _check_name(stack_name, "stack")
+        self._check_stack_name(stack_name)
         if any(stack.name == stack_name for stack in self.store.list_stacks()):
-            raise AlreadyExistsError(
-                f"{path}: a stack named {stack_name!r} already exists; "
-                "import it under another name with --name"
-            )
+            raise _stack_name_taken(path, stack_name)
         missing = _missing_required(definition.components)
         if missing is not None:
             raise ConfigError(
                 f"{path}: a stack needs {missing.with_article}; "
                 f"add a [components.{missing.value}] table"
             )
+        given = _given_secrets(path, definition.components, secrets or {})
         members: dict[ComponentType, StackComponent] = {}
-        new_components = []
+        lacking: dict[ComponentType, list[str]] = {}
         for kind, spec in definition.components.items():
             where = f"{path}: the {kind.noun} {spec.name!r}"
             try:
                 flavor = self.get_flavor(kind, spec.flavor)
             except NotFoundError as error:
                 raise NotFoundError(f"{where}: {error}") from None
-            try:
-                settings, secrets = self._validated(flavor, spec.config)
-            except ConfigError as error:
-                omitted = f" (secrets omitted from exports: {', '.join(spec.secrets)})"
+            secret_keys = {field.name for field in flavor.fields() if field.secret}
+            not_secret = sorted(set(given.get(kind, {})) - secret_keys)
+            if not_secret:
                 raise ConfigError(
-                    f"{where}: {error}"
-                    f"{omitted if spec.secrets else ''}; register it by hand, then import again"
-                ) from None
-            existing = self._existing(kind, spec.name)
-            if existing is not None:
-                if existing.flavor != spec.flavor or existing.config != settings:
-                    raise ConfigError(
-                        f"{path}: {kind.with_article} named {spec.name!r} already exists with "
-                        "another flavor or config; rename one of them, then import again"
-                    )
-                members[kind] = existing
-                continue
-            component = StackComponent.new(
+                    f"{path}: --secret {kind.value}.{not_secret[0]}: {not_secret[0]!r} is not a "
+                    f"secret key of the {kind.noun} {spec.name!r}; put it in the file's config"
+                )
+            unknown = [key for key in spec.secrets if key not in secret_keys]
+            if unknown:
+                raise ConfigError(
+                    f"{where}: the file names {unknown[0]!r} as a secret, which is not a secret "
+                    f"key of the {flavor.label}; fix the file, then import again"
+                )
+            lacking[kind] = [key for key in spec.secrets if key not in given.get(kind, {})]
+            try:
+                settings, kept = self._validated(flavor, {**spec.config, **given.get(kind, {})})
+            except ConfigError as error:
+                if lacking[kind]:  # what is wrong may well be the secret left out
+                    raise _secrets_needed(path, [(kind, k) for k in lacking[kind]]) from None
+                raise ConfigError(f"{where}: {error}; fix the file, then import again") from None
+            if self._existing(kind, spec.name) is None:
+                self._check_component_name(spec.name, kind)
+            members[kind] = StackComponent.new(
                 name=spec.name,
                 type=kind,
                 flavor=spec.flavor,
                 config=settings,
-                secrets=secrets,
+                secrets=kept,
                 owner=self.user,
             )
-            new_components.append(component)
-            members[kind] = component
         stack = Stack.new(name=stack_name, owner=self.user, components=members)
-        self.store.create_stack(stack, new_components)
-        return stack
+        try:
+            return self.store.create_stack(stack, list(members.values()), lacking=lacking)
+        except MissingSecretsError as error:
+            raise _secrets_needed(path, error.missing) from None
+        except AlreadyExistsError:
+            raise _stack_name_taken(path, stack_name) from None
+        except ConfigError as error:
+            raise ConfigError(f"{path}: {error}") from None
+
+    def _check_component_name(self, name: str, kind: ComponentType) -> None:
+        _check_name(name, kind.noun)
+        check_not_an_id(
+            name, kind.noun, lambda: ((c.id, c.name) for c in self.list_components(kind))
+        )
+
+    def _check_stack_name(self, name: str) -> None:
+        _check_name(name, "stack")
+        check_not_an_id(name, "stack", lambda: ((s.id, s.name) for s in self.list_stacks()))
 
     def _existing(self, kind: ComponentType, name: str) -> StackComponent | None:
         try:
@@ -411,6 +472,34 @@ def _check_name(name: str, what: str) -> None:
             f"invalid {what} name {name!r}: use letters, digits, '.', '_' or '-', "
             "starting with a letter or digit, at most 64 characters"
         )
+
+
+def _stack_name_taken(path: Path, name: str) -> AlreadyExistsError:
+    return AlreadyExistsError(
+        f"{path}: a stack named {name!r} already exists; import it under another name with --name"
+    )
+
+
+def _given_secrets(
+    path: Path,
+    components: Mapping[ComponentType, object],
+    secrets: Mapping[TypeLike, Mapping[str, str]],
+) -> dict[ComponentType, dict[str, str]]:
+    """The secrets given for an import, by type, each for a component the file has."""
+    given = {_type(kind): dict(values) for kind, values in secrets.items()}
+    for kind in given:
+        if kind not in components:
+            raise ConfigError(f"{path}: --secret names {kind.with_article}, but the stack has none")
+    return given
+
+
+def _secrets_needed(path: Path, missing: Sequence[tuple[ComponentType, str]]) -> ConfigError:
+    names = [f"{kind.value}.{key}" for kind, key in missing]
+    return ConfigError(
+        f"{path}: the stack file leaves out secrets its components need: {', '.join(names)}; "
+        f"give each with --secret {names[0]}='{{{{env.NAME}}}}' (or '{{{{file:PATH}}}}', or "
+        "the value), then import again"
+    )
 
 
 def _missing_required(members: Mapping[ComponentType, object]) -> ComponentType | None:

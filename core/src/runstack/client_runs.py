@@ -70,18 +70,24 @@ class RunQueries:
         stack_id = None if stack is None else self.get_stack(stack).id
         return self.store.count_runs(pipeline=pipeline, stack_id=stack_id, status=_status(status))
 
-    def delete_run(self, name_or_id: str) -> RunRecord:
-        """Delete a run's records, and the files of artifacts no other run uses."""
+    def delete_run(self, name_or_id: str, *, force: bool = False) -> RunRecord:
+        """Delete a run's records, and the files of artifacts no other run uses.
+
+        A run still marked running is deleted only with `force`. Files are removed
+        only inside run folders; what is left in place, and why, is warned about.
+        """
+        from runstack.pipelines.run_files import remove_run_files
         from runstack.run_models import RunStatus
 
         run = self.store.get_run(name_or_id)
-        if run.status is RunStatus.RUNNING:
-            raise ConfigError(f"run {run.name!r} is still running; wait for it to finish")
+        if run.status is RunStatus.RUNNING and not force:
+            raise ConfigError(
+                f"run {run.name!r} is still running; wait for it to finish, or pass --force "
+                "to delete it anyway"
+            )
+        own_step_runs = {step_run.id for step_run in self.store.list_step_runs(run.id)}
         orphans = self.store.delete_run(run.id)
-        for artifact in orphans:
-            store = self.artifact_store(artifact.artifact_store_id)
-            if store.exists(artifact.uri):
-                store.rm(artifact.uri, recursive=True)
+        remove_run_files(self, run, own_step_runs, orphans)
         return run
 
     def list_pipelines(self) -> list[PipelineSummary]:

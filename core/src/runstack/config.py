@@ -9,6 +9,7 @@ from typing import Any
 from runstack import paths
 from runstack.errors import StoreError
 from runstack.files import write_atomically
+from runstack.private_files import keep_home_private
 
 DEFAULT_USER = "default"
 
@@ -82,6 +83,7 @@ def save_config(config: ClientConfig, path: Path) -> None:
     if config.store_path:
         data["store"] = {"path": str(config.store_path)}
     try:
+        keep_home_private(path.parent)
         write_atomically(path, tomli_w.dumps(data).encode("utf-8"))
     except OSError as error:
         raise StoreError(

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runstack.component_types import ComponentType
+
 
 class RunstackError(Exception):
     """Something the user can fix: the message says what is wrong and what to do."""
@@ -19,6 +24,16 @@ class AlreadyExistsError(RunstackError):
 
 class ConfigError(RunstackError, ValueError):
     """A component config, stack definition or file content is invalid."""
+
+
+class MissingSecretsError(ConfigError):
+    """Components to be created lack secrets nobody gave; `missing` holds (type, key) pairs."""
+
+    def __init__(self, missing: list[tuple[ComponentType, str]]) -> None:
+        super().__init__(
+            "secrets not given: " + ", ".join(f"{kind.value}.{key}" for kind, key in missing)
+        )
+        self.missing = missing
 
 
 class InUseError(RunstackError):

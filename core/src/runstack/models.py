@@ -73,11 +73,14 @@ class StackComponent:
         return replace(self, **fields, updated=now())
 
     def public_config(self) -> dict[str, Any]:
-        """The config as shown to people and scripts: secret values masked."""
-        return {**self.config, **dict.fromkeys(self.secrets, SECRET_MASK)}
+        """The config as shown to people and scripts: secret values masked, references shown."""
+        from runstack.secret_references import is_reference
+
+        masked = {k: v if is_reference(v) else SECRET_MASK for k, v in self.secrets.items()}
+        return {**self.config, **masked}
 
     def full_config(self) -> dict[str, Any]:
-        """The config with secrets revealed, for building the implementation."""
+        """The config with secrets as stored (references unresolved), to validate a change."""
         return {**self.config, **self.secrets}
 
     def to_dict(self) -> dict[str, Any]:

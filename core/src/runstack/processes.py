@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import functools
 import os
+from datetime import timedelta
+from pathlib import Path
+
+HEARTBEAT_ENV = "RUNSTACK_HEARTBEAT_SECONDS"
+DEFAULT_HEARTBEAT_SECONDS = 5.0
+# A run is crashed once this many heartbeats in a row are missing: one late beat on a
+# busy machine is not a crash.
+MISSED_HEARTBEATS = 3
 
 
 @functools.cache
@@ -29,3 +37,56 @@ def is_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def heartbeat_interval() -> float:
+    """Seconds between a running run's heartbeats (`RUNSTACK_HEARTBEAT_SECONDS`, default 5)."""
+    try:
+        seconds = float(os.environ.get(HEARTBEAT_ENV, DEFAULT_HEARTBEAT_SECONDS))
+    except ValueError:
+        return DEFAULT_HEARTBEAT_SECONDS
+    return seconds if seconds > 0 else DEFAULT_HEARTBEAT_SECONDS
+
+
+def heartbeat_limit() -> timedelta:
+    """How long a running run may stay silent before it reads as crashed."""
+    return timedelta(seconds=MISSED_HEARTBEATS * heartbeat_interval())
+
+
+def process_identity(pid: int) -> str:
+    """The pid namespace and start time of a live process: what a later process given the
+    same pid cannot share. "" where the system does not tell (no /proc)."""
+    try:
+        namespace = str(Path(f"/proc/{pid}/ns/pid").readlink())
+        started = _start_time(pid)
+    except OSError:
+        return ""
+    return f"{namespace} {started}" if started is not None else ""
+
+
+def is_same_process(pid: int, identity: str) -> bool | None:
+    """Whether `pid` is still the live process recorded as `identity`.
+
+    None when this process cannot tell: the run's pid namespace is not ours (its
+    pid means another process here, or none), or /proc is unreadable.
+    """
+    namespace, _, started = identity.rpartition(" ")
+    try:
+        ours = str(Path("/proc/self/ns/pid").readlink())
+    except OSError:
+        return None
+    if ours != namespace:
+        return None
+    try:
+        return _start_time(pid) == started
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return None
+
+
+def _start_time(pid: int) -> str | None:
+    """A process's start time in clock ticks after boot; None for a zombie (it has died)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rpartition(")")[2].split()
+    # Fields are numbered from the pid (1) and the name (2): state is 3, start time 22.
+    return None if fields[0] == "Z" else fields[19]

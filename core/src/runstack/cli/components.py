@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from runstack.cli.flavor import describe_flavor, echo_flavors
@@ -15,9 +18,13 @@ from runstack.cli.output import (
     shared_marker,
     short_id,
 )
+from runstack.cli.secrets import ask_secret
 from runstack.client import Client
 from runstack.component_types import ComponentType
 from runstack.models import StackComponent
+
+if TYPE_CHECKING:
+    from runstack.flavors import Flavor
 
 _EXTRA_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
@@ -77,9 +84,11 @@ def component_group(kind: ComponentType) -> click.Group:
     @click.pass_context
     def register(ctx: click.Context, name: str, flavor: str, share: bool) -> None:
         client = Client()
-        values = client.get_flavor(kind, flavor).values_from_text(_config_arguments(ctx.args))
+        chosen = client.get_flavor(kind, flavor)
+        values = chosen.values_from_text(_with_values(chosen, _config_arguments(ctx.args)))
         component = client.register_component(kind, name, flavor, values, shared=share)
-        click.echo(f"Registered {title} '{component.name}' (flavor '{flavor}').")
+        changes = _changed_values(values, component.config)
+        click.echo(f"Registered {title} '{component.name}' (flavor '{flavor}'){changes}.")
 
     @group.command(
         "update",
@@ -89,14 +98,15 @@ def component_group(kind: ComponentType) -> click.Group:
     @click.argument("name")
     @click.pass_context
     def update(ctx: click.Context, name: str) -> None:
-        values = _config_arguments(ctx.args)
-        if not values:
+        arguments = _config_arguments(ctx.args)
+        if not arguments:
             raise click.UsageError("give at least one config value as --KEY=VALUE")
         client = Client()
         component = client.get_component(kind, name)
         flavor = client.get_flavor(kind, component.flavor)
-        client.update_component(kind, component.id, flavor.values_from_text(values))
-        click.echo(f"Updated {title} '{component.name}'.")
+        given = flavor.values_from_text(_with_values(flavor, arguments))
+        updated = client.update_component(kind, component.id, given)
+        click.echo(f"Updated {title} '{component.name}'{_changed_values(given, updated.config)}.")
 
     @group.command("rename", help=f"Give a {title} a new name; stacks keep using it.")
     @click.argument("name")
@@ -111,11 +121,19 @@ def component_group(kind: ComponentType) -> click.Group:
         component = Client().share_component(kind, name)
         click.echo(f"{title.capitalize()} '{component.name}' is now shared.")
 
-    @group.command("delete", help=f"Delete a {title} that no stack uses.")
-    @click.argument("name")
-    def delete(name: str) -> None:
-        component = Client().delete_component(kind, name)
+    def delete(name: str, force: bool = False) -> None:
+        component = Client().delete_component(kind, name, force=force)
         click.echo(f"Deleted {title} '{component.name}'.")
+
+    if kind is ComponentType.ARTIFACT_STORE:
+        delete = click.option(
+            "--force",
+            is_flag=True,
+            help="Delete it even if recorded runs use it; their files stay where they are.",
+        )(delete)
+    group.command("delete", help=f"Delete a {title} that no stack uses.")(
+        click.argument("name")(delete)
+    )
 
     flavors = click.Group("flavor", help=f"The installed flavors of {plural}.")
     group.add_command(flavors)
@@ -166,9 +184,19 @@ def _echo_component(component: StackComponent, active: bool) -> None:
     )
 
 
-def _config_arguments(arguments: list[str]) -> dict[str, str]:
-    """`--key=value`, `--key value` and a bare `--flag` (true) into a dict; `-` becomes `_`."""
-    values: dict[str, str] = {}
+def _changed_values(given: Mapping[str, Any], stored: Mapping[str, Any]) -> str:
+    """`; path 'rel' is stored as '/abs/rel'` for each text value the flavor's validation
+    changed (a relative path made absolute), so the user sees what was really stored."""
+    return "".join(
+        f"; {key} {value!r} is stored as {stored[key]!r}"
+        for key, value in given.items()
+        if isinstance(value, str) and isinstance(stored.get(key), str) and stored[key] != value
+    )
+
+
+def _config_arguments(arguments: list[str]) -> dict[str, str | None]:
+    """`--key=value`, `--key value` and a bare `--key` (None) into a dict; `-` becomes `_`."""
+    values: dict[str, str | None] = {}
     index = 0
     while index < len(arguments):
         token = arguments[index]
@@ -176,13 +204,14 @@ def _config_arguments(arguments: list[str]) -> dict[str, str]:
             raise click.UsageError(
                 f"unexpected argument {token!r}; give config values as --KEY=VALUE"
             )
-        key, has_value, value = token[2:].partition("=")
+        key, has_value, given = token[2:].partition("=")
+        value: str | None = given
         if not has_value:
             following = arguments[index + 1] if index + 1 < len(arguments) else None
             if following is not None and not following.startswith("--"):
                 value, index = following, index + 1
             else:
-                value = "true"
+                value = None
         key = key.replace("-", "_")
         if not key:
             raise click.UsageError(f"config option {token!r} has no key; use --KEY=VALUE")
@@ -191,3 +220,12 @@ def _config_arguments(arguments: list[str]) -> dict[str, str]:
         values[key] = value
         index += 1
     return values
+
+
+def _with_values(flavor: Flavor, values: dict[str, str | None]) -> dict[str, str]:
+    """Fill keys given without a value: a secret is asked for, any other key is a flag (true)."""
+    secret = {field.name for field in flavor.fields() if field.secret}
+    return {
+        key: (ask_secret(f"--{key}", key) if key in secret else "true") if value is None else value
+        for key, value in values.items()
+    }

@@ -7,7 +7,7 @@ import click
 from runstack.cli.output import echo_json, echo_table, output_option, short_id, timestamp
 from runstack.client import Client
 from runstack.pipelines.results import PipelineRun
-from runstack.run_models import RunRecord
+from runstack.run_models import RunRecord, RunStatus
 
 DEFAULT_LIMIT = 50
 
@@ -153,11 +153,15 @@ def logs(name: str, step: str | None) -> None:
 @run.command("delete")
 @click.argument("name")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-def delete(name: str, yes: bool) -> None:
+@click.option("--force", is_flag=True, help="Delete it even if it is still marked running.")
+def delete(name: str, yes: bool, force: bool) -> None:
     """Delete a run's records and the artifacts no other run uses."""
     client = Client()
     target = client.get_run(name)
     if not yes:
         click.confirm(f"Delete run '{target.name}'?", abort=True)
-    client.delete_run(target.id)
-    click.echo(f"Deleted run '{target.name}'.")
+    deleted = client.delete_run(target.id, force=force)
+    running = deleted.status is RunStatus.RUNNING
+    click.echo(
+        f"Deleted run '{target.name}'{', which was still marked running' if running else ''}."
+    )

@@ -17,6 +17,7 @@ from runstack.cli.output import (
     shared_marker,
     short_id,
 )
+from runstack.cli.secrets import ask_secret
 from runstack.client import Client
 from runstack.component_types import ComponentType
 from runstack.models import Stack, sorted_components
@@ -199,7 +200,31 @@ def export(name: str, file: Path) -> None:
 @stack.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--name", help="Register it under this name instead of the one in the file.")
-def import_(file: Path, name: str | None) -> None:
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="TYPE.KEY=VALUE",
+    help="A secret the file names but leaves out, e.g. artifact_store.token='{{env.NAME}}'; "
+    "TYPE.KEY alone asks for it.",
+)
+def import_(file: Path, name: str | None, secrets: tuple[str, ...]) -> None:
     """Register a stack, and any components it needs, from an exported TOML file."""
-    imported = Client().import_stack(file, name)
+    imported = Client().import_stack(file, name, secrets=_secret_options(secrets))
     click.echo(f"Imported stack '{imported.name}' from {file}.")
+
+
+def _secret_options(options: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """`--secret TYPE.KEY=VALUE` options by type; `TYPE.KEY` alone is asked for without echo."""
+    secrets: dict[str, dict[str, str]] = {}
+    for option in options:
+        target, has_value, value = option.partition("=")
+        kind, _, key = target.partition(".")
+        if not kind or not key:
+            raise click.UsageError(
+                f"--secret takes TYPE.KEY=VALUE (such as artifact_store.token=...), got {option!r}"
+            )
+        secrets.setdefault(kind, {})[key] = (
+            value if has_value else ask_secret(f"--secret {target}", target)
+        )
+    return secrets

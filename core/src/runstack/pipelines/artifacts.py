@@ -10,12 +10,28 @@ from runstack.errors import NotFoundError
 from runstack.materializers.base import type_name
 from runstack.materializers.registry import installed_materializers
 from runstack.models import new_id, now
+from runstack.names import is_uuid, name_problem
 from runstack.run_models import ArtifactRecord
 
 
 def output_uri(pipeline: str, run_id: str, invocation: str, output: str) -> str:
     """Where an output lives in the store: `<pipeline>/<run id>/<step>/<output>/`."""
     return f"{pipeline}/{run_id}/{invocation}/{output}"
+
+
+def run_folder(pipeline: str, run_id: str) -> str:
+    """The folder that holds every output of one run: `<pipeline>/<run id>/`."""
+    return f"{pipeline}/{run_id}/"
+
+
+def recorded_run(uri: str) -> tuple[str, str] | None:
+    """The (pipeline, run id) whose folder a recorded output path lies in, or None when
+    the path is not one `output_uri` makes: records written before names were checked
+    may hold a step or output name that climbs out of the run's folder."""
+    parts = uri.split("/")
+    if len(parts) != 4 or any(name_problem(part) for part in parts) or not is_uuid(parts[1]):
+        return None
+    return parts[0], parts[1]
 
 
 def materializer_for(annotation: Any) -> str:

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
 from runstack.errors import ConfigError
-from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter
+from runstack.names import check_name
+from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter, current_graph
 from runstack.pipelines.run_config import (
     RunConfig,
     Settings,
@@ -23,6 +24,7 @@ from runstack.pipelines.steps import (
     DecoratorOptions,
     check_retries,
     check_timeout,
+    chosen_name,
     option_values,
 )
 
@@ -107,7 +109,7 @@ class Pipeline:
         check_timeout(options.timeout)
         self.function = function
         self.options = options
-        self.name = options.name or function.__name__
+        self.name = check_name(chosen_name(options.name, function), "pipeline")
         self.signature = inspect.signature(function)
         functools.update_wrapper(self, function)
 
@@ -132,6 +134,7 @@ class Pipeline:
 
     def compile(self, *args: Any, **kwargs: Any) -> CompiledPipeline:
         """Build the DAG by running the pipeline function with step calls recorded."""
+        self._check_not_nested()
         options = self.options
         config = load_run_config(options.config_path) if options.config_path else RunConfig()
         source = f"the run config {options.config_path}"
@@ -188,6 +191,21 @@ class Pipeline:
             extra=extra,
             run_name=config.run_name or options.run_name,
             stack=options.stack,
+        )
+
+    def _check_not_nested(self) -> None:
+        """Refuse a call from inside a pipeline being built: it would start a run of its own."""
+        outer = current_graph()
+        if outer is None:
+            return
+        if outer.pipeline_name == self.name:
+            raise ConfigError(
+                f"pipeline {self.name!r} calls itself; a pipeline can only call steps"
+            )
+        raise ConfigError(
+            f"pipeline {self.name!r} is called inside pipeline {outer.pipeline_name!r}; "
+            "calling a pipeline from a pipeline is not supported yet: call its steps in "
+            f"{outer.pipeline_name!r} instead"
         )
 
     def _resolve(

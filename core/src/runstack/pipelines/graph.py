@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import ConfigError
+from runstack.names import check_name
 
 if TYPE_CHECKING:
     from runstack.pipelines.steps import Step
@@ -114,7 +115,7 @@ class PipelineGraph:
 
     def add(self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Record a step call and return handles to its outputs."""
-        invocation_id = self._unique_id(step.name)
+        invocation_id = check_name(self._unique_id(step.name), "step")
         try:
             bound = step.signature.bind(*args, **kwargs)
         except TypeError as error:

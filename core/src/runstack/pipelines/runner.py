@@ -22,9 +22,11 @@ from runstack.components import (
 )
 from runstack.errors import ConfigError, RunstackError
 from runstack.models import Stack, new_id, now
+from runstack.names import check_name, check_not_an_id
 from runstack.pipelines import capture
 from runstack.pipelines.caching import CacheHit, StepCache, digest
 from runstack.pipelines.execution import StepWork, is_ctrl_c, perform
+from runstack.pipelines.heartbeat import beating
 from runstack.pipelines.progress import Progress
 from runstack.pipelines.shipping import ShippedFunction
 from runstack.pipelines.tracebacks import user_traceback
@@ -86,7 +88,7 @@ class PipelineRunner:
         started = now()
         self.run_record = RunRecord(
             id=new_id(),
-            name=_run_name(compiled.name, compiled.run_name, started),
+            name=self._run_name(started),
             pipeline_name=compiled.name,
             status=RunStatus.RUNNING,
             stack_id=stack.id,
@@ -113,7 +115,7 @@ class PipelineRunner:
         status = RunStatus.COMPLETED
         skipped: dict[str, str] = {}
         try:
-            with capture.routing():
+            with capture.routing(), beating(self.store, self.run_record.id):
                 results = orchestrator.execute(tasks, settings=orchestrator_settings)
             for name, result in results.items():
                 if result.status is TaskStatus.SKIPPED:
@@ -146,6 +148,13 @@ class PipelineRunner:
                 f"run {record.name!r} failed: {failure} (full log: runstack run logs {log})", run
             )
         return run
+
+    def _run_name(self, started: datetime) -> str:
+        """The run's name from its template, refused when it breaks the name rule or could
+        be taken for the id of a run."""
+        name = check_name(_render_run_name(self.compiled, started), "run")
+        check_not_an_id(name, "run", lambda: ((run.id, run.name) for run in self.store.list_runs()))
+        return name
 
     # -- settings ------------------------------------------------------------
 
@@ -397,10 +406,11 @@ def _duration(step_run: StepRunRecord) -> str:
     return "" if step_run.duration is None else f"{step_run.duration:.2f}s"
 
 
-def _run_name(pipeline: str, template: str | None, started: datetime) -> str:
+def _render_run_name(compiled: CompiledPipeline, started: datetime) -> str:
     stamp = started.strftime("%Y_%m_%d-%H_%M_%S_%f")
+    template = compiled.run_name
     if template is None:
-        return f"{pipeline}-{stamp}"
+        return f"{compiled.name}-{stamp}"
     try:
         return template.format(
             date=started.strftime("%Y_%m_%d"), time=started.strftime("%H_%M_%S"), stamp=stamp

@@ -12,6 +12,7 @@ from types import CodeType, NoneType, UnionType
 from typing import Annotated, Any, TypedDict, Unpack, get_args, get_origin, overload
 
 from runstack.errors import ConfigError
+from runstack.names import check_name
 from runstack.pipelines.run_config import merge_changes
 
 
@@ -48,7 +49,7 @@ class Step:
         check_timeout(options.timeout)
         self.function = function
         self.options = options
-        self.name = options.name or function.__name__
+        self.name = check_name(chosen_name(options.name, function), "step")
         self.signature = inspect.signature(function)
         for parameter in self.signature.parameters.values():
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
@@ -61,6 +62,7 @@ class Step:
             name: _strip_annotated(hints.get(name, Any)) for name in self.signature.parameters
         }
         self.outputs = _output_specs(hints.get("return", Any))
+        _check_output_names(self.name, self.outputs)
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -130,6 +132,26 @@ def step(
     if function is not None:
         return Step(function, chosen)
     return lambda decorated: Step(decorated, chosen)
+
+
+def chosen_name(name: str | None, function: Callable[..., Any]) -> str:
+    """The `name=` option, else the function's name (an explicit empty name is an error)."""
+    return function.__name__ if name is None else name
+
+
+def _check_output_names(step: str, outputs: list[OutputSpec]) -> None:
+    """Output names become folders of the step: each must pass the name rule, once."""
+    seen = set()
+    for output in outputs:
+        try:
+            check_name(output.name, "output")
+        except ConfigError as error:
+            raise ConfigError(f"step {step!r}: {error}") from None
+        if output.name in seen:
+            raise ConfigError(
+                f"step {step!r} has two outputs named {output.name!r}; give each its own name"
+            )
+        seen.add(output.name)
 
 
 def _hash_code(code: CodeType, digest: Any) -> None:

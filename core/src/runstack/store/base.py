@@ -6,7 +6,7 @@ client for a shared server can implement it without touching the client or CLI.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,6 +33,10 @@ class RunStore(Protocol):
     def finish_run(
         self, run_id: str, status: RunStatus, finished: datetime, error: str
     ) -> None: ...
+
+    def record_heartbeat(self, run_id: str, moment: datetime) -> None:
+        """Note that a running run's process is still at work (see `pipelines.heartbeat`)."""
+        ...
 
     def get_run(self, name_or_id: str) -> RunRecord:
         """A run by name, id or unique id prefix.
@@ -67,6 +71,10 @@ class RunStore(Protocol):
 
     def delete_run(self, run_id: str) -> list[ArtifactRecord]:
         """Delete a run's records; return (and forget) the artifacts nothing else uses."""
+        ...
+
+    def runs_using_artifact_store(self, component_id: str) -> list[str]:
+        """Names of the runs whose artifacts are in this artifact store, oldest first."""
         ...
 
     def start_step_run(self, step_run: StepRunRecord, position: int) -> None:
@@ -157,8 +165,20 @@ class Store(RunStore, Protocol):
         """One stack by exact name, full id or unique id prefix."""
         ...
 
-    def create_stack(self, stack: Stack, new_components: Sequence[StackComponent] = ()) -> None:
-        """Add a stack, first creating `new_components`, all in one transaction."""
+    def create_stack(
+        self,
+        stack: Stack,
+        new_components: Sequence[StackComponent] = (),
+        *,
+        lacking: Mapping[ComponentType, Sequence[str]] | None = None,
+    ) -> Stack:
+        """Add a stack, first creating `new_components`, all in one transaction.
+
+        A new component matching (flavor, config, the secrets it carries) a stored
+        one of the same type and name is that one; a different one is a
+        `ConfigError`; one to be created that lacks secrets (`lacking`) is a
+        `MissingSecretsError`. Returns the stack as stored.
+        """
         ...
 
     def update_stack(self, stack: Stack) -> None:

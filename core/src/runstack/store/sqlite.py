@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from runstack.component_types import ComponentType
 from runstack.defaults import default_stack
-from runstack.errors import AlreadyExistsError, InUseError, NotFoundError
+from runstack.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    InUseError,
+    MissingSecretsError,
+    NotFoundError,
+)
 from runstack.models import Stack, StackComponent
+from runstack.store.sqlite_db import id_prefix, meant
 from runstack.store.sqlite_runs import RunTables
 
 _COMPONENT_COLUMNS = "id, type, name, flavor, config, secrets, owner, shared, created, updated"
@@ -39,14 +47,15 @@ class SqliteStore(RunTables):
         return [_component_from_row(row) for row in rows]
 
     def get_component(self, component_type: ComponentType, name_or_id: str) -> StackComponent:
+        prefix, pattern = id_prefix("id", name_or_id)
         rows = self._query(
             f"SELECT {_COMPONENT_COLUMNS} FROM components WHERE type = ? AND "
-            "(name = ? OR id = ? OR id LIKE ?) ORDER BY name = ? DESC",
-            (component_type.value, name_or_id, name_or_id, f"{name_or_id}%", name_or_id),
+            f"(name = ? OR id = ? OR {prefix})",
+            (component_type.value, name_or_id, name_or_id, pattern),
         )
-        exact = [row for row in rows if name_or_id in (row[0], row[2])]
-        if exact or len(rows) == 1:
-            return _component_from_row((exact or rows)[0])
+        found = meant(rows, name_or_id, lambda row: (row[0], row[2]))
+        if found is not None:
+            return _component_from_row(found)
         names = [c.name for c in self.list_components(component_type)]
         if rows:
             raise NotFoundError(
@@ -138,12 +147,13 @@ class SqliteStore(RunTables):
         return self._load_stacks("", ())
 
     def get_stack(self, name_or_id: str) -> Stack:
+        prefix, pattern = id_prefix("id", name_or_id)
         stacks = self._load_stacks(
-            "WHERE name = ? OR id = ? OR id LIKE ?", (name_or_id, name_or_id, f"{name_or_id}%")
+            f"WHERE name = ? OR id = ? OR {prefix}", (name_or_id, name_or_id, pattern)
         )
-        exact = [stack for stack in stacks if name_or_id in (stack.id, stack.name)]
-        if exact or len(stacks) == 1:
-            return (exact or stacks)[0]
+        found = meant(stacks, name_or_id, lambda stack: (stack.id, stack.name))
+        if found is not None:
+            return found
         if stacks:
             raise NotFoundError(
                 f"{name_or_id!r} matches several stacks by id prefix; "
@@ -187,11 +197,59 @@ class SqliteStore(RunTables):
             for row in stack_rows
         ]
 
-    def create_stack(self, stack: Stack, new_components: Sequence[StackComponent] = ()) -> None:
+    def create_stack(
+        self,
+        stack: Stack,
+        new_components: Sequence[StackComponent] = (),
+        *,
+        lacking: Mapping[ComponentType, Sequence[str]] | None = None,
+    ) -> Stack:
+        """Add a stack, creating `new_components` first, in one transaction; the stack as stored.
+
+        A new component whose type and name are taken is the stored one when flavor,
+        config and the secrets it carries match, and refused when they differ. One
+        to be created must not lack secrets (`lacking`: keys by type). All of it is
+        decided inside the transaction, so concurrent imports of one file agree.
+        """
         with self._transaction() as connection:
+            members = dict(stack.components)
+            missing: list[tuple[ComponentType, str]] = []
             for component in new_components:
-                self._insert_component(connection, component)
-            self._insert_stack(connection, stack)
+                existing = self._same_component(connection, component)
+                if existing is None:
+                    missing += [
+                        (component.type, k) for k in (lacking or {}).get(component.type, ())
+                    ]
+                    self._insert_component(connection, component)
+                else:
+                    members[component.type] = existing
+            if missing:
+                raise MissingSecretsError(missing)
+            stored = replace(stack, components=members)
+            self._insert_stack(connection, stored)
+            return stored
+
+    @staticmethod
+    def _same_component(
+        connection: sqlite3.Connection, component: StackComponent
+    ) -> StackComponent | None:
+        """The stored component of this type and name if it matches; None if there is none."""
+        row = connection.execute(
+            f"SELECT {_COMPONENT_COLUMNS} FROM components WHERE type = ? AND name = ?",
+            (component.type.value, component.name),
+        ).fetchone()
+        if row is None:
+            return None
+        existing = _component_from_row(row)
+        secrets_match = all(existing.secrets.get(k) == v for k, v in component.secrets.items())
+        if (existing.flavor, existing.config) != (component.flavor, component.config) or not (
+            secrets_match
+        ):
+            raise ConfigError(
+                f"{component.type.with_article} named {component.name!r} already exists with "
+                "another flavor, config or secrets; rename one of them, then import again"
+            )
+        return existing
 
     def _insert_stack(self, connection: sqlite3.Connection, stack: Stack) -> None:
         self._check_stack_name_free(connection, stack)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import NotFoundError
-from runstack.store.sqlite_db import SqliteDatabase
+from runstack.store.sqlite_db import SqliteDatabase, id_prefix
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -66,9 +66,10 @@ class ArtifactTables(SqliteDatabase):
         return [artifact_from_row(row) for row in self._query(sql)]
 
     def get_artifact(self, artifact_id: str) -> ArtifactRecord:
+        prefix, pattern = id_prefix("id", artifact_id)
         rows = self._query(
-            f"SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE id = ? OR id LIKE ?",
-            (artifact_id, f"{artifact_id}%"),
+            f"SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE id = ? OR {prefix}",
+            (artifact_id, pattern),
         )
         if len(rows) == 1:
             return artifact_from_row(rows[0])

@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from runstack.errors import StoreError
+from runstack.private_files import (
+    create_private_file,
+    keep_home_private,
+    keep_store_private,
+    make_folder,
+)
+from runstack.store.sqlite_errors import is_damaged, store_error
 from runstack.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 BUSY_TIMEOUT_SECONDS = 30.0
+
+T = TypeVar("T")
+
+
+def id_prefix(column: str, prefix: str) -> tuple[str, str]:
+    """A condition matching ids that start with `prefix`, and its parameter.
+
+    `%` and `_` in the prefix are escaped: they are characters a user typed, not
+    wildcards (`run delete _cd2` must not delete run `1cd2...`).
+    """
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{column} LIKE ? ESCAPE '\\'", f"{escaped}%"
+
+
+def meant(matches: Sequence[T], wanted: str, key: Callable[[T], tuple[str, str]]) -> T | None:
+    """Which match of a lookup by name, id or id prefix is meant: the one with this id,
+    else the one with this name, else the only one whose id starts with it (None if
+    several do). An id wins over a name, so an id always means its object."""
+    for part in (0, 1):
+        for match in matches:
+            if key(match)[part] == wanted:
+                return match
+    return matches[0] if len(matches) == 1 else None
 
 
 class SqliteDatabase:
@@ -31,15 +62,17 @@ class SqliteDatabase:
         self._lock = threading.RLock()
         self._writer: sqlite3.Connection | None = None
         self._connection = self._open(owner)
+        self._identity = self._file_identity()
 
     # -- opening -------------------------------------------------------------
 
     def _open(self, owner: str) -> sqlite3.Connection:
         """The connection reads use: read-only when the store exists and is current."""
+        writing = False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(self.path.parent)
             if self.path.exists():
-                reader = self._connect(read_only=True)
+                reader = self._open_reader()
                 try:
                     current = self._schema_version(reader) == SCHEMA_VERSION
                 except BaseException:
@@ -48,6 +81,7 @@ class SqliteDatabase:
                 if current:
                     return reader
                 reader.close()
+            writing = True
             writer = self._connect(read_only=False)
             try:
                 self._check_schema(writer, owner)
@@ -56,16 +90,37 @@ class SqliteDatabase:
                 raise
             self._writer = writer
             return writer
-        except sqlite3.Error as error:
-            raise self._unreadable(error) from None
-        except OSError as error:
-            raise StoreError(
-                f"cannot open the store {self.path}: {error.strerror or error}; "
-                "check its permissions or set RUNSTACK_HOME to a writable folder"
-            ) from None
+        except (sqlite3.Error, OSError) as error:
+            raise store_error(self.path, error, writing=writing) from None
 
-    def _connect(self, *, read_only: bool) -> sqlite3.Connection:
+    def _open_reader(self) -> sqlite3.Connection:
+        """A read-only connection, even where SQLite cannot make its side files.
+
+        Reading a WAL store needs a `-shm` file, which a full disk or a read-only
+        folder cannot give. With no unmerged `-wal` content the file alone is the
+        whole store, and SQLite reads it as immutable, needing no side file.
+        """
+        reader = None
+        try:
+            reader = self._connect(read_only=True)
+            reader.execute("SELECT 1 FROM sqlite_master LIMIT 1")  # the first read needs them
+            return reader
+        except sqlite3.Error as error:
+            if reader is not None:
+                reader.close()
+            wal = Path(f"{self.path}-wal")
+            if is_damaged(error) or (wal.exists() and wal.stat().st_size > 0):
+                raise
+        return self._connect(read_only=True, immutable=True)
+
+    def _connect(self, *, read_only: bool, immutable: bool = False) -> sqlite3.Connection:
+        if not read_only:
+            keep_home_private(self.path.parent)
+            create_private_file(self.path)
+            keep_store_private(self.path)
         target = f"file:{self.path}?mode=ro" if read_only else f"file:{self.path}"
+        if immutable:
+            target += "&immutable=1"
         connection = sqlite3.connect(
             target,
             uri=True,
@@ -73,10 +128,14 @@ class SqliteDatabase:
             isolation_level=None,
             check_same_thread=False,
         )
-        connection.execute("PRAGMA foreign_keys = ON")
-        # In WAL mode NORMAL is corruption-safe and skips an fsync per commit; a power
-        # cut (not a crash) may lose the last commits, never the file.
-        connection.execute("PRAGMA synchronous = NORMAL")
+        try:
+            connection.execute("PRAGMA foreign_keys = ON")
+            # In WAL mode NORMAL is corruption-safe and skips an fsync per commit; a power
+            # cut (not a crash) may lose the last commits, never the file.
+            connection.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def _schema_version(self, connection: sqlite3.Connection) -> int:
@@ -88,24 +147,36 @@ class SqliteDatabase:
             )
         return version
 
+    def _file_identity(self) -> tuple[int, int] | None:
+        """Which file is at the path now (device and inode); None if there is none."""
+        try:
+            status = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return status.st_dev, status.st_ino
+
+    def _check_same_file(self) -> None:
+        """Refuse to write once the store at the path is not the file opened.
+
+        SQLite would carry on writing into a deleted file, or a new connection would
+        make a fresh empty store there: either way the writes would be lost.
+        """
+        if self._file_identity() != self._identity:
+            raise StoreError(
+                f"the store {self.path} was deleted or replaced while runstack was using it; "
+                "nothing more is written to it: run the command again to use the store at "
+                "that path now"
+            )
+
     def _writing_connection(self) -> sqlite3.Connection:
         """The read-write connection, opened on the first write."""
         if self._writer is None:
-            try:
-                self._writer = self._connect(read_only=False)
-            except sqlite3.Error as error:
-                raise self._unreadable(error) from None
+            self._writer = self._connect(read_only=False)
         return self._writer
 
     def _check_schema(self, connection: sqlite3.Connection, owner: str) -> None:
         if self._schema_version(connection) < SCHEMA_VERSION:
             self._migrate(connection, owner)
-
-    def _unreadable(self, error: sqlite3.Error) -> StoreError:
-        return StoreError(
-            f"cannot read the store {self.path}: {error}; it is left untouched: move it aside "
-            "to start afresh, or set RUNSTACK_HOME to use another folder"
-        )
 
     def _migrate(self, connection: sqlite3.Connection, owner: str) -> None:
         """Bring the schema up to date (a new store: create it and the default stack).
@@ -146,28 +217,29 @@ class SqliteDatabase:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taking the write lock up front so it never deadlocks."""
         with self._lock:
-            connection = self._writing_connection()
+            self._check_same_file()
             try:
+                connection = self._writing_connection()
                 connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as error:
-                raise self._unreadable(error) from None
+            except (sqlite3.Error, OSError) as error:
+                raise store_error(self.path, error, writing=True) from None
             try:
                 yield connection
-            except sqlite3.Error as error:
-                connection.execute("ROLLBACK")
-                raise StoreError(f"the store {self.path} refused a write: {error}") from None
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            else:
                 connection.execute("COMMIT")
+            except BaseException as error:
+                # A failed COMMIT (a full disk) may have ended the transaction already.
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+                if isinstance(error, sqlite3.Error):
+                    raise store_error(self.path, error, writing=True) from None
+                raise
 
     def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             try:
                 return self._connection.execute(sql, parameters).fetchall()
             except sqlite3.Error as error:
-                raise self._unreadable(error) from None
+                raise store_error(self.path, error, writing=False) from None
 
     def close(self) -> None:
         self._connection.close()

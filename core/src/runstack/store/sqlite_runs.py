@@ -5,18 +5,27 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import AlreadyExistsError, NotFoundError, StoreError
-from runstack.models import new_id
-from runstack.processes import is_alive, this_host
+from runstack.models import new_id, now
+from runstack.processes import (
+    heartbeat_limit,
+    is_alive,
+    is_same_process,
+    process_identity,
+    this_host,
+)
 from runstack.store.sqlite_artifacts import (
     ARTIFACT_COLUMNS,
     ArtifactTables,
     artifact_from_row,
     run_models,
 )
+from runstack.store.sqlite_db import id_prefix, meant
 
 if TYPE_CHECKING:
     from runstack.run_models import (
@@ -41,6 +50,12 @@ _STEP_COLUMNS = (
 class RunTables(ArtifactTables):
     """The run-metadata half of the store interface."""
 
+    def __init__(self, path: Path, *, owner: str) -> None:
+        super().__init__(path, owner=owner)
+        # Runs found crashed that a read-only or full store could not record: shown as
+        # crashed all the same (run id -> the error to show).
+        self._unrecorded_crashes: dict[str, str] = {}
+
     # -- runs ----------------------------------------------------------------
 
     def create_run(self, run: RunRecord) -> None:
@@ -54,8 +69,8 @@ class RunTables(ArtifactTables):
                 connection.execute(
                     "INSERT INTO runs (id, name, pipeline_id, status, stack_id, stack_name, "
                     "artifact_store_id, owner, config, parameters, started, finished, error, "
-                    "pid, host) "
-                    "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ? FROM pipelines "
+                    "pid, host, heartbeat, process_identity) "
+                    "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?, ? FROM pipelines "
                     "WHERE name = ?",
                     (
                         run.id,
@@ -70,6 +85,8 @@ class RunTables(ArtifactTables):
                         run.started.isoformat(),
                         run.pid,
                         run.host,
+                        now().isoformat(),
+                        _identity_of(run),
                         run.pipeline_name,
                     ),
                 )
@@ -86,26 +103,39 @@ class RunTables(ArtifactTables):
                 (status.value, finished.isoformat(), error, run_id),
             )
 
+    def record_heartbeat(self, run_id: str, moment: datetime) -> None:
+        """Note that a running run's process is still at work."""
+        with self._transaction() as connection:
+            connection.execute(
+                "UPDATE runs SET heartbeat = ? WHERE id = ? AND status = ?",
+                (moment.isoformat(), run_id, run_models().RunStatus.RUNNING.value),
+            )
+
     def _mark_crashed_runs(self) -> None:
-        """Mark running runs whose process on this machine has died as crashed.
+        """Mark running runs whose process has stopped as crashed.
 
         Called before runs are read; it looks only at runs still `running` (an indexed
         lookup), so listing many finished runs costs nothing more. A store this user may
-        not write to is read as it is. When it died is unknown, so `finished` stays empty.
+        not write to is read as it is, its crashed runs shown so all the same. When it
+        died is unknown, so `finished` stays empty.
         """
         running = run_models().RunStatus.RUNNING.value
         rows = self._query(
-            "SELECT id, pid FROM runs WHERE status = ? AND host = ? AND pid IS NOT NULL",
-            (running, this_host()),
+            "SELECT id, pid, host, heartbeat, process_identity FROM runs WHERE status = ?",
+            (running,),
         )
-        dead = [(run_id, pid) for run_id, pid in rows if not is_alive(pid)]
+        moment = now()
+        reasons = {
+            run_id: _why_crashed(pid, host, heartbeat, identity, moment)
+            for run_id, pid, host, heartbeat, identity in rows
+        }
+        dead = {run_id: reason for run_id, reason in reasons.items() if reason is not None}
         if not dead:
             return
         crashed = run_models().StepStatus.CRASHED.value
         try:
             with self._transaction() as connection:
-                for run_id, pid in dead:
-                    error = f"the process running it died (pid {pid} on {this_host()})"
+                for run_id, error in dead.items():
                     changed = connection.execute(
                         "UPDATE runs SET status = ?, error = ? WHERE id = ? AND status = ?",
                         (run_models().RunStatus.CRASHED.value, error, run_id, running),
@@ -117,17 +147,26 @@ class RunTables(ArtifactTables):
                             (crashed, error, error, run_id, running),
                         )
         except StoreError:
-            return
+            self._unrecorded_crashes.update(dead)
+
+    def _run(self, row: Sequence[Any]) -> RunRecord:
+        """A run from its row, crashed if found so without the store recording it."""
+        run = _run_from_row(row)
+        error = self._unrecorded_crashes.get(run.id)
+        if error is None or run.status is not run_models().RunStatus.RUNNING:
+            return run
+        return replace(run, status=run_models().RunStatus.CRASHED, error=error)
 
     def get_run(self, name_or_id: str) -> RunRecord:
         self._mark_crashed_runs()
+        prefix, pattern = id_prefix("r.id", name_or_id)
         rows = self._query(
-            f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE r.name = ? OR r.id = ? OR r.id LIKE ?",
-            (name_or_id, name_or_id, f"{name_or_id}%"),
+            f"SELECT {_RUN_COLUMNS} {_RUN_FROM} WHERE r.name = ? OR r.id = ? OR {prefix}",
+            (name_or_id, name_or_id, pattern),
         )
-        exact = [row for row in rows if name_or_id in (row[0], row[1])]
-        if exact or len(rows) == 1:
-            return _run_from_row((exact or rows)[0])
+        found = meant(rows, name_or_id, lambda row: (row[0], row[1]))
+        if found is not None:
+            return self._run(found)
         if rows:
             raise NotFoundError(
                 f"{name_or_id!r} matches several runs by id prefix; give more of the id or the name"
@@ -144,11 +183,16 @@ class RunTables(ArtifactTables):
     ) -> list[RunRecord]:
         """Runs, newest first, optionally filtered."""
         self._mark_crashed_runs()
-        where, parameters = _run_filter(pipeline, stack_id, status)
+        # A crash the store could not record changes a status only here: filter after it.
+        by_status = status if self._unrecorded_crashes else None
+        where, parameters = _run_filter(pipeline, stack_id, None if by_status else status)
         sql = f"SELECT {_RUN_COLUMNS} {_RUN_FROM}{where} ORDER BY r.started DESC, r.name DESC"
-        if limit is not None:
+        if limit is not None and by_status is None:
             sql += f" LIMIT {int(limit)}"
-        return [_run_from_row(row) for row in self._query(sql, parameters)]
+        runs = [self._run(row) for row in self._query(sql, parameters)]
+        if by_status is None:
+            return runs
+        return [run for run in runs if run.status is by_status][:limit]
 
     def count_runs(
         self,
@@ -158,6 +202,8 @@ class RunTables(ArtifactTables):
         status: RunStatus | None = None,
     ) -> int:
         self._mark_crashed_runs()
+        if self._unrecorded_crashes and status is not None:
+            return len(self.list_runs(pipeline=pipeline, stack_id=stack_id, status=status))
         where, parameters = _run_filter(pipeline, stack_id, status)
         return int(self._query(f"SELECT COUNT(*) {_RUN_FROM}{where}", parameters)[0][0])
 
@@ -202,6 +248,12 @@ class RunTables(ArtifactTables):
                     connection.execute("DELETE FROM artifacts WHERE id = ?", (row[0],))
                     orphans.append(artifact_from_row(row))
             return orphans
+
+    def runs_using_artifact_store(self, component_id: str) -> list[str]:
+        rows = self._query(
+            "SELECT name FROM runs WHERE artifact_store_id = ? ORDER BY started", (component_id,)
+        )
+        return [row[0] for row in rows]
 
     # -- step runs -----------------------------------------------------------
 
@@ -335,10 +387,50 @@ class RunTables(ArtifactTables):
         }
         for step_run_id, direction, name, artifact_id in links:
             grouped[step_run_id][direction][name] = artifact_id
-        return [
+        steps = [
             _step_run_from_row(row, grouped[row[0]]["input"], grouped[row[0]]["output"])
             for row in rows
         ]
+        running = run_models().StepStatus.RUNNING
+        return [
+            replace(step, status=run_models().StepStatus.CRASHED, reason=error, error=error)
+            if step.status is running and (error := self._unrecorded_crashes.get(step.run_id))
+            else step
+            for step in steps
+        ]
+
+
+def _why_crashed(
+    pid: int | None, host: str, heartbeat: str | None, identity: str, moment: datetime
+) -> str | None:
+    """Why a run recorded as running has crashed, or None while it may be running.
+
+    A heartbeat older than the limit means crashed wherever the run was. Its own
+    machine can also tell at once that the process is gone, by pid and start time
+    where the run recorded them (so a reused pid is no alibi), by pid alone for
+    runs recorded before heartbeats.
+    """
+    if heartbeat is not None:
+        silent = moment - datetime.fromisoformat(heartbeat)
+        if silent > heartbeat_limit():
+            return (
+                f"the process running it stopped reporting (pid {pid} on {host}): no "
+                f"heartbeat for {silent.total_seconds():.0f}s"
+            )
+    if pid is None or host != this_host():
+        return None
+    if heartbeat is not None and identity:
+        alive = is_same_process(pid, identity) is not False
+    else:
+        alive = is_alive(pid)
+    return None if alive else f"the process running it died (pid {pid} on {host})"
+
+
+def _identity_of(run: RunRecord) -> str:
+    """Which process exactly runs `run`, when it is one of this machine's."""
+    if run.pid is None or run.host != this_host():
+        return ""
+    return process_identity(run.pid)
 
 
 def _run_filter(

@@ -115,6 +115,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT '';
     CREATE INDEX runs_by_status ON runs (status);
     """,
+    # 4: a running run's heartbeat, so a run whose process stopped reporting reads as
+    # crashed whatever machine or pid namespace it ran in; and which process exactly
+    # (pid namespace and start time), so a reused pid cannot pass for the run's process
+    """
+    ALTER TABLE runs ADD COLUMN heartbeat TEXT;
+    ALTER TABLE runs ADD COLUMN process_identity TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

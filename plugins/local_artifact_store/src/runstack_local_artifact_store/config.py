@@ -26,6 +26,8 @@ class LocalArtifactStoreConfig(FlavorConfig):
             return None
         if not value.strip():
             raise ValueError("must not be empty")
+        if "\0" in value:
+            raise ValueError("must not contain a NUL byte; no folder has one in its name")
         try:
             expanded = Path(value).expanduser()
         except RuntimeError:  # `~someone` for a user this machine does not have

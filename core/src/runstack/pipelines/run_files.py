@@ -1,0 +1,88 @@
+"""Removing the files of a deleted run: only artifacts it recorded, only inside run folders.
+
+Records written before names were checked may hold a path that climbs out of its
+run's folder (up to the store's root, or into another run's folder); such files
+are left in place with a warning, never removed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+from runstack.component_types import ComponentType
+from runstack.errors import NotFoundError, RunstackError
+from runstack.pipelines.artifacts import recorded_run, run_folder
+
+if TYPE_CHECKING:
+    from runstack.client_runs import RunQueries
+    from runstack.components import BaseArtifactStore
+    from runstack.run_models import ArtifactRecord, RunRecord
+
+
+def remove_run_files(
+    client: RunQueries, run: RunRecord, own_step_runs: set[str], orphans: list[ArtifactRecord]
+) -> None:
+    """Remove the files of `orphans`, the artifacts deleting `run` left unused.
+
+    Those the run made must lie in its own folder; those it reused from the cache, in
+    the folder of a run that no longer exists.
+    """
+    by_store: dict[str, list[ArtifactRecord]] = {}
+    for artifact in orphans:
+        by_store.setdefault(artifact.artifact_store_id, []).append(artifact)
+    for store_id, artifacts in by_store.items():
+        store = _open(client, store_id, len(artifacts))
+        if store is None:
+            continue
+        for artifact in artifacts:
+            problem = _outside(
+                client, run, artifact, artifact.producer_step_run_id in own_step_runs
+            )
+            if problem:
+                warnings.warn(
+                    f"left the files of artifact {artifact.id} in place: {problem}", stacklevel=2
+                )
+            elif store.exists(artifact.uri):
+                store.rm(artifact.uri, recursive=True)
+
+
+def _open(client: RunQueries, store_id: str, count: int) -> BaseArtifactStore | None:
+    """The artifact store, or None (with a warning saying why) when its files cannot be reached."""
+    not_removed = f"the files of {count} artifact(s) were not removed"
+    try:
+        component = client.get_component(ComponentType.ARTIFACT_STORE, store_id)
+    except NotFoundError:
+        warnings.warn(
+            f"{not_removed}: the artifact store (id {store_id}) no longer exists", stacklevel=2
+        )
+        return None
+    try:
+        store = client.artifact_store(component.id)
+    except RunstackError as error:
+        warnings.warn(f"{not_removed}: {error}", stacklevel=2)
+        return None
+    if not store.exists("."):
+        warnings.warn(
+            f"the folder of the artifact store {component.name!r} ({store.root}) is gone; "
+            "no files were removed",
+            stacklevel=2,
+        )
+        return None
+    return store
+
+
+def _outside(client: RunQueries, run: RunRecord, artifact: ArtifactRecord, made_here: bool) -> str:
+    """Why an artifact's recorded path is not one this deletion may remove ("" if it is)."""
+    own = (run.pipeline_name, run.id)
+    found = recorded_run(artifact.uri)
+    if found == own:
+        return ""
+    path = f"its recorded path {artifact.uri!r}"
+    if found is None or made_here:
+        return f"{path} is not inside the run's own folder {run_folder(*own)!r}"
+    try:
+        other = client.store.get_run(found[1])
+    except NotFoundError:
+        return ""
+    return f"{path} lies in the folder of run {other.name!r}, which still exists"

@@ -1,0 +1,55 @@
+"""Secret values given as references, `{{env.NAME}}` or `{{file:PATH}}`: stored as written and
+read only when the component is built, so the secret itself never reaches the store."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runstack.errors import ConfigError
+
+if TYPE_CHECKING:
+    from runstack.models import StackComponent
+
+_REFERENCE = re.compile(r"\{\{(env|file)[.:]([^{}]+)\}\}")
+
+
+def is_reference(value: object) -> bool:
+    """Whether a secret value is a reference (shown as it is: it names, it does not hold)."""
+    return isinstance(value, str) and _REFERENCE.fullmatch(value.strip()) is not None
+
+
+def resolved_secrets(component: StackComponent) -> dict[str, str]:
+    """The component's secrets with every reference replaced by what it refers to now."""
+    return {key: _resolve(component, key, value) for key, value in component.secrets.items()}
+
+
+def _resolve(component: StackComponent, key: str, value: str) -> str:
+    match = _REFERENCE.fullmatch(value.strip())
+    if match is None:
+        return value
+    kind, target = match.group(1), match.group(2).strip()
+    if kind == "env":
+        resolved = os.environ.get(target)
+        if resolved is None:
+            what = f"the environment variable {target}, which is not set"
+            raise _unreadable(component, key, what, "set it")
+        return resolved
+    try:
+        # One trailing line break is how editors and `echo` end a file, not part of the secret.
+        text = Path(target).expanduser().read_text(encoding="utf-8")
+        return text.removesuffix("\n").removesuffix("\r")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        what = f"the file {target}, which cannot be read ({reason})"
+        raise _unreadable(component, key, what, "make it readable") from None
+
+
+def _unreadable(component: StackComponent, key: str, what: str, fix: str) -> ConfigError:
+    kind = component.type
+    return ConfigError(
+        f"the {kind.noun} {component.name!r}: its secret {key!r} refers to {what}; {fix}, or "
+        f"change the secret with 'runstack {kind.cli_name} update {component.name} --{key}'"
+    )
