@@ -248,18 +248,8 @@ class Pipeline:
                 self.options.retry_delay,
                 DEFAULT_RETRY_DELAY,
             ),
-            timeout=next(
-                (
-                    timeout
-                    for timeout in (
-                        step_config.timeout,
-                        step_options.timeout,
-                        config.timeout,
-                        self.options.timeout,
-                    )
-                    if timeout is not None
-                ),
-                None,
+            timeout=_first_set(
+                step_config.timeout, step_options.timeout, config.timeout, self.options.timeout
             ),
             settings=merge_settings(pipeline_settings, step_options.settings, step_config.settings),
             extra={**pipeline_extra, **step_options.extra, **step_config.extra},
@@ -268,6 +258,11 @@ class Pipeline:
 
 def _first(*values: T | None) -> T:
     return next(value for value in values if value is not None)
+
+
+def _first_set(*values: T | None) -> T | None:
+    """The first layer that sets an option without a default (None: no layer does)."""
+    return next((value for value in values if value is not None), None)
 
 
 @overload
