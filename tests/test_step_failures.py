@@ -215,6 +215,62 @@ def test_a_dead_worker_is_replaced_for_the_steps_after_it(
     ]
 
 
+IDLE_DEATH = f"""
+import os
+import signal
+from pathlib import Path
+
+
+@step
+def kills_idle_workers() -> int:
+    me, parent = os.getpid(), os.getppid()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        lines = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        pid = int(status.parent.name)
+        if int(lines.get("PPid", "0")) == parent and pid != me:
+            os.kill(pid, signal.SIGKILL)  # as the out-of-memory killer might
+    return 1
+
+
+@step
+def next_one(value: int) -> int:
+    return value
+
+
+@pipeline(settings={PROCESSES})
+def idle_death() -> None:
+    value = kills_idle_workers()
+    next_one(value)
+    next_one(value)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_a_worker_that_died_while_idle_is_replaced_before_it_gets_a_step(
+    tmp_path: Path, runstack_home: Path, write_module: Callable[..., Path]
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    module = write_module(IDLE_DEATH)  # run by its own process: it kills only that one's workers
+    runstack = str(Path(sys.executable).parent / "runstack")
+    env = {**os.environ, "RUNSTACK_HOME": str(runstack_home)}
+    run = subprocess.run(
+        [runstack, "pipeline", "run", f"{module}:idle_death"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    listed = subprocess.run(
+        [runstack, "run", "list", "-o", "json"], env=env, capture_output=True, timeout=60
+    )
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["completed"]
+
+
 def test_the_python_api_raises_the_run_error_for_a_dead_worker(
     import_module: Callable[[str], object], tmp_path: Path
 ) -> None:

@@ -68,7 +68,8 @@ class WorkerPool:
         worker = self._take()
         try:
             reply = worker.run(payload, timeout)
-        except (WorkerDied, CallTimeout):
+        except BaseException:  # the worker is dead, or in a state no next step should meet
+            worker.kill()
             with self._changed:
                 self._busy.discard(worker)
                 self._vacant += 1
@@ -87,17 +88,17 @@ class WorkerPool:
         return reply
 
     def _take(self) -> _Worker:
-        """An idle worker, or a new one in the place of one that died."""
+        """An idle worker, or a new one in the place of one that died (even while idle)."""
         with self._changed:
             while not (self._idle or self._vacant or self._closing):
                 self._changed.wait()
             if self._closing:
                 raise CallAbandoned("the run stopped waiting for this step")
-            if self._idle:
-                worker = self._idle.pop()
+            if not self._idle:
+                self._vacant -= 1
+            elif (worker := self._idle.pop()).process.is_alive():
                 self._busy.add(worker)
                 return worker
-            self._vacant -= 1
         try:
             worker = _Worker(self._context)
         except BaseException:
@@ -140,7 +141,11 @@ class _Worker:
     def run(self, payload: bytes, timeout: float | None) -> bytes:
         from multiprocessing.connection import wait
 
-        self.connection.send_bytes(payload)
+        try:
+            self.connection.send_bytes(payload)
+        except OSError:  # a broken pipe: the worker died while idle
+            self.kill()
+            raise WorkerDied(_death(self.process.exitcode)) from None
         ready = wait([self.connection, self.process.sentinel], timeout)
         if not ready:
             self.kill()
