@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pipeline_helpers import run_name_in, statuses
+from runstack import pipeline
 from runstack.errors import ConfigError
 from runstack.pipelines.runner import PipelineRunError
 
@@ -93,7 +94,7 @@ def test_a_step_past_its_timeout_in_a_thread_is_no_longer_waited_for(
     marker = tmp_path / "marker"
     hangs = flow.hangs.with_options(timeout=0.5)  # type: ignore[attr-defined]
 
-    @flow.pipeline  # type: ignore[attr-defined]
+    @pipeline
     def hanging_in_threads(marker: str) -> None:
         flow.downstream(hangs(marker))  # type: ignore[attr-defined]
 
