@@ -39,6 +39,9 @@ def runstack(*arguments: str, env: dict[str, str]) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C must reach the run even when pytest itself was started with SIGINT ignored
+        # (a background job): Python only installs its handler where SIGINT is not ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

@@ -210,7 +210,7 @@ def test_options_are_layered_decorator_then_call_then_run_config(tmp_path: Path)
     def plain() -> None:
         pass
 
-    @pipeline(retries=4, retry_delay=0, extra={"owner": "ana", "project": "churn"})
+    @pipeline(retries=4, retry_delay=0, timeout=60, extra={"owner": "ana", "project": "churn"})
     def layered() -> None:
         configured.with_options(extra={"stage": "fit"})()
         plain()
@@ -218,7 +218,8 @@ def test_options_are_layered_decorator_then_call_then_run_config(tmp_path: Path)
     config = tmp_path / "run.toml"
     config.write_text(
         '[extra]\nticket = "ML-1"\n'
-        '[steps.plain]\nretries = 2\nretry_delay = 0.5\nextra = { stage = "report" }\n'
+        "[steps.plain]\nretries = 2\nretry_delay = 0.5\ntimeout = 30\n"
+        'extra = { stage = "report" }\n'
         "[steps.plain.settings.orchestrator]\nmax_parallel = 1\n",
         encoding="utf-8",
     )
@@ -230,6 +231,7 @@ def test_options_are_layered_decorator_then_call_then_run_config(tmp_path: Path)
             "enable_cache": True,
             "retries": 1,
             "retry_delay": 0,
+            "timeout": 60,
             "settings": {"orchestrator": {"max_parallel": 2}},
             "extra": {**pipeline_extra, "team": "data", "stage": "fit"},
         },
@@ -237,6 +239,7 @@ def test_options_are_layered_decorator_then_call_then_run_config(tmp_path: Path)
             "enable_cache": True,
             "retries": 2,
             "retry_delay": 0.5,
+            "timeout": 30,
             "settings": {"orchestrator": {"max_parallel": 1}},
             "extra": {**pipeline_extra, "stage": "report"},
         },

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from runstack.components.artifact_store import BaseArtifactStore
 from runstack.components.base import BaseComponent
-from runstack.components.orchestrator import BaseOrchestrator, Task, TaskResult, TaskStatus
+from runstack.components.orchestrator import (
+    BaseOrchestrator,
+    CallAbandoned,
+    CallTimeout,
+    Task,
+    TaskResult,
+    TaskStatus,
+)
 
 __all__ = [
     "BaseArtifactStore",
     "BaseComponent",
     "BaseOrchestrator",
+    "CallAbandoned",
+    "CallTimeout",
     "Task",
     "TaskResult",
     "TaskStatus",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import graphlib
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from runstack.components.base import BaseComponent
-from runstack.errors import ConfigError
+from runstack.errors import ConfigError, RunstackError
 from runstack.flavors import FlavorConfig
 
 W = TypeVar("W")
@@ -42,6 +43,14 @@ class TaskResult:
     blocked_by: str = ""
 
 
+class CallTimeout(RunstackError, TimeoutError):
+    """A step's code ran past its timeout; the message says what became of it."""
+
+
+class CallAbandoned(RunstackError):
+    """The run stopped waiting for a step's code (a second Ctrl-C); the run records it."""
+
+
 class BaseOrchestrator(BaseComponent):
     """Runs a task graph: a failed task skips everything downstream of it, nothing else."""
 
@@ -53,16 +62,21 @@ class BaseOrchestrator(BaseComponent):
 
         `settings` are the run's settings for this orchestrator, validated with
         its flavor's `settings_class`. Ctrl-C (KeyboardInterrupt) must start no
-        further task and propagate once the running ones have returned.
+        further task and propagate once the running ones have returned; a second
+        Ctrl-C propagates at once (stopping what runs elsewhere if it can).
         """
 
-    def call(self, function: Callable[[W], R], work: W) -> R:
+    def call(self, function: Callable[[W], R], work: W, timeout: float | None = None) -> R:
         """Run a step's code where this orchestrator runs code: by default, right here.
 
         `function` and `work` pickle with cloudpickle, so an orchestrator may ship
-        them to a worker process or another machine and return the result.
+        them to a worker process or another machine and return the result. Past
+        `timeout` seconds raise CallTimeout; here the code runs on a thread that
+        cannot be stopped, so it is left running and no longer waited for.
         """
-        return function(work)
+        if timeout is None:
+            return function(work)
+        return _call_with_timeout(function, work, timeout)
 
     @staticmethod
     def plan(tasks: Sequence[Task]) -> graphlib.TopologicalSorter[str]:
@@ -85,3 +99,26 @@ class BaseOrchestrator(BaseComponent):
             cycle = " -> ".join(error.args[1])
             raise ConfigError(f"the tasks form a cycle: {cycle}; remove one of its edges") from None
         return sorter
+
+
+def _call_with_timeout(function: Callable[[W], R], work: W, timeout: float) -> R:
+    outcome: list[R] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(function(work))
+        except BaseException as error:
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="runstack-timed-step", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise CallTimeout(
+            f"timed out after {timeout:g} s; a thread cannot be stopped, so the step's code "
+            "was left running and the run no longer waits for it"
+        )
+    if failure:
+        raise failure[0]
+    return outcome[0]

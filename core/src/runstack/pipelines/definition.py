@@ -25,6 +25,7 @@ from runstack.pipelines.run_config import (
 from runstack.pipelines.steps import (
     DecoratorOptions,
     check_retries,
+    check_timeout,
     chosen_name,
     describe_type,
     option_values,
@@ -47,6 +48,7 @@ class PipelineOptions:
     enable_cache: bool | None = None
     retries: int | None = None
     retry_delay: float | None = None
+    timeout: float | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
@@ -63,6 +65,7 @@ class ResolvedStep:
     enable_cache: bool
     retries: int
     retry_delay: float
+    timeout: float | None
     settings: Settings
     extra: dict[str, Any]
 
@@ -72,6 +75,7 @@ class ResolvedStep:
             "enable_cache": self.enable_cache,
             "retries": self.retries,
             "retry_delay": self.retry_delay,
+            "timeout": self.timeout,
             "settings": self.settings,
             "extra": self.extra,
         }
@@ -106,6 +110,7 @@ class Pipeline:
 
     def __init__(self, function: Callable[..., Any], options: PipelineOptions) -> None:
         check_retries(options.retries, options.retry_delay)
+        check_timeout(options.timeout)
         self.function = function
         self.options = options
         self.name = check_name(chosen_name(options.name, function), "pipeline")
@@ -303,6 +308,9 @@ class Pipeline:
                 self.options.retry_delay,
                 DEFAULT_RETRY_DELAY,
             ),
+            timeout=_first_set(
+                step_config.timeout, step_options.timeout, config.timeout, self.options.timeout
+            ),
             settings=merge_settings(pipeline_settings, step_options.settings, step_config.settings),
             extra={**pipeline_extra, **step_options.extra, **step_config.extra},
         )
@@ -310,6 +318,11 @@ class Pipeline:
 
 def _first(*values: T | None) -> T:
     return next(value for value in values if value is not None)
+
+
+def _first_set(*values: T | None) -> T | None:
+    """The first layer that sets an option without a default (None: no layer does)."""
+    return next((value for value in values if value is not None), None)
 
 
 @overload

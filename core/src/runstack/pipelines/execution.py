@@ -7,11 +7,12 @@ cluster): `StepWork` carries everything it needs and pickles with cloudpickle,
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from runstack.components import BaseArtifactStore
@@ -24,9 +25,8 @@ from runstack.pipelines.artifacts import (
     save_output,
 )
 from runstack.pipelines.steps import OutputSpec, describe_type, matches
+from runstack.pipelines.tracebacks import user_traceback
 from runstack.run_models import ArtifactRecord
-
-_RUNSTACK_SOURCES = str(Path(__file__).resolve().parent.parent)
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,9 @@ def perform(work: StepWork) -> WorkOutcome:
                     time.sleep(delay)
             values = check_outputs(work.invocation, work.outputs, result)
             artifacts = _save_outputs(work, values)
-        except Exception as error:
+        except BaseException as error:  # SystemExit in a step is the step's failure too
+            if is_ctrl_c(error):
+                raise
             log.write("".join(traceback.format_exception(error)))
             return WorkOutcome(
                 log.getvalue(),
@@ -92,6 +94,16 @@ def perform(work: StepWork) -> WorkOutcome:
                 unreadable=error.artifact_id if isinstance(error, UnreadableArtifactError) else "",
             )
     return WorkOutcome(log.getvalue(), attempts, artifacts)
+
+
+def is_ctrl_c(error: BaseException) -> bool:
+    """Whether `error` may be the user's Ctrl-C: only the main thread of a process that has
+    Python's handler sees one; a KeyboardInterrupt elsewhere was raised by a step's code."""
+    return (
+        isinstance(error, KeyboardInterrupt)
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
 
 
 def check_outputs(name: str, specs: list[OutputSpec], result: Any) -> dict[str, Any]:
@@ -156,13 +168,3 @@ def _save_outputs(work: StepWork, values: dict[str, Any]) -> list[ArtifactRecord
                 store.rm(uri, recursive=True)
         raise
     return artifacts
-
-
-def user_traceback(error: BaseException) -> str:
-    """The traceback without runstack's own frames: what the user needs to fix their step."""
-    if isinstance(error, RunstackError):
-        return f"{error}\n"
-    summary = traceback.TracebackException.from_exception(error)
-    frames = [f for f in summary.stack if not f.filename.startswith(_RUNSTACK_SOURCES)]
-    summary.stack = traceback.StackSummary.from_list(frames)
-    return "".join(summary.format())

@@ -12,6 +12,7 @@ max_parallel = 2
 
 [steps.train]
 retries = 2
+timeout = 600
 parameters = { epochs = 20 }
 ```
 """
@@ -41,6 +42,7 @@ class StepRunConfig:
     enable_cache: bool | None = None
     retries: int | None = None
     retry_delay: float | None = None
+    timeout: float | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     settings: Settings = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -81,6 +83,10 @@ def load_run_config(path: Path) -> RunConfig:
             value = getattr(layer, key)
             if value is not None and value < 0:
                 raise ConfigError(f"the run config {path}: {where}{key}: must be >= 0, got {value}")
+        if layer.timeout is not None and layer.timeout <= 0:
+            raise ConfigError(
+                f"the run config {path}: {where}timeout: must be > 0, got {layer.timeout:g}"
+            )
     return config
 
 

@@ -5,22 +5,32 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
+import traceback
 import warnings
 from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from runstack.component_types import ComponentType
-from runstack.components import BaseArtifactStore, BaseOrchestrator, Task, TaskStatus
+from runstack.components import (
+    BaseArtifactStore,
+    BaseOrchestrator,
+    CallAbandoned,
+    Task,
+    TaskStatus,
+)
 from runstack.errors import ConfigError, RunstackError
 from runstack.models import Stack, new_id, now
 from runstack.names import check_name, check_not_an_id
 from runstack.pipelines import capture
 from runstack.pipelines.caching import CacheHit, StepCache, digest
-from runstack.pipelines.execution import StepWork, perform
+from runstack.pipelines.execution import StepWork, is_ctrl_c, perform
 from runstack.pipelines.heartbeat import beating
 from runstack.pipelines.integrity import record_unreadable
 from runstack.pipelines.progress import Progress
+from runstack.pipelines.shipping import ShippedFunction
+from runstack.pipelines.tracebacks import user_traceback
 from runstack.processes import this_host
 from runstack.run_models import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
 
@@ -60,6 +70,8 @@ class PipelineRunner:
         self.outputs: dict[str, dict[str, ArtifactRecord]] = {}
         self.recorded: dict[str, StepRunRecord] = {}
         self.started: dict[str, StepRunRecord] = {}
+        self._recording = threading.Lock()
+        self.run_error = ""  # why the run failed when no step did
 
     def run(self) -> PipelineRun:
         from runstack.pipelines.results import PipelineRun
@@ -111,8 +123,13 @@ class PipelineRunner:
                     skipped[name] = f"upstream step {result.blocked_by!r} failed"
                 elif result.status is TaskStatus.FAILED:
                     status = RunStatus.FAILED
+                    if name not in self.recorded:  # failed without running `_execute` to its end
+                        self._fail_step(name, result.error or RunstackError("no reason given"))
         except KeyboardInterrupt:
             status = RunStatus.STOPPED
+        except BaseException as error:  # the orchestrator itself failed: the run must say why
+            status = RunStatus.FAILED
+            skipped = self._orchestrator_failed(error)
         self._record_unfinished(skipped, status)
         failure = self._failure()
         self.store.finish_run(self.run_record.id, status, now(), failure)
@@ -122,12 +139,14 @@ class PipelineRunner:
         if status is RunStatus.STOPPED:
             raise KeyboardInterrupt
         if status is RunStatus.FAILED:
-            failed = next(r for r in self.recorded.values() if r.status is StepStatus.FAILED)
-            self.progress.error(failed.error.rstrip())
+            failed = next(
+                (r for r in self.recorded.values() if r.status is StepStatus.FAILED), None
+            )
+            if failed is not None:
+                self.progress.error(failed.error.rstrip())
+            log = f"{record.name} {failed.invocation}" if failed else record.name
             raise PipelineRunError(
-                f"run {record.name!r} failed: {failure} (full log: runstack run logs "
-                f"{record.name} {failed.invocation})",
-                run,
+                f"run {record.name!r} failed: {failure} (full log: runstack run logs {log})", run
             )
         return run
 
@@ -167,7 +186,21 @@ class PipelineRunner:
     # -- one step ------------------------------------------------------------
 
     def _execute(self, name: str) -> None:
-        """Run one step (or reuse it from the cache) and record it; raise if it failed."""
+        """Run one step (or reuse it from the cache) and record it; raise if it failed.
+
+        Whatever goes wrong on the way (the cache check, a worker that dies, code that
+        cannot be shipped) is recorded as this step's failure, with its cause.
+        """
+        try:
+            self._execute_step(name)
+        except (StepFailedError, CallAbandoned):  # recorded already, or stopped by the run
+            raise
+        except BaseException as error:
+            if is_ctrl_c(error):
+                raise
+            raise StepFailedError(self._fail_step(name, error)) from error
+
+    def _execute_step(self, name: str) -> None:
         resolved = self.compiled.steps[name]
         invocation = resolved.invocation
         step = invocation.step
@@ -231,7 +264,7 @@ class PipelineRunner:
         self.progress.started_step(name)
         step = resolved.invocation.step
         work = StepWork(
-            function=step.function,
+            function=ShippedFunction(step.function),
             pipeline=self.compiled.name,
             run_id=self.run_record.id,
             invocation=name,
@@ -243,7 +276,7 @@ class PipelineRunner:
             retry_delay=resolved.retry_delay,
             artifact_store=self.artifact_store,
         )
-        outcome = self.orchestrator.call(perform, work)
+        outcome = self.orchestrator.call(perform, work, timeout=resolved.timeout)
         if outcome.error:
             error = outcome.error
             if outcome.unreadable:
@@ -267,22 +300,59 @@ class PipelineRunner:
             outputs={a.name.rpartition("::")[2]: a.id for a in outcome.artifacts},
         )
         stored = self._record(completed, outcome.logs, outcome.artifacts)
+        if stored is None:  # the run stopped waiting for this step and recorded it already
+            return
         self.outputs[name] = {artifact.name.rpartition("::")[2]: artifact for artifact in stored}
         self.progress.finished_step(name, StepStatus.COMPLETED, _duration(completed))
 
     def _record(
         self, step_run: StepRunRecord, logs: str, artifacts: list[ArtifactRecord] | None = None
-    ) -> list[ArtifactRecord]:
+    ) -> list[ArtifactRecord] | None:
+        """Record how a step ended, once: a step the run gave up on may still return later.
+
+        Returns the artifacts as stored, or None if the step was recorded already.
+        """
         position = self.compiled.steps[step_run.invocation].invocation.position
-        self.recorded[step_run.invocation] = step_run
-        return self.store.finish_step_run(step_run, position, logs, artifacts or [])
+        with self._recording:
+            if step_run.invocation in self.recorded:
+                return None
+            self.recorded[step_run.invocation] = step_run
+            return self.store.finish_step_run(step_run, position, logs, artifacts or [])
+
+    def _fail_step(self, name: str, error: BaseException, cause: str = "") -> str:
+        """Record a step that failed outside its own code: the cause first, then the traceback
+        trimmed to the user's and the library's frames (in full in the step's log)."""
+        summary = f"step {name!r} failed: {cause or one_line(error)}"
+        text = summary + "\n" + ("" if isinstance(error, RunstackError) else user_traceback(error))
+        logs = summary + "\n" + "".join(traceback.format_exception(error))
+        step_run = self.started.get(name) or self._unstarted(name, StepStatus.FAILED, "")
+        failed = _replace(
+            step_run,
+            status=StepStatus.FAILED,
+            started=step_run.started or now(),
+            finished=now(),
+            error=text,
+        )
+        if self._record(failed, logs) is not None:
+            self.progress.finished_step(name, StepStatus.FAILED, _duration(failed))
+        return text
+
+    def _orchestrator_failed(self, error: BaseException) -> dict[str, str]:
+        """Fail the steps the orchestrator was running when it raised (or the next one to run)
+        with its error; the steps it never reached are skipped, naming it."""
+        unfinished = [name for name in self.compiled.order if name not in self.recorded]
+        running = [name for name in unfinished if name in self.started] or unfinished[:1]
+        cause = f"orchestrator {self.orchestrator.name!r} raised {one_line(error)}"
+        self.run_error = cause
+        for name in running:
+            self._fail_step(name, error, cause)
+        return {name: cause for name in unfinished if name not in running}
 
     def _record_unfinished(self, skipped: dict[str, str], status: RunStatus) -> None:
         """Record steps that never finished: skipped after a failure, or stopped by Ctrl-C."""
         for name in self.compiled.order:
             if name in self.recorded:
                 continue
-            resolved = self.compiled.steps[name]
             reason = skipped.get(name) or "the run was stopped"
             interrupted = self.started.get(name)
             if interrupted is not None:  # Ctrl-C reached it while its code was running
@@ -291,33 +361,44 @@ class PipelineRunner:
                     logs="",
                 )
                 continue
-            self._record(
-                StepRunRecord(
-                    id=new_id(),
-                    run_id=self.run_record.id,
-                    invocation=name,
-                    step_name=resolved.invocation.step.name,
-                    status=StepStatus.SKIPPED if name in skipped else StepStatus.STOPPED,
-                    started=None,
-                    finished=None,
-                    cache_key="",
-                    cache_parts={},
-                    parameters=resolved.parameters,
-                    reason=reason,
-                ),
-                logs="",
-            )
+            kind = StepStatus.SKIPPED if name in skipped else StepStatus.STOPPED
+            self._record(self._unstarted(name, kind, reason), logs="")
             if status is not RunStatus.STOPPED or name in skipped:
                 self.progress.finished_step(name, self.recorded[name].status, reason)
+
+    def _unstarted(self, name: str, status: StepStatus, reason: str) -> StepRunRecord:
+        """The record of a step whose code never started."""
+        resolved = self.compiled.steps[name]
+        return StepRunRecord(
+            id=new_id(),
+            run_id=self.run_record.id,
+            invocation=name,
+            step_name=resolved.invocation.step.name,
+            status=status,
+            started=None,
+            finished=None,
+            cache_key="",
+            cache_parts={},
+            parameters=resolved.parameters,
+            reason=reason,
+        )
 
     def _failure(self) -> str:
         """One line on the first failed step: what the run's error and status say."""
         failed = [r for r in self.recorded.values() if r.status is StepStatus.FAILED]
         if not failed:
-            return ""
-        last_line = failed[0].error.strip().splitlines()[-1]
+            return self.run_error
+        lines = failed[0].error.strip().splitlines() or ["an error without a message"]
         step = f"step {failed[0].invocation!r}"
-        return last_line if last_line.startswith(step) else f"{step} raised {last_line}"
+        summary = next((line for line in (lines[0], lines[-1]) if line.startswith(step)), None)
+        return summary or f"{step} raised {lines[-1]}"
+
+
+def one_line(error: BaseException) -> str:
+    """An exception in one line: a runstack error's message, or the type and message."""
+    if not str(error):
+        return type(error).__name__
+    return str(error) if isinstance(error, RunstackError) else f"{type(error).__name__}: {error}"
 
 
 def _replace(step_run: StepRunRecord, **changes: Any) -> StepRunRecord:

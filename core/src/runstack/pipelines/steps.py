@@ -32,6 +32,7 @@ class StepOptions:
     enable_cache: bool | None = None
     retries: int | None = None
     retry_delay: float | None = None
+    timeout: float | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -45,6 +46,7 @@ class Step:
 
     def __init__(self, function: Callable[..., Any], options: StepOptions) -> None:
         check_retries(options.retries, options.retry_delay)
+        check_timeout(options.timeout)
         self.function = function
         self.options = options
         self.name = check_name(chosen_name(options.name, function), "step")
@@ -99,6 +101,7 @@ class DecoratorOptions(TypedDict, total=False):
     enable_cache: bool | None
     retries: int | None
     retry_delay: float | None
+    timeout: float | None
     settings: Mapping[str, Mapping[str, Any]] | None
     extra: Mapping[str, Any] | None
 
@@ -155,6 +158,13 @@ def check_retries(retries: int | None, retry_delay: float | None) -> None:
         raise ConfigError(f"retries must be a whole number >= 0, got {retries!r}")
     if retry_delay is not None and retry_delay < 0:
         raise ConfigError(f"retry_delay must be >= 0 seconds, got {retry_delay!r}")
+
+
+def check_timeout(timeout: float | None) -> None:
+    """Refuse a timeout no step could meet, when a step or pipeline is declared."""
+    valid = isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0
+    if timeout is not None and not valid:
+        raise ConfigError(f"timeout must be a number of seconds > 0, got {timeout!r}")
 
 
 def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import graphlib
 import os
-import signal
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,7 +15,7 @@ from runstack.flavors import FlavorConfig
 from runstack_local_orchestrator.config import LocalOrchestratorConfig, LocalOrchestratorSettings
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from runstack_local_orchestrator.workers import WorkerPool
 
 W = TypeVar("W")
 R = TypeVar("R")
@@ -30,7 +30,7 @@ class LocalOrchestrator(BaseOrchestrator):
     """
 
     config: LocalOrchestratorConfig
-    _processes: ProcessPoolExecutor | None = None
+    _workers: WorkerPool | None = None
 
     @property
     def max_parallel(self) -> int:
@@ -48,21 +48,23 @@ class LocalOrchestrator(BaseOrchestrator):
             workers = settings.max_parallel or workers
             mode = settings.mode or mode
         if mode == "processes":
-            self._processes = _start_processes(workers)
+            from runstack_local_orchestrator.workers import WorkerPool
+
+            self._workers = WorkerPool(workers)
         try:
             return scheduler.run(workers)
         finally:
-            if self._processes is not None:
-                self._processes.shutdown(wait=True, cancel_futures=True)
-                self._processes = None
+            if self._workers is not None:
+                self._workers.close()
+                self._workers = None
 
-    def call(self, function: Callable[[W], R], work: W) -> R:
-        if self._processes is None:
-            return function(work)
-        import cloudpickle
+    def call(self, function: Callable[[W], R], work: W, timeout: float | None = None) -> R:
+        workers = self._workers
+        if workers is None:
+            return super().call(function, work, timeout)
+        from runstack_local_orchestrator.workers import pack, unpack
 
-        payload = cloudpickle.dumps((function, work))
-        result: R = cloudpickle.loads(self._processes.submit(_call_pickled, payload).result())
+        result: R = unpack(workers.run(pack(function, work), timeout))
         return result
 
 
@@ -82,7 +84,8 @@ class _Scheduler:
         self._release_ready()
 
     def run(self, workers: int) -> dict[str, TaskResult]:
-        """Run every task on `workers` threads; on Ctrl-C start nothing new, let running finish."""
+        """Run every task on `workers` threads; on Ctrl-C start nothing new, let running finish;
+        on a second Ctrl-C stop waiting for them."""
         threads = [
             threading.Thread(target=self._work, name=f"runstack-step-{n}", daemon=True)
             for n in range(workers)
@@ -96,8 +99,14 @@ class _Scheduler:
             with self.changed:
                 self.stopping = True
                 self.changed.notify_all()
-            for thread in threads:
-                thread.join()
+            sys.stderr.write(
+                "Stopping: no new step starts; the running ones finish "
+                "(press Ctrl-C again to stop them now).\n"
+            )
+            sys.stderr.flush()
+            for thread in threads:  # a second Ctrl-C ends this wait, and the run, at once
+                while thread.is_alive():
+                    thread.join(timeout=0.25)
             raise
         for thread in threads:
             thread.join()
@@ -153,29 +162,3 @@ class _Scheduler:
                 )
                 self.sorter.done(name)
                 released = True
-
-
-def _start_processes(workers: int) -> ProcessPoolExecutor:
-    """Worker processes, started now: forking later, with step threads running, is unsafe."""
-    import multiprocessing  # with the pool below, ~10 ms that thread mode never pays
-    from concurrent.futures import ProcessPoolExecutor
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context(method), initializer=_ignore_ctrl_c
-    )
-    for future in [pool.submit(int) for _ in range(workers)]:
-        future.result()
-    return pool
-
-
-def _ignore_ctrl_c() -> None:
-    """Ctrl-C is the parent's to handle: it lets running steps finish, then stops."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _call_pickled(payload: bytes) -> bytes:
-    import cloudpickle
-
-    function, work = cloudpickle.loads(payload)
-    return bytes(cloudpickle.dumps(function(work)))
