@@ -22,7 +22,6 @@ from runstack.errors import (
     RunstackError,
 )
 from runstack.models import Stack, StackComponent
-from runstack.names import check_not_an_id
 
 if TYPE_CHECKING:
     from runstack.components.base import BaseComponent
@@ -401,12 +400,16 @@ class Client(RunQueries):
             raise ConfigError(f"{path}: {error}") from None
 
     def _check_component_name(self, name: str, kind: ComponentType) -> None:
+        from runstack.names import check_not_an_id  # only registrations check names
+
         _check_name(name, kind.noun)
         check_not_an_id(
             name, kind.noun, lambda: ((c.id, c.name) for c in self.list_components(kind))
         )
 
     def _check_stack_name(self, name: str) -> None:
+        from runstack.names import check_not_an_id
+
         _check_name(name, "stack")
         check_not_an_id(name, "stack", lambda: ((s.id, s.name) for s in self.list_stacks()))
 

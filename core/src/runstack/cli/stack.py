@@ -17,7 +17,6 @@ from runstack.cli.output import (
     shared_marker,
     short_id,
 )
-from runstack.cli.secrets import ask_secret
 from runstack.client import Client
 from runstack.component_types import ComponentType
 from runstack.models import Stack, sorted_components
@@ -216,6 +215,8 @@ def import_(file: Path, name: str | None, secrets: tuple[str, ...]) -> None:
 
 def _secret_options(options: tuple[str, ...]) -> dict[str, dict[str, str]]:
     """`--secret TYPE.KEY=VALUE` options by type; `TYPE.KEY` alone is asked for without echo."""
+    from runstack.cli.secrets import ask_secret  # only `stack import` takes secrets
+
     secrets: dict[str, dict[str, str]] = {}
     for option in options:
         target, has_value, value = option.partition("=")

@@ -62,12 +62,19 @@ class LocalArtifactStore(BaseArtifactStore):
         return os.path.getsize(path)
 
     def _file_sizes(self, path: str) -> dict[str, int]:
-        sizes = {}
-        for folder, _, names in os.walk(path):
-            for name in names:
-                if not name.endswith(PARTIAL_SUFFIX):
-                    full = os.path.join(folder, name)
-                    sizes[os.path.relpath(full, path).replace(os.sep, "/")] = os.path.getsize(full)
+        # scandir and string joins rather than os.walk and relpath: this runs for every
+        # output a step saves.
+        sizes: dict[str, int] = {}
+        folders = [(path, "")]
+        while folders:
+            folder, prefix = folders.pop()
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir():
+                        if not entry.is_symlink():  # as os.walk: links to folders are not entered
+                            folders.append((entry.path, f"{prefix}{entry.name}/"))
+                    elif not entry.name.endswith(PARTIAL_SUFFIX):
+                        sizes[prefix + entry.name] = entry.stat().st_size
         return sizes
 
     def _disk_usage(self, path: str) -> int:
