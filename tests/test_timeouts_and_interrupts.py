@@ -239,3 +239,68 @@ def test_worker_processes_die_with_a_killed_run(
     process.wait(timeout=10)
 
     wait_until(lambda: gone(worker), "the worker's end", seconds=10)
+
+
+SEQUENTIAL_PLUGIN = """
+from runstack import BaseOrchestrator, Flavor, FlavorConfig, hookimpl
+from runstack.component_types import ComponentType
+from runstack.components import TaskResult, TaskStatus
+
+
+class SequentialOrchestrator(BaseOrchestrator):
+    '''Written before steps had timeouts: its `call` takes no `timeout`.'''
+
+    def execute(self, tasks, settings=None):
+        results = {}
+        for task in tasks:
+            task.run()
+            results[task.name] = TaskResult(task.name, TaskStatus.COMPLETED)
+        return results
+
+    def call(self, function, work):
+        return function(work)
+
+
+@hookimpl
+def register_flavors(register):
+    register(Flavor(
+        name="sequential", type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
+        implementation=SequentialOrchestrator, description="One step after another.",
+    ))
+"""
+
+
+def test_an_orchestrator_whose_call_takes_no_timeout_still_runs_steps_without_one(
+    install_plugin: Callable[..., Path], write_module: Callable[..., Path]
+) -> None:
+    from runstack import Client
+    from runstack.cli.pipeline import load_pipeline
+
+    install_plugin(
+        "sequential-runstack",
+        {"sequential_runstack.__init__": "", "sequential_runstack.plugin": SEQUENTIAL_PLUGIN},
+        entry_points={"sequential": "sequential_runstack.plugin"},
+    )
+    client = Client()
+    client.register_component("orchestrator", "sequential", "sequential", {})
+    client.register_stack("plain", {"orchestrator": "sequential", "artifact_store": "default"})
+    flow = load_pipeline(f"{write_module(TWO_QUICK_STEPS)}:quick")
+    run = flow.with_options(stack="plain")()
+    assert statuses(run) == {"first": "completed", "second": "completed"}
+
+
+TWO_QUICK_STEPS = """
+@step
+def first() -> int:
+    return 1
+
+
+@step
+def second(value: int) -> int:
+    return value + 1
+
+
+@pipeline
+def quick() -> None:
+    second(first())
+"""

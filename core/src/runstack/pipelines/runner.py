@@ -276,7 +276,10 @@ class PipelineRunner:
             retry_delay=resolved.retry_delay,
             artifact_store=self.artifact_store,
         )
-        outcome = self.orchestrator.call(perform, work, timeout=resolved.timeout)
+        if resolved.timeout is None:  # orchestrators written before timeouts take no such argument
+            outcome = self.orchestrator.call(perform, work)
+        else:
+            outcome = self.orchestrator.call(perform, work, timeout=resolved.timeout)
         if outcome.error:
             error = outcome.error
             if outcome.unreadable:
