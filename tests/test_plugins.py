@@ -611,3 +611,76 @@ def test_directly_registered_invalid_flavor_is_ignored_with_a_warning(
     assert warning.startswith("plugin 'odd' from (registered directly): registered an invalid")
     assert problem in warning
     assert [entry.flavor.name for entry in registry.list()] == ["good"]
+
+
+# -- hook order and hook markers -----------------------------------------------------
+
+
+class EagerTrackerPlugin(TrackerPlugin):
+    """Asks pluggy to call its hook before the others'."""
+
+    @hookimpl(tryfirst=True)
+    def register_flavors(self, register: FlavorRegistrar) -> None:
+        super().register_flavors(register)
+
+
+class ReluctantTrackerPlugin(TrackerPlugin):
+    """Asks pluggy to call its hook after the others'."""
+
+    @hookimpl(trylast=True)
+    def register_flavors(self, register: FlavorRegistrar) -> None:
+        super().register_flavors(register)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (TrackerPlugin(tracker_flavor(description="Plain.")), EagerTrackerPlugin),
+        (ReluctantTrackerPlugin(tracker_flavor(description="Plain.")), TrackerPlugin),
+    ],
+    ids=["tryfirst", "trylast"],
+)
+def test_duplicate_flavor_goes_to_the_plugin_pluggy_calls_first(
+    first: TrackerPlugin, second: type[TrackerPlugin]
+) -> None:
+    objects = [("plain", first), ("winner", second(tracker_flavor(description="Winner.")))]
+    with pytest.warns(PluginWarning) as caught:
+        registry = FlavorRegistry(register_objects(objects))
+    [warning] = [str(record.message) for record in caught]
+    assert warning.startswith("plugin 'plain' ")
+    assert "already registered by plugin 'winner'" in warning
+    [entry] = registry.list(ComponentType.EXPERIMENT_TRACKER)
+    assert (entry.flavor.description, entry.plugin.name) == ("Winner.", "winner")
+
+
+class WrappingPlugin:
+    @hookimpl(wrapper=True)
+    def register_flavors(self, register: FlavorRegistrar) -> object:
+        register(tracker_flavor("wrapped"))
+        return (yield)
+
+
+class OldStyleWrappingPlugin:
+    @hookimpl(hookwrapper=True)
+    def register_flavors(self, register: FlavorRegistrar) -> object:
+        register(tracker_flavor("wrapped"))
+        return (yield)
+
+
+@pytest.mark.parametrize(
+    ("plugin", "marker"),
+    [(WrappingPlugin(), "wrapper=True"), (OldStyleWrappingPlugin(), "hookwrapper=True")],
+    ids=["wrapper", "hookwrapper"],
+)
+def test_wrapper_hook_is_refused_with_a_warning(plugin: object, marker: str) -> None:
+    objects = [("wrapping", plugin), ("acme", TrackerPlugin(tracker_flavor()))]
+    with pytest.warns(PluginWarning) as caught:
+        registry = FlavorRegistry(register_objects(objects))
+    [warning] = [str(record.message) for record in caught]
+    assert warning == (
+        "plugin 'wrapping' from (registered directly): invalid hooks: its register_flavors "
+        f"hook is a wrapper ({marker}), which runstack does not call; "
+        "drop the wrapper marker and call register(...) directly"
+    )
+    assert [entry.flavor.name for entry in registry.list()] == ["acme"]
+    assert registry.plugins.by_name("wrapping").error == warning.partition(": ")[2]
