@@ -173,6 +173,7 @@ def test_installed_plugin_shows_in_plugin_list_and_status(
         "PLUGIN": "acme",
         "PACKAGE": "acme-runstack 1.0.0",
         "FLAVORS": "experiment_tracker:acme",
+        "MATERIALIZERS": "",
         "STATUS": "ok",
     } in parse_table(result.stdout)
     assert plugin_table(run_cli)["acme"] == {
@@ -181,11 +182,56 @@ def test_installed_plugin_shows_in_plugin_list_and_status(
         "version": "1.0.0",
         "module": "acme_runstack.plugin",
         "flavors": ["experiment_tracker:acme"],
+        "materializers": [],
         "error": None,
     }
     status = run_cli("status")
     assert status.exit_code == 0, status.output
     assert "Plugin:       acme (acme-runstack 1.0.0): experiment_tracker:acme" in status.stdout
+
+
+UNITS_PLUGIN = f"""{registering(flavor_source("units"))}
+
+from runstack.materializers import Materializer
+
+
+class CelsiusMaterializer(Materializer):
+    name = "celsius"
+    handles = ("acme_units.Celsius",)
+
+    def save(self, value, store, uri):
+        raise NotImplementedError
+
+    def load(self, store, uri, type_name):
+        raise NotImplementedError
+
+
+@hookimpl
+def register_materializers(register):
+    register(CelsiusMaterializer)
+"""
+
+
+def test_plugin_list_shows_the_materializers_a_plugin_registered(
+    run_cli: RunCli, install_plugin: InstallPlugin
+) -> None:
+    install(install_plugin, "acme-units", UNITS_PLUGIN, entry_point="units")
+    listed = plugin_table(run_cli)["units"]
+    assert (listed["flavors"], listed["materializers"], listed["error"]) == (
+        ["experiment_tracker:units"],
+        ["celsius"],
+        None,
+    )
+    assert {
+        "PLUGIN": "units",
+        "PACKAGE": "acme-units 1.0.0",
+        "FLAVORS": "experiment_tracker:units",
+        "MATERIALIZERS": "celsius",
+        "STATUS": "ok",
+    } in parse_table(run_cli("plugin", "list").stdout)
+    status = run_cli("status").stdout
+    line = "Plugin:       units (acme-units 1.0.0): experiment_tracker:units, materializer:celsius"
+    assert f"{line}\n" in status
 
 
 def test_component_registers_from_installed_flavor_without_importing_its_implementation(
@@ -296,6 +342,10 @@ BROKEN_PLUGINS = {
         plugin_source('raise KeyError("region")'),
         "its register_flavors hook raised KeyError: 'region'",
     ),
+    "materializer hook raises": (
+        plugin_source('raise KeyError("units")', hook="register_materializers"),
+        "its register_materializers hook raised KeyError: 'units'",
+    ),
     "registers garbage": (
         plugin_source('register("not a flavor")'),
         "registered an invalid flavor (expected a runstack Flavor, got str 'not a flavor')",
@@ -336,6 +386,10 @@ def test_broken_plugin_warns_once_and_everything_else_works(
     listing = run_cli("plugin", "list")
     assert listing.exit_code == 0
     assert "│ failed: " in listing.stdout
+    status = run_cli("status")
+    [line] = [line for line in status.stdout.splitlines() if " broken " in line]
+    assert line.startswith(f"Plugin:       broken ({BROKEN_DISTRIBUTION} 2.0.1): FAILED: ")
+    assert broken_plugin in line
     for arguments in (
         ["orchestrator", "register", "second", "--flavor=local"],
         ["stack", "register", "other", "-o", "second", "-a", "default"],
@@ -397,6 +451,8 @@ def test_strict_mode_makes_a_broken_plugin_an_error(
     assert error.startswith(f"Error: {BROKEN_ORIGIN}")
     assert broken_plugin in error
     assert error.count(BROKEN_ORIGIN) == 1
+    for command in (["plugin", "list"], ["status"]):
+        assert run_cli(*command).exit_code == 1, command
     # Commands that need no flavors do not load plugins, so they still work.
     assert run_cli("stack", "list").exit_code == 0
 

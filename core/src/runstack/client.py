@@ -63,9 +63,9 @@ class Client(RunQueries):
     @property
     def flavors(self) -> FlavorRegistry:
         if self._flavors is None:
-            from runstack.registry import installed_flavors
+            from runstack.installed import installed
 
-            self._flavors = installed_flavors()
+            self._flavors = installed().flavors
         return self._flavors
 
     @property

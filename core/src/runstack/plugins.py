@@ -36,6 +36,7 @@ class Plugin:
     module: str
     error: str | None = None
     flavors: list[str] = field(default_factory=list)
+    materializers: list[str] = field(default_factory=list)
 
     @property
     def origin(self) -> str:
@@ -103,7 +104,7 @@ def load_installed() -> LoadedPlugins:
         try:
             found.append((record, entry_point.load()))
         except Exception as error:
-            record.error = f"import failed: {describe_error(error)}"
+            report(record, f"import failed: {describe_error(error)}")
             found.append((record, None))
     return _loaded(found)
 
@@ -136,7 +137,7 @@ def _register(manager: pluggy.PluginManager, record: Plugin, plugin_object: obje
     except Exception as error:
         if manager.is_registered(plugin_object):
             manager.unregister(plugin_object)
-        record.error = f"invalid hooks: {' '.join(str(error).split())}"
+        report(record, f"invalid hooks: {' '.join(str(error).split())}")
 
 
 def _refuse_wrappers(manager: pluggy.PluginManager, plugin_object: object) -> None:

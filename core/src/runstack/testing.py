@@ -35,11 +35,9 @@ _PLUGIN_ENV = (plugins.LOAD_ONLY_ENV, plugins.DISABLE_ENV, plugins.STRICT_ENV)
 
 
 def _forget_plugins() -> None:
-    from runstack.materializers import installed_materializers
-    from runstack.registry import installed_flavors
+    from runstack.installed import installed
 
-    installed_flavors.cache_clear()
-    installed_materializers.cache_clear()
+    installed.cache_clear()
     importlib.invalidate_caches()
 
 
