@@ -59,11 +59,12 @@ def flavor_source(
     *,
     description: str = "Tracks experiments.",
     config_class: str = "Config",
+    implementation: str = "Component",
 ) -> str:
     """The source of a `Flavor(...)` expression inside a plugin module."""
     return (
         f"Flavor(name={name!r}, type=ComponentType({kind!r}), config_class={config_class}, "
-        f"implementation=Component, description={description!r})"
+        f"implementation={implementation}, description={description!r})"
     )
 
 
@@ -318,6 +319,75 @@ def test_installed_and_uninstalled_plugin_end_to_end_in_a_subprocess(tmp_path: P
         "Error: no experiment tracker flavor is installed, so 'acme' is unknown; "
         "install a plugin that provides one\n",
     )
+
+
+# -- an implementation path that leads nowhere ---------------------------------------
+
+TRACKER_MODULE = """
+from runstack.components import BaseComponent
+
+if True:
+    class Tracker(BaseComponent):
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "mistake"),
+    [
+        ("acme_typo.trackr:Tracker", "there is no module 'acme_typo.trackr'"),
+        ("nowhere_at_all:Tracker", "there is no module 'nowhere_at_all'"),
+        ("acme_typo.tracker:Trackr", "module 'acme_typo.tracker' defines no 'Trackr'"),
+        ("acme_typo.tracker.Tracker", "it is not of the form 'module:Class'"),
+    ],
+)
+def test_implementation_path_with_a_typo_is_the_plugin_authors_mistake(
+    run_cli: RunCli, install_plugin: InstallPlugin, tmp_path: Path, path: str, mistake: str
+) -> None:
+    install_plugin(
+        "acme-typo",
+        {
+            "acme_typo.__init__": "",
+            "acme_typo.plugin": registering(flavor_source(implementation=repr(path))),
+            "acme_typo.tracker": TRACKER_MODULE,
+        },
+        entry_points={"typo": "acme_typo.plugin"},
+    )
+    problem = (
+        f"the experiment tracker flavor 'acme' names {path!r} as its implementation, "
+        f"but {mistake}; report this to the plugin's authors"
+    )
+    listing = run_cli("plugin", "list", "--output", "json")
+    assert listing.exit_code == 0
+    assert stderr_lines(listing) == [f"Warning: plugin 'typo' from acme-typo 1.0.0: {problem}"]
+    assert {p["name"]: p["error"] for p in json.loads(listing.stdout)}["typo"] == problem
+    assert f"Plugin:       typo (acme-typo 1.0.0): FAILED: {problem}" in run_cli("status").stdout
+    assert "acme_typo.tracker" not in sys.modules
+
+    register = run_cli("experiment-tracker", "register", "t", "--flavor=acme", "--url=u")
+    assert (register.exit_code, register.stderr) == (1, f"Error: {problem}\n")
+    stack_file = tmp_path / "stack.toml"
+    stack_file.write_text(
+        '[stack]\nname = "tracked"\n'
+        '[components.orchestrator]\nname = "default"\nflavor = "local"\n'
+        '[components.artifact_store]\nname = "default"\nflavor = "local"\n'
+        '[components.experiment_tracker]\nname = "t"\nflavor = "acme"\n'
+        '[components.experiment_tracker.config]\nurl = "u"\n',
+        encoding="utf-8",
+    )
+    imported = run_cli("stack", "import", str(stack_file))
+    assert (imported.exit_code, imported.stderr) == (1, f"Error: {problem}\n")
+    assert "tracked" not in run_cli("stack", "list").stdout
+
+
+def test_plugin_list_checks_implementation_paths_without_importing_them(
+    run_cli: RunCli, acme_plugin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNSTACK_STRICT_PLUGINS", "1")
+    listing = run_cli("plugin", "list")
+    assert (listing.exit_code, listing.stderr) == (0, "")
+    assert "acme_runstack.plugin" in sys.modules
+    assert "acme_runstack.tracker" not in sys.modules
 
 
 # -- broken plugins ------------------------------------------------------------------

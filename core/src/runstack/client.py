@@ -26,6 +26,7 @@ from runstack.models import Stack, StackComponent
 if TYPE_CHECKING:
     from runstack.components.base import BaseComponent
     from runstack.flavors import Flavor
+    from runstack.plugins import Plugin
     from runstack.registry import FlavorRegistry, RegisteredFlavor
     from runstack.store.base import Store
 
@@ -84,6 +85,12 @@ class Client(RunQueries):
     def get_flavor(self, component_type: TypeLike, name: str) -> Flavor:
         return self.flavors.get(_type(component_type), name)
 
+    def plugins(self) -> list[Plugin]:
+        """Installed plugins: what each registered and every problem found, implementation
+        paths that lead nowhere included."""
+        self.flavors.check_implementations()
+        return self.flavors.plugins.plugins
+
     # -- components ----------------------------------------------------------
 
     def list_components(self, component_type: TypeLike | None = None) -> list[StackComponent]:
@@ -102,9 +109,13 @@ class Client(RunQueries):
         shared: bool = False,
     ) -> StackComponent:
         """Validate `config` with the flavor's model and store the new component."""
+        from runstack.implementations import require_implementation
+
         kind = _type(component_type)
         self._check_component_name(name, kind)
-        settings, secrets = self._validated(self.get_flavor(kind, flavor), config or {})
+        registered_flavor = self.get_flavor(kind, flavor)
+        require_implementation(registered_flavor)
+        settings, secrets = self._validated(registered_flavor, config or {})
         component = StackComponent.new(
             name=name,
             type=kind,
@@ -337,6 +348,7 @@ class Client(RunQueries):
         flavor, config and any given secret match; one to be created needs every
         secret the file names, or nothing is created.
         """
+        from runstack.implementations import require_implementation
         from runstack.stack_files import read_stack_file
 
         definition = read_stack_file(path)
@@ -359,6 +371,7 @@ class Client(RunQueries):
                 flavor = self.get_flavor(kind, spec.flavor)
             except NotFoundError as error:
                 raise NotFoundError(f"{where}: {error}") from None
+            require_implementation(flavor)
             secret_keys = {field.name for field in flavor.fields() if field.secret}
             not_secret = sorted(set(given.get(kind, {})) - secret_keys)
             if not_secret:
@@ -461,7 +474,7 @@ class Client(RunQueries):
             "store": self.store.location,
             "active_stack": {"name": stack.name, "id": stack.id},
             "artifact_store": {"name": stack.artifact_store.name, **artifacts},
-            "plugins": [plugin.to_dict() for plugin in self.flavors.plugins.plugins],
+            "plugins": [plugin.to_dict() for plugin in self.plugins()],
         }
 
 

@@ -59,6 +59,7 @@ class FlavorRegistry:
     def __init__(self, plugins: LoadedPlugins) -> None:
         self.plugins = plugins
         self.entries: dict[tuple[ComponentType, str], RegisteredFlavor] = {}
+        self._implementations_checked = False
         call_registration_hook(
             plugins, "register_flavors", lambda plugin: FlavorRegistrar(self, plugin)
         )
@@ -69,6 +70,21 @@ class FlavorRegistry:
             (e for e in self.entries.values() if component_type in (None, e.flavor.type)),
             key=lambda e: (e.flavor.type.value, e.flavor.name),
         )
+
+    def check_implementations(self) -> None:
+        """Report each flavor whose implementation path leads nowhere against its plugin, once.
+
+        Only commands that list plugins pay for this; nothing is imported.
+        """
+        from runstack.implementations import implementation_problem
+
+        if self._implementations_checked:
+            return
+        self._implementations_checked = True
+        for entry in self.list():
+            problem = implementation_problem(entry.flavor)
+            if problem is not None:
+                report(entry.plugin, problem)
 
     def get(self, component_type: ComponentType, name: str) -> Flavor:
         """The flavor, or an error that lists the installed ones (or says what to install)."""

@@ -49,7 +49,7 @@ def plugin() -> None:
 @output_option()
 def list_plugins(output: str) -> None:
     """List installed plugins, the flavors and materializers each provides, and their problems."""
-    plugins = Client().flavors.plugins.plugins
+    plugins = Client().plugins()
     if output == "json":
         echo_json([p.to_dict() for p in plugins])
         return
