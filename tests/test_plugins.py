@@ -15,11 +15,11 @@ from pydantic import Field
 
 from runstack import Client, Flavor, FlavorConfig, hookimpl
 from runstack.component_types import ComponentType
-from runstack.components import BaseComponent
-from runstack.errors import NotFoundError, PluginError
+from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+from runstack.errors import ConfigError, NotFoundError, PluginError
 from runstack.plugins import register_objects
 from runstack.registry import FlavorRegistrar, FlavorRegistry, PluginWarning
-from runstack.testing import parse_table, write_distribution
+from runstack.testing import assert_flavor_contract, parse_table, write_distribution
 
 if TYPE_CHECKING:
     from click.testing import Result
@@ -810,3 +810,56 @@ def test_wrapper_hook_is_refused_with_a_warning(plugin: object, marker: str) -> 
     )
     assert [entry.flavor.name for entry in registry.list()] == ["acme"]
     assert registry.plugins.by_name("wrapping").error == warning.partition(": ")[2]
+
+
+# -- implementations that leave out what their base declares -------------------------
+
+
+class NoExecuteOrchestrator(BaseOrchestrator):
+    """Forgot `execute`."""
+
+
+class NoFilesystemStore(BaseArtifactStore):
+    """Gave a root but forgot the filesystem."""
+
+    @property
+    def root(self) -> str:
+        return "/tmp/nowhere"
+
+
+class EmptyConfig(FlavorConfig):
+    pass
+
+
+UNFINISHED = [
+    (ComponentType.ORCHESTRATOR, NoExecuteOrchestrator, "execute"),
+    (ComponentType.ARTIFACT_STORE, NoFilesystemStore, "filesystem"),
+]
+
+
+def unfinished_flavor(kind: ComponentType, implementation: type[BaseComponent]) -> Flavor:
+    return Flavor(
+        name="unfinished",
+        type=kind,
+        config_class=EmptyConfig,
+        implementation=implementation,
+        description="Leaves out a method.",
+    )
+
+
+@pytest.mark.parametrize(("kind", "implementation", "missing"), UNFINISHED, ids=["orch", "store"])
+def test_implementation_missing_a_method_fails_to_build_naming_it(
+    kind: ComponentType, implementation: type[BaseComponent], missing: str
+) -> None:
+    flavor = unfinished_flavor(kind, implementation)
+    client = Client(flavors=FlavorRegistry(register_objects([("half", TrackerPlugin(flavor))])))
+    component = client.register_component(kind, "half", "unfinished")
+    with pytest.raises(ConfigError) as raised:
+        client.build_component(component)
+    assert str(raised.value) == (
+        f"the {kind.noun} flavor 'unfinished' cannot be built: its implementation "
+        f"test_plugins.{implementation.__name__} does not implement {missing}; "
+        "report this to the plugin's authors"
+    )
+    with pytest.raises(pytest.fail.Exception, match=f"does not implement {missing}"):
+        assert_flavor_contract(flavor)

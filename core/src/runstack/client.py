@@ -195,21 +195,12 @@ class Client(RunQueries):
 
     def build_component(self, component: StackComponent) -> BaseComponent:
         """Instantiate the flavor's implementation with the component's validated config."""
-        from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+        from runstack.implementations import buildable_class
         from runstack.secret_references import resolved_secrets
 
         flavor = self.get_flavor(component.type, component.flavor)
         config = flavor.validate_config({**component.config, **resolved_secrets(component)})
-        implementation = flavor.implementation_class()
-        expected = {
-            ComponentType.ORCHESTRATOR: BaseOrchestrator,
-            ComponentType.ARTIFACT_STORE: BaseArtifactStore,
-        }.get(component.type, BaseComponent)
-        if not (isinstance(implementation, type) and issubclass(implementation, expected)):
-            raise ConfigError(
-                f"the {flavor.label} names {implementation!r} as its implementation, which is "
-                f"not a {expected.__name__}; report this to the plugin's authors"
-            )
+        implementation = buildable_class(flavor)
         return implementation(id=component.id, name=component.name, config=config)
 
     def _validated(

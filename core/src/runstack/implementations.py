@@ -1,9 +1,11 @@
-"""Checking a flavor's `"module:Class"` implementation path without importing the module.
+"""A flavor's implementation, checked early: its path before it is imported, its class
+before it is built, so a plugin author's mistake is reported as such.
 
-A typo there used to surface only when a run built the component; `plugin list`,
-`status` and component registration check it instead. The implementation may
-import heavy libraries, so the module is only found (`importlib.util.find_spec`)
-and the class looked up in its source, unless the module is already imported.
+A typo in a `"module:Class"` path used to surface only when a run built the
+component; `plugin list`, `status` and component registration check it instead.
+The implementation may import heavy libraries, so the module is only found
+(`importlib.util.find_spec`) and the class looked up in its source, unless the
+module is already imported.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 from runstack.errors import ConfigError
 
 if TYPE_CHECKING:
+    from runstack.components import BaseComponent
     from runstack.flavors import Flavor
 
 # Statements whose bodies still run at module level.
@@ -42,6 +45,32 @@ def require_implementation(flavor: Flavor) -> None:
     problem = implementation_problem(flavor)
     if problem is not None:
         raise ConfigError(problem)
+
+
+def buildable_class(flavor: Flavor) -> type[BaseComponent]:
+    """The flavor's implementation, imported, refused unless it is a complete subclass of
+    its component type's base (an abstract method left out is named)."""
+    from runstack.component_types import ComponentType
+    from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+
+    implementation = flavor.implementation_class()
+    expected = {
+        ComponentType.ORCHESTRATOR: BaseOrchestrator,
+        ComponentType.ARTIFACT_STORE: BaseArtifactStore,
+    }.get(flavor.type, BaseComponent)
+    if not (isinstance(implementation, type) and issubclass(implementation, expected)):
+        raise ConfigError(
+            f"the {flavor.label} names {implementation!r} as its implementation, which is "
+            f"not a {expected.__name__}; report this to the plugin's authors"
+        )
+    missing = sorted(implementation.__abstractmethods__)
+    if missing:
+        raise ConfigError(
+            f"the {flavor.label} cannot be built: its implementation "
+            f"{implementation.__module__}.{implementation.__qualname__} does not implement "
+            f"{', '.join(missing)}; report this to the plugin's authors"
+        )
+    return implementation
 
 
 def _path_mistake(path: str) -> str | None:
