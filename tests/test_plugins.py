@@ -380,16 +380,6 @@ def test_implementation_path_with_a_typo_is_the_plugin_authors_mistake(
     assert "tracked" not in run_cli("stack", "list").stdout
 
 
-def test_plugin_list_checks_implementation_paths_without_importing_them(
-    run_cli: RunCli, acme_plugin: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("RUNSTACK_STRICT_PLUGINS", "1")
-    listing = run_cli("plugin", "list")
-    assert (listing.exit_code, listing.stderr) == (0, "")
-    assert "acme_runstack.plugin" in sys.modules
-    assert "acme_runstack.tracker" not in sys.modules
-
-
 # -- broken plugins ------------------------------------------------------------------
 
 BROKEN_DISTRIBUTION = "acme-broken"
@@ -534,6 +524,10 @@ def test_strict_mode_accepts_healthy_plugins(
     result = run_cli("flavor", "list")
     assert (result.exit_code, result.stderr) == (0, "")
     assert [row["FLAVOR"] for row in flavor_rows(result)] == ["local", "acme", "local"]
+    # plugin list checks implementation paths without importing them.
+    listing = run_cli("plugin", "list")
+    assert (listing.exit_code, listing.stderr) == (0, "")
+    assert "acme_runstack.tracker" not in sys.modules
 
 
 LOCAL_PLUGINS = ["local_artifact_store", "local_orchestrator"]
@@ -684,20 +678,6 @@ def test_fresh_manager_ignores_installed_plugins(install_plugin: InstallPlugin) 
     assert [entry.flavor.name for entry in registry.list()] == ["acme"]
 
 
-def test_directly_registered_duplicate_keeps_the_first_and_names_both() -> None:
-    objects = [
-        ("first", TrackerPlugin(tracker_flavor(description="First."))),
-        ("second", TrackerPlugin(tracker_flavor(description="Second."))),
-    ]
-    with pytest.warns(PluginWarning) as caught:
-        registry = FlavorRegistry(register_objects(objects))
-    [warning] = [str(record.message) for record in caught]
-    assert warning.startswith("plugin 'second' ")
-    assert "already registered by plugin 'first'" in warning
-    [entry] = registry.list(ComponentType.EXPERIMENT_TRACKER)
-    assert (entry.flavor.description, entry.plugin.name) == ("First.", "first")
-
-
 def test_directly_registered_object_with_a_misspelled_hook_is_reported() -> None:
     with pytest.warns(PluginWarning, match="plugin 'typo' .*unknown hook 'register_flavor'"):
         registry = FlavorRegistry(
@@ -759,24 +739,29 @@ class ReluctantTrackerPlugin(TrackerPlugin):
 
 
 @pytest.mark.parametrize(
-    ("first", "second"),
+    ("first", "second", "kept"),
     [
-        (TrackerPlugin(tracker_flavor(description="Plain.")), EagerTrackerPlugin),
-        (ReluctantTrackerPlugin(tracker_flavor(description="Plain.")), TrackerPlugin),
+        (TrackerPlugin, TrackerPlugin, "first"),
+        (TrackerPlugin, EagerTrackerPlugin, "second"),
+        (ReluctantTrackerPlugin, TrackerPlugin, "second"),
     ],
-    ids=["tryfirst", "trylast"],
+    ids=["in-order", "tryfirst", "trylast"],
 )
-def test_duplicate_flavor_goes_to_the_plugin_pluggy_calls_first(
-    first: TrackerPlugin, second: type[TrackerPlugin]
+def test_duplicate_flavor_goes_to_the_plugin_pluggy_calls_first_and_names_both(
+    first: type[TrackerPlugin], second: type[TrackerPlugin], kept: str
 ) -> None:
-    objects = [("plain", first), ("winner", second(tracker_flavor(description="Winner.")))]
+    objects = [
+        ("first", first(tracker_flavor(description="first"))),
+        ("second", second(tracker_flavor(description="second"))),
+    ]
     with pytest.warns(PluginWarning) as caught:
         registry = FlavorRegistry(register_objects(objects))
     [warning] = [str(record.message) for record in caught]
-    assert warning.startswith("plugin 'plain' ")
-    assert "already registered by plugin 'winner'" in warning
+    lost = "first" if kept == "second" else "second"
+    assert warning.startswith(f"plugin '{lost}' ")
+    assert f"already registered by plugin '{kept}'" in warning
     [entry] = registry.list(ComponentType.EXPERIMENT_TRACKER)
-    assert (entry.flavor.description, entry.plugin.name) == ("Winner.", "winner")
+    assert (entry.flavor.description, entry.plugin.name) == (kept, kept)
 
 
 class WrappingPlugin:
