@@ -206,7 +206,7 @@ STACK_LIST_HEADERS = [
 NARROW_TABLES = [
     (("stack", "list"), STACK_LIST_HEADERS),
     (("flavor", "list"), ["FLAVOR", "TYPE", "PACKAGE", "DESCRIPTION"]),
-    (("plugin", "list"), ["PLUGIN", "PACKAGE", "FLAVORS", "STATUS"]),
+    (("plugin", "list"), ["PLUGIN", "PACKAGE", "FLAVORS", "MATERIALIZERS", "STATUS"]),
     (
         ("experiment-tracker", "list"),
         ["ACTIVE", "NAME", "COMPONENT ID", "FLAVOR", "SHARED", "OWNER"],
@@ -353,7 +353,14 @@ with open(target, "w", encoding="utf-8") as stream:
     json.dump(report, stream)
 """
 
-HEAVY = ("pydantic", "pluggy", "fsspec", "runstack.plugins", "runstack.registry")
+HEAVY = (
+    "pydantic",
+    "pluggy",
+    "fsspec",
+    "runstack.plugins",
+    "runstack.installed",
+    "runstack.registry",
+)
 PLUGIN_MODULES = ("runstack_local_orchestrator", "runstack_local_artifact_store", "acme_lazy")
 
 

@@ -15,11 +15,11 @@ from pydantic import Field
 
 from runstack import Client, Flavor, FlavorConfig, hookimpl
 from runstack.component_types import ComponentType
-from runstack.components import BaseComponent
-from runstack.errors import NotFoundError, PluginError
+from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+from runstack.errors import ConfigError, NotFoundError, PluginError
 from runstack.plugins import register_objects
 from runstack.registry import FlavorRegistrar, FlavorRegistry, PluginWarning
-from runstack.testing import parse_table, write_distribution
+from runstack.testing import assert_flavor_contract, parse_table, write_distribution
 
 if TYPE_CHECKING:
     from click.testing import Result
@@ -59,11 +59,12 @@ def flavor_source(
     *,
     description: str = "Tracks experiments.",
     config_class: str = "Config",
+    implementation: str = "Component",
 ) -> str:
     """The source of a `Flavor(...)` expression inside a plugin module."""
     return (
         f"Flavor(name={name!r}, type=ComponentType({kind!r}), config_class={config_class}, "
-        f"implementation=Component, description={description!r})"
+        f"implementation={implementation}, description={description!r})"
     )
 
 
@@ -173,6 +174,7 @@ def test_installed_plugin_shows_in_plugin_list_and_status(
         "PLUGIN": "acme",
         "PACKAGE": "acme-runstack 1.0.0",
         "FLAVORS": "experiment_tracker:acme",
+        "MATERIALIZERS": "",
         "STATUS": "ok",
     } in parse_table(result.stdout)
     assert plugin_table(run_cli)["acme"] == {
@@ -181,11 +183,56 @@ def test_installed_plugin_shows_in_plugin_list_and_status(
         "version": "1.0.0",
         "module": "acme_runstack.plugin",
         "flavors": ["experiment_tracker:acme"],
+        "materializers": [],
         "error": None,
     }
     status = run_cli("status")
     assert status.exit_code == 0, status.output
     assert "Plugin:       acme (acme-runstack 1.0.0): experiment_tracker:acme" in status.stdout
+
+
+UNITS_PLUGIN = f"""{registering(flavor_source("units"))}
+
+from runstack.materializers import Materializer
+
+
+class CelsiusMaterializer(Materializer):
+    name = "celsius"
+    handles = ("acme_units.Celsius",)
+
+    def save(self, value, store, uri):
+        raise NotImplementedError
+
+    def load(self, store, uri, type_name):
+        raise NotImplementedError
+
+
+@hookimpl
+def register_materializers(register):
+    register(CelsiusMaterializer)
+"""
+
+
+def test_plugin_list_shows_the_materializers_a_plugin_registered(
+    run_cli: RunCli, install_plugin: InstallPlugin
+) -> None:
+    install(install_plugin, "acme-units", UNITS_PLUGIN, entry_point="units")
+    listed = plugin_table(run_cli)["units"]
+    assert (listed["flavors"], listed["materializers"], listed["error"]) == (
+        ["experiment_tracker:units"],
+        ["celsius"],
+        None,
+    )
+    assert {
+        "PLUGIN": "units",
+        "PACKAGE": "acme-units 1.0.0",
+        "FLAVORS": "experiment_tracker:units",
+        "MATERIALIZERS": "celsius",
+        "STATUS": "ok",
+    } in parse_table(run_cli("plugin", "list").stdout)
+    status = run_cli("status").stdout
+    line = "Plugin:       units (acme-units 1.0.0): experiment_tracker:units, materializer:celsius"
+    assert f"{line}\n" in status
 
 
 def test_component_registers_from_installed_flavor_without_importing_its_implementation(
@@ -274,6 +321,65 @@ def test_installed_and_uninstalled_plugin_end_to_end_in_a_subprocess(tmp_path: P
     )
 
 
+# -- an implementation path that leads nowhere ---------------------------------------
+
+TRACKER_MODULE = """
+from runstack.components import BaseComponent
+
+if True:
+    class Tracker(BaseComponent):
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "mistake"),
+    [
+        ("acme_typo.trackr:Tracker", "there is no module 'acme_typo.trackr'"),
+        ("nowhere_at_all:Tracker", "there is no module 'nowhere_at_all'"),
+        ("acme_typo.tracker:Trackr", "module 'acme_typo.tracker' defines no 'Trackr'"),
+        ("acme_typo.tracker.Tracker", "it is not of the form 'module:Class'"),
+    ],
+)
+def test_implementation_path_with_a_typo_is_the_plugin_authors_mistake(
+    run_cli: RunCli, install_plugin: InstallPlugin, tmp_path: Path, path: str, mistake: str
+) -> None:
+    install_plugin(
+        "acme-typo",
+        {
+            "acme_typo.__init__": "",
+            "acme_typo.plugin": registering(flavor_source(implementation=repr(path))),
+            "acme_typo.tracker": TRACKER_MODULE,
+        },
+        entry_points={"typo": "acme_typo.plugin"},
+    )
+    problem = (
+        f"the experiment tracker flavor 'acme' names {path!r} as its implementation, "
+        f"but {mistake}; report this to the plugin's authors"
+    )
+    listing = run_cli("plugin", "list", "--output", "json")
+    assert listing.exit_code == 0
+    assert stderr_lines(listing) == [f"Warning: plugin 'typo' from acme-typo 1.0.0: {problem}"]
+    assert {p["name"]: p["error"] for p in json.loads(listing.stdout)}["typo"] == problem
+    assert f"Plugin:       typo (acme-typo 1.0.0): FAILED: {problem}" in run_cli("status").stdout
+    assert "acme_typo.tracker" not in sys.modules
+
+    register = run_cli("experiment-tracker", "register", "t", "--flavor=acme", "--url=u")
+    assert (register.exit_code, register.stderr) == (1, f"Error: {problem}\n")
+    stack_file = tmp_path / "stack.toml"
+    stack_file.write_text(
+        '[stack]\nname = "tracked"\n'
+        '[components.orchestrator]\nname = "default"\nflavor = "local"\n'
+        '[components.artifact_store]\nname = "default"\nflavor = "local"\n'
+        '[components.experiment_tracker]\nname = "t"\nflavor = "acme"\n'
+        '[components.experiment_tracker.config]\nurl = "u"\n',
+        encoding="utf-8",
+    )
+    imported = run_cli("stack", "import", str(stack_file))
+    assert (imported.exit_code, imported.stderr) == (1, f"Error: {problem}\n")
+    assert "tracked" not in run_cli("stack", "list").stdout
+
+
 # -- broken plugins ------------------------------------------------------------------
 
 BROKEN_DISTRIBUTION = "acme-broken"
@@ -295,6 +401,10 @@ BROKEN_PLUGINS = {
     "hook raises": (
         plugin_source('raise KeyError("region")'),
         "its register_flavors hook raised KeyError: 'region'",
+    ),
+    "materializer hook raises": (
+        plugin_source('raise KeyError("units")', hook="register_materializers"),
+        "its register_materializers hook raised KeyError: 'units'",
     ),
     "registers garbage": (
         plugin_source('register("not a flavor")'),
@@ -336,6 +446,10 @@ def test_broken_plugin_warns_once_and_everything_else_works(
     listing = run_cli("plugin", "list")
     assert listing.exit_code == 0
     assert "│ failed: " in listing.stdout
+    status = run_cli("status")
+    [line] = [line for line in status.stdout.splitlines() if " broken " in line]
+    assert line.startswith(f"Plugin:       broken ({BROKEN_DISTRIBUTION} 2.0.1): FAILED: ")
+    assert broken_plugin in line
     for arguments in (
         ["orchestrator", "register", "second", "--flavor=local"],
         ["stack", "register", "other", "-o", "second", "-a", "default"],
@@ -397,6 +511,8 @@ def test_strict_mode_makes_a_broken_plugin_an_error(
     assert error.startswith(f"Error: {BROKEN_ORIGIN}")
     assert broken_plugin in error
     assert error.count(BROKEN_ORIGIN) == 1
+    for command in (["plugin", "list"], ["status"]):
+        assert run_cli(*command).exit_code == 1, command
     # Commands that need no flavors do not load plugins, so they still work.
     assert run_cli("stack", "list").exit_code == 0
 
@@ -408,6 +524,10 @@ def test_strict_mode_accepts_healthy_plugins(
     result = run_cli("flavor", "list")
     assert (result.exit_code, result.stderr) == (0, "")
     assert [row["FLAVOR"] for row in flavor_rows(result)] == ["local", "acme", "local"]
+    # plugin list checks implementation paths without importing them.
+    listing = run_cli("plugin", "list")
+    assert (listing.exit_code, listing.stderr) == (0, "")
+    assert "acme_runstack.tracker" not in sys.modules
 
 
 LOCAL_PLUGINS = ["local_artifact_store", "local_orchestrator"]
@@ -558,20 +678,6 @@ def test_fresh_manager_ignores_installed_plugins(install_plugin: InstallPlugin) 
     assert [entry.flavor.name for entry in registry.list()] == ["acme"]
 
 
-def test_directly_registered_duplicate_keeps_the_first_and_names_both() -> None:
-    objects = [
-        ("first", TrackerPlugin(tracker_flavor(description="First."))),
-        ("second", TrackerPlugin(tracker_flavor(description="Second."))),
-    ]
-    with pytest.warns(PluginWarning) as caught:
-        registry = FlavorRegistry(register_objects(objects))
-    [warning] = [str(record.message) for record in caught]
-    assert warning.startswith("plugin 'second' ")
-    assert "already registered by plugin 'first'" in warning
-    [entry] = registry.list(ComponentType.EXPERIMENT_TRACKER)
-    assert (entry.flavor.description, entry.plugin.name) == ("First.", "first")
-
-
 def test_directly_registered_object_with_a_misspelled_hook_is_reported() -> None:
     with pytest.warns(PluginWarning, match="plugin 'typo' .*unknown hook 'register_flavor'"):
         registry = FlavorRegistry(
@@ -611,3 +717,134 @@ def test_directly_registered_invalid_flavor_is_ignored_with_a_warning(
     assert warning.startswith("plugin 'odd' from (registered directly): registered an invalid")
     assert problem in warning
     assert [entry.flavor.name for entry in registry.list()] == ["good"]
+
+
+# -- hook order and hook markers -----------------------------------------------------
+
+
+class EagerTrackerPlugin(TrackerPlugin):
+    """Asks pluggy to call its hook before the others'."""
+
+    @hookimpl(tryfirst=True)
+    def register_flavors(self, register: FlavorRegistrar) -> None:
+        super().register_flavors(register)
+
+
+class ReluctantTrackerPlugin(TrackerPlugin):
+    """Asks pluggy to call its hook after the others'."""
+
+    @hookimpl(trylast=True)
+    def register_flavors(self, register: FlavorRegistrar) -> None:
+        super().register_flavors(register)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "kept"),
+    [
+        (TrackerPlugin, TrackerPlugin, "first"),
+        (TrackerPlugin, EagerTrackerPlugin, "second"),
+        (ReluctantTrackerPlugin, TrackerPlugin, "second"),
+    ],
+    ids=["in-order", "tryfirst", "trylast"],
+)
+def test_duplicate_flavor_goes_to_the_plugin_pluggy_calls_first_and_names_both(
+    first: type[TrackerPlugin], second: type[TrackerPlugin], kept: str
+) -> None:
+    objects = [
+        ("first", first(tracker_flavor(description="first"))),
+        ("second", second(tracker_flavor(description="second"))),
+    ]
+    with pytest.warns(PluginWarning) as caught:
+        registry = FlavorRegistry(register_objects(objects))
+    [warning] = [str(record.message) for record in caught]
+    lost = "first" if kept == "second" else "second"
+    assert warning.startswith(f"plugin '{lost}' ")
+    assert f"already registered by plugin '{kept}'" in warning
+    [entry] = registry.list(ComponentType.EXPERIMENT_TRACKER)
+    assert (entry.flavor.description, entry.plugin.name) == (kept, kept)
+
+
+class WrappingPlugin:
+    @hookimpl(wrapper=True)
+    def register_flavors(self, register: FlavorRegistrar) -> object:
+        register(tracker_flavor("wrapped"))
+        return (yield)
+
+
+class OldStyleWrappingPlugin:
+    @hookimpl(hookwrapper=True)
+    def register_flavors(self, register: FlavorRegistrar) -> object:
+        register(tracker_flavor("wrapped"))
+        return (yield)
+
+
+@pytest.mark.parametrize(
+    ("plugin", "marker"),
+    [(WrappingPlugin(), "wrapper=True"), (OldStyleWrappingPlugin(), "hookwrapper=True")],
+    ids=["wrapper", "hookwrapper"],
+)
+def test_wrapper_hook_is_refused_with_a_warning(plugin: object, marker: str) -> None:
+    objects = [("wrapping", plugin), ("acme", TrackerPlugin(tracker_flavor()))]
+    with pytest.warns(PluginWarning) as caught:
+        registry = FlavorRegistry(register_objects(objects))
+    [warning] = [str(record.message) for record in caught]
+    assert warning == (
+        "plugin 'wrapping' from (registered directly): invalid hooks: its register_flavors "
+        f"hook is a wrapper ({marker}), which runstack does not call; "
+        "drop the wrapper marker and call register(...) directly"
+    )
+    assert [entry.flavor.name for entry in registry.list()] == ["acme"]
+    assert registry.plugins.by_name("wrapping").error == warning.partition(": ")[2]
+
+
+# -- implementations that leave out what their base declares -------------------------
+
+
+class NoExecuteOrchestrator(BaseOrchestrator):
+    """Forgot `execute`."""
+
+
+class NoFilesystemStore(BaseArtifactStore):
+    """Gave a root but forgot the filesystem."""
+
+    @property
+    def root(self) -> str:
+        return "/tmp/nowhere"
+
+
+class EmptyConfig(FlavorConfig):
+    pass
+
+
+UNFINISHED = [
+    (ComponentType.ORCHESTRATOR, NoExecuteOrchestrator, "execute"),
+    (ComponentType.ARTIFACT_STORE, NoFilesystemStore, "filesystem"),
+]
+
+
+def unfinished_flavor(kind: ComponentType, implementation: type[BaseComponent]) -> Flavor:
+    return Flavor(
+        name="unfinished",
+        type=kind,
+        config_class=EmptyConfig,
+        implementation=implementation,
+        description="Leaves out a method.",
+    )
+
+
+@pytest.mark.parametrize(("kind", "implementation", "missing"), UNFINISHED, ids=["orch", "store"])
+def test_implementation_missing_a_method_fails_to_build_naming_it(
+    kind: ComponentType, implementation: type[BaseComponent], missing: str
+) -> None:
+    flavor = unfinished_flavor(kind, implementation)
+    client = Client(flavors=FlavorRegistry(register_objects([("half", TrackerPlugin(flavor))])))
+    component = client.register_component(kind, "half", "unfinished")
+    with pytest.raises(ConfigError) as raised:
+        client.build_component(component)
+    assert str(raised.value) == (
+        f"the {kind.noun} flavor 'unfinished' cannot be built: its implementation "
+        f"test_plugins.{implementation.__name__} does not implement {missing}; "
+        "report this to the plugin's authors"
+    )
+    with pytest.raises(pytest.fail.Exception, match=f"does not implement {missing}"):
+        assert_flavor_contract(flavor)

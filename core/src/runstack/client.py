@@ -26,6 +26,7 @@ from runstack.models import Stack, StackComponent
 if TYPE_CHECKING:
     from runstack.components.base import BaseComponent
     from runstack.flavors import Flavor
+    from runstack.plugins import Plugin
     from runstack.registry import FlavorRegistry, RegisteredFlavor
     from runstack.store.base import Store
 
@@ -63,9 +64,9 @@ class Client(RunQueries):
     @property
     def flavors(self) -> FlavorRegistry:
         if self._flavors is None:
-            from runstack.registry import installed_flavors
+            from runstack.installed import installed
 
-            self._flavors = installed_flavors()
+            self._flavors = installed().flavors
         return self._flavors
 
     @property
@@ -83,6 +84,12 @@ class Client(RunQueries):
 
     def get_flavor(self, component_type: TypeLike, name: str) -> Flavor:
         return self.flavors.get(_type(component_type), name)
+
+    def plugins(self) -> list[Plugin]:
+        """Installed plugins: what each registered and every problem found, implementation
+        paths that lead nowhere included."""
+        self.flavors.check_implementations()
+        return self.flavors.plugins.plugins
 
     # -- components ----------------------------------------------------------
 
@@ -102,9 +109,13 @@ class Client(RunQueries):
         shared: bool = False,
     ) -> StackComponent:
         """Validate `config` with the flavor's model and store the new component."""
+        from runstack.implementations import require_implementation
+
         kind = _type(component_type)
         self._check_component_name(name, kind)
-        settings, secrets = self._validated(self.get_flavor(kind, flavor), config or {})
+        registered_flavor = self.get_flavor(kind, flavor)
+        require_implementation(registered_flavor)
+        settings, secrets = self._validated(registered_flavor, config or {})
         component = StackComponent.new(
             name=name,
             type=kind,
@@ -184,21 +195,12 @@ class Client(RunQueries):
 
     def build_component(self, component: StackComponent) -> BaseComponent:
         """Instantiate the flavor's implementation with the component's validated config."""
-        from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+        from runstack.implementations import buildable_class
         from runstack.secret_references import resolved_secrets
 
         flavor = self.get_flavor(component.type, component.flavor)
         config = flavor.validate_config({**component.config, **resolved_secrets(component)})
-        implementation = flavor.implementation_class()
-        expected = {
-            ComponentType.ORCHESTRATOR: BaseOrchestrator,
-            ComponentType.ARTIFACT_STORE: BaseArtifactStore,
-        }.get(component.type, BaseComponent)
-        if not (isinstance(implementation, type) and issubclass(implementation, expected)):
-            raise ConfigError(
-                f"the {flavor.label} names {implementation!r} as its implementation, which is "
-                f"not a {expected.__name__}; report this to the plugin's authors"
-            )
+        implementation = buildable_class(flavor)
         return implementation(id=component.id, name=component.name, config=config)
 
     def _validated(
@@ -337,6 +339,7 @@ class Client(RunQueries):
         flavor, config and any given secret match; one to be created needs every
         secret the file names, or nothing is created.
         """
+        from runstack.implementations import require_implementation
         from runstack.stack_files import read_stack_file
 
         definition = read_stack_file(path)
@@ -359,6 +362,7 @@ class Client(RunQueries):
                 flavor = self.get_flavor(kind, spec.flavor)
             except NotFoundError as error:
                 raise NotFoundError(f"{where}: {error}") from None
+            require_implementation(flavor)
             secret_keys = {field.name for field in flavor.fields() if field.secret}
             not_secret = sorted(set(given.get(kind, {})) - secret_keys)
             if not_secret:
@@ -461,7 +465,7 @@ class Client(RunQueries):
             "store": self.store.location,
             "active_stack": {"name": stack.name, "id": stack.id},
             "artifact_store": {"name": stack.artifact_store.name, **artifacts},
-            "plugins": [plugin.to_dict() for plugin in self.flavors.plugins.plugins],
+            "plugins": [plugin.to_dict() for plugin in self.plugins()],
         }
 
 

@@ -68,8 +68,11 @@ class Flavor:
         try:
             return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
         except (ImportError, AttributeError) as error:
+            from runstack.implementations import implementation_problem
+
             raise ConfigError(
-                f"the {self.label} cannot load its implementation {self.implementation!r}: "
+                implementation_problem(self)
+                or f"the {self.label} cannot load its implementation {self.implementation!r}: "
                 f"{error}; reinstall the plugin that provides it"
             ) from None
 

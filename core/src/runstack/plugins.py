@@ -36,6 +36,7 @@ class Plugin:
     module: str
     error: str | None = None
     flavors: list[str] = field(default_factory=list)
+    materializers: list[str] = field(default_factory=list)
 
     @property
     def origin(self) -> str:
@@ -80,17 +81,17 @@ def strict() -> bool:
 
 def register_objects(objects: Iterable[tuple[str, object]]) -> LoadedPlugins:
     """Register plugin objects directly (tests, embedding) on a fresh manager, after the builtin."""
-    loaded = _with_builtin()
+    found = []
     for name, plugin_object in objects:
         module = getattr(plugin_object, "__name__", type(plugin_object).__name__)
         record = Plugin(name=name, distribution="(registered directly)", version="", module=module)
-        _register(loaded, record, plugin_object)
-    return loaded
+        found.append((record, plugin_object))
+    return _loaded(found)
 
 
 def load_installed() -> LoadedPlugins:
     """Load every installed plugin, in a fixed order, honouring the allow and block lists."""
-    loaded = _with_builtin()
+    found: list[tuple[Plugin, object | None]] = []
     for entry_point, distribution in _entry_points():
         if not _wanted(entry_point.name, distribution.metadata["Name"]):
             continue
@@ -101,50 +102,68 @@ def load_installed() -> LoadedPlugins:
             module=entry_point.value,
         )
         try:
-            plugin_object = entry_point.load()
+            found.append((record, entry_point.load()))
         except Exception as error:
-            record.error = f"import failed: {describe_error(error)}"
-            loaded.plugins.append(record)
-            continue
-        _register(loaded, record, plugin_object)
-    return loaded
+            report(record, f"import failed: {describe_error(error)}")
+            found.append((record, None))
+    return _loaded(found)
 
 
-def _with_builtin() -> LoadedPlugins:
-    """A fresh manager holding runstack's own plugin (the built-in materializers) first.
+def _loaded(found: list[tuple[Plugin, object | None]]) -> LoadedPlugins:
+    """A fresh manager on which pluggy calls runstack's own plugin first, then the others in
+    the order given (a hook marked `tryfirst` or `trylast` moves as pluggy says).
 
-    It goes through the same hooks as any plugin but is not subject to the allow
+    pluggy calls the plugin registered last first, so they are registered in reverse.
+    runstack's own plugin (the built-in materializers) is not subject to the allow
     and block lists: without it no step output could be saved.
     """
     from runstack.materializers import builtin
 
     version = metadata.version("runstack-core")
-    record = Plugin(BUILTIN_PLUGIN, "runstack-core", version, builtin.__name__)
+    builtin_record = Plugin(BUILTIN_PLUGIN, "runstack-core", version, builtin.__name__)
     manager = new_manager()
-    manager.register(builtin, name=record.name)
-    return LoadedPlugins(manager, [], builtin=record)
+    for record, plugin_object in reversed(found):
+        if plugin_object is not None:
+            _register(manager, record, plugin_object)
+    manager.register(builtin, name=builtin_record.name)
+    return LoadedPlugins(manager, [record for record, _ in found], builtin=builtin_record)
 
 
-def _register(loaded: LoadedPlugins, record: Plugin, plugin_object: object) -> None:
-    loaded.plugins.append(record)
+def _register(manager: pluggy.PluginManager, record: Plugin, plugin_object: object) -> None:
     try:
-        loaded.manager.register(plugin_object, name=record.name)
-        loaded.manager.check_pending()
+        manager.register(plugin_object, name=record.name)
+        manager.check_pending()
+        _refuse_wrappers(manager, plugin_object)
     except Exception as error:
-        if loaded.manager.is_registered(plugin_object):
-            loaded.manager.unregister(plugin_object)
-        record.error = f"invalid hooks: {' '.join(str(error).split())}"
+        if manager.is_registered(plugin_object):
+            manager.unregister(plugin_object)
+        report(record, f"invalid hooks: {' '.join(str(error).split())}")
+
+
+def _refuse_wrappers(manager: pluggy.PluginManager, plugin_object: object) -> None:
+    """Registration hooks are called one plugin at a time, so a wrapper would wrap nothing."""
+    for caller in manager.get_hookcallers(plugin_object) or []:
+        for implementation in caller.get_hookimpls():
+            if implementation.plugin is plugin_object and (
+                implementation.wrapper or implementation.hookwrapper
+            ):
+                marker = "wrapper=True" if implementation.wrapper else "hookwrapper=True"
+                raise ValueError(
+                    f"its {caller.name} hook is a wrapper ({marker}), which runstack does not "
+                    "call; drop the wrapper marker and call register(...) directly"
+                )
 
 
 def call_registration_hook(
     loaded: LoadedPlugins, hook: str, registrar: Callable[[Plugin], object]
 ) -> None:
-    """Call `hook(register=registrar(plugin))` of every plugin that implements it.
+    """Call `hook(register=registrar(plugin))` of every plugin implementing it, in pluggy's order.
 
     A hook that raises is reported against its plugin, which keeps whatever it
     registered before; in strict mode the error is raised instead.
     """
-    for implementation in getattr(loaded.manager.hook, hook).get_hookimpls():
+    # pluggy keeps implementations in the reverse of the order it calls them in.
+    for implementation in reversed(getattr(loaded.manager.hook, hook).get_hookimpls()):
         plugin = loaded.by_name(implementation.plugin_name)
         try:
             implementation.function(register=registrar(plugin))

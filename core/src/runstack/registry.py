@@ -1,8 +1,7 @@
-"""The flavor registry: filled only by plugins' `register_flavors` hooks, built once per process."""
+"""The flavor registry: filled only by plugins' `register_flavors` hooks."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -10,14 +9,7 @@ from pydantic import BaseModel
 from runstack.component_types import ComponentType
 from runstack.errors import NotFoundError
 from runstack.flavors import Flavor
-from runstack.plugins import (
-    LoadedPlugins,
-    Plugin,
-    call_registration_hook,
-    load_installed,
-    report,
-    warn,
-)
+from runstack.plugins import LoadedPlugins, Plugin, call_registration_hook, report
 from runstack.plugins import PluginWarning as PluginWarning
 
 # Which distribution to install when a required type has no flavor at all.
@@ -67,10 +59,7 @@ class FlavorRegistry:
     def __init__(self, plugins: LoadedPlugins) -> None:
         self.plugins = plugins
         self.entries: dict[tuple[ComponentType, str], RegisteredFlavor] = {}
-        # Load failures are shown here, once: every process that loads plugins builds this.
-        for plugin in plugins.plugins:
-            if plugin.error:
-                warn(plugin, plugin.error)
+        self._implementations_checked = False
         call_registration_hook(
             plugins, "register_flavors", lambda plugin: FlavorRegistrar(self, plugin)
         )
@@ -81,6 +70,21 @@ class FlavorRegistry:
             (e for e in self.entries.values() if component_type in (None, e.flavor.type)),
             key=lambda e: (e.flavor.type.value, e.flavor.name),
         )
+
+    def check_implementations(self) -> None:
+        """Report each flavor whose implementation path leads nowhere against its plugin, once.
+
+        Only commands that list plugins pay for this; nothing is imported.
+        """
+        from runstack.implementations import implementation_problem
+
+        if self._implementations_checked:
+            return
+        self._implementations_checked = True
+        for entry in self.list():
+            problem = implementation_problem(entry.flavor)
+            if problem is not None:
+                report(entry.plugin, problem)
 
     def get(self, component_type: ComponentType, name: str) -> Flavor:
         """The flavor, or an error that lists the installed ones (or says what to install)."""
@@ -110,9 +114,3 @@ def flavor_problem(flavor: object) -> str | None:
     if not (isinstance(flavor.config_class, type) and issubclass(flavor.config_class, BaseModel)):
         return f"flavor {flavor.name!r} has a config_class that is not a pydantic model"
     return None
-
-
-@functools.cache
-def installed_flavors() -> FlavorRegistry:
-    """The registry of installed plugins, loaded on first call and kept for the process."""
-    return FlavorRegistry(load_installed())

@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from runstack import paths, plugins
-from runstack.component_types import ComponentType
 from runstack.components import (
     BaseArtifactStore,
-    BaseComponent,
     BaseOrchestrator,
     Task,
     TaskStatus,
@@ -35,11 +33,9 @@ _PLUGIN_ENV = (plugins.LOAD_ONLY_ENV, plugins.DISABLE_ENV, plugins.STRICT_ENV)
 
 
 def _forget_plugins() -> None:
-    from runstack.materializers import installed_materializers
-    from runstack.registry import installed_flavors
+    from runstack.installed import installed
 
-    installed_flavors.cache_clear()
-    installed_materializers.cache_clear()
+    installed.cache_clear()
     importlib.invalidate_caches()
 
 
@@ -142,14 +138,10 @@ def write_distribution(
 
 # -- contracts plugin authors run against their own flavors ---------------------
 
-_BASES: dict[ComponentType, type[BaseComponent]] = {
-    ComponentType.ORCHESTRATOR: BaseOrchestrator,
-    ComponentType.ARTIFACT_STORE: BaseArtifactStore,
-}
-
 
 def assert_flavor_contract(flavor: Flavor) -> None:
     """A flavor runstack can list, describe, validate and build."""
+    from runstack.implementations import buildable_class
     from runstack.registry import flavor_problem
 
     problem = flavor_problem(flavor)
@@ -159,9 +151,10 @@ def assert_flavor_contract(flavor: Flavor) -> None:
     assert "\n" not in flavor.description, "the description must be one line"
     for field in flavor.fields():
         assert field.description, f"config key {field.name!r} needs a description"
-    implementation = flavor.implementation_class()
-    base = _BASES.get(flavor.type, BaseComponent)
-    assert issubclass(implementation, base), f"{implementation} must subclass {base.__name__}"
+    try:
+        buildable_class(flavor)
+    except ConfigError as error:
+        pytest.fail(str(error))
     with pytest.raises(ConfigError, match="unknown config key"):
         flavor.validate_config({"surely_not_a_key": 1})
 

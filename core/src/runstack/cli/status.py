@@ -31,7 +31,8 @@ def status(output: str) -> None:
         ),
     ]
     for plugin in report["plugins"]:
-        state = f"FAILED: {plugin['error']}" if plugin["error"] else ", ".join(plugin["flavors"])
+        registered = [*plugin["flavors"], *(f"materializer:{m}" for m in plugin["materializers"])]
+        state = f"FAILED: {plugin['error']}" if plugin["error"] else ", ".join(registered)
         lines.append(
             ("Plugin", f"{plugin['name']} ({plugin['distribution']} {plugin['version']}): {state}")
         )
@@ -47,15 +48,21 @@ def plugin() -> None:
 @plugin.command("list")
 @output_option()
 def list_plugins(output: str) -> None:
-    """List installed plugins, the flavors each provides, and why any of them failed."""
-    plugins = Client().flavors.plugins.plugins
+    """List installed plugins, the flavors and materializers each provides, and their problems."""
+    plugins = Client().plugins()
     if output == "json":
         echo_json([p.to_dict() for p in plugins])
         return
     echo_table(
-        ["PLUGIN", "PACKAGE", "FLAVORS", "STATUS"],
+        ["PLUGIN", "PACKAGE", "FLAVORS", "MATERIALIZERS", "STATUS"],
         [
-            [p.name, p.origin, ", ".join(p.flavors), f"failed: {p.error}" if p.error else "ok"]
+            [
+                p.name,
+                p.origin,
+                ", ".join(p.flavors),
+                ", ".join(p.materializers),
+                f"failed: {p.error}" if p.error else "ok",
+            ]
             for p in plugins
         ],
     )

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from abc import ABC
 from typing import Any
 
 from runstack.flavors import FlavorConfig
 
 
-class BaseComponent:
-    """Built by `Client.build_component` from a registered component and its validated config."""
+class BaseComponent(ABC):  # noqa: B024 (ABCMeta makes the subclasses' abstract methods count)
+    """Built by `Client.build_component` from a registered component and its validated config.
+
+    An abstract base, so a subclass that leaves out a method its type needs fails when
+    built, naming the method, instead of failing at its first use.
+    """
 
     def __init__(self, *, id: str, name: str, config: FlavorConfig) -> None:
         self.id = id

@@ -6,7 +6,6 @@ output (`select`), and which one wrote that artifact (`get`, by the recorded nam
 
 from __future__ import annotations
 
-import functools
 import re
 import warnings
 from typing import Annotated, Any, get_args, get_origin
@@ -61,6 +60,7 @@ class MaterializerRegistrar:
             )
             return
         self._registry.entries[materializer.name] = (materializer, self._plugin)
+        self._plugin.materializers.append(materializer.name)
 
 
 class MaterializerRegistry:
@@ -163,13 +163,8 @@ def _fallback_message(data_type: type, declined: list[str]) -> str:
     )
 
 
-@functools.cache
 def installed_materializers() -> MaterializerRegistry:
-    """The registry of installed plugins' materializers, built on first call and kept.
+    """The materializers of the installed plugins, loaded once per process with their flavors."""
+    from runstack.installed import installed
 
-    It shares the plugins the flavor registry loaded, so plugins load once per process
-    and a broken one is reported once.
-    """
-    from runstack.registry import installed_flavors
-
-    return MaterializerRegistry(installed_flavors().plugins)
+    return installed().materializers
