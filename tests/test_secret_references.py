@@ -95,6 +95,34 @@ def test_a_reference_that_cannot_be_read_is_one_clear_error_when_built(
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    "written", ["{{ env.ACME_TOKEN }}", "{{evn.ACME_TOKEN}}", "{{env.}}", "{{file:}}"]
+)
+def test_a_secret_written_like_a_reference_but_not_one_is_refused(
+    cli_ok: Cli, cli_fails: CliFails, acme_plugin: Path, runstack_home: Path, written: str
+) -> None:
+    """Stored as a value, a mistyped reference would be kept as the secret in plain text and
+    sent as the token: refused instead, without echoing what may be a secret."""
+    _, error = cli_fails(
+        "experiment-tracker",
+        "register",
+        "tracker",
+        "--flavor=acme",
+        "--url=http://a.test",
+        f"--token={written}",
+    )
+    assert error == (
+        "Error: secret 'token' is written like a reference ({{...}}) but is not one; "
+        "write {{env.NAME}} or {{file:PATH}}"
+    )
+    assert written.encode() not in stored_bytes(runstack_home)
+    register(cli_ok, "--token={{env.ACME_TOKEN}}")
+    _, error = cli_fails("experiment-tracker", "update", "tracker", f"--token={written}")
+    assert "is written like a reference" in error
+    described = json.loads(cli_ok("experiment-tracker", "describe", "tracker", "-o", "json"))
+    assert described["config"]["token"] == "{{env.ACME_TOKEN}}"
+
+
 def test_a_secret_key_without_a_value_and_no_terminal_says_how_to_pass_it(
     cli_ok: Cli, cli_fails: CliFails, acme_plugin: Path
 ) -> None:
@@ -205,6 +233,10 @@ def test_importing_a_stack_without_the_secrets_it_needs_is_refused_naming_them(
         ),
         (["--secret", "experiment_tracker.url=x"], "'url' is not a secret key of"),
         (["--secret", "token=x"], "--secret takes TYPE.KEY=VALUE"),
+        (
+            ["--secret", "experiment_tracker.token={{evn.ACME_TOKEN}}"],
+            "--secret experiment_tracker.token: secret 'token' is written like a reference",
+        ),
         (  # no value, and no terminal to ask on
             ["--secret", "experiment_tracker.token"],
             "--secret experiment_tracker.token is a secret and has no value",
