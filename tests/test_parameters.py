@@ -259,6 +259,19 @@ def test_a_syntax_error_names_the_file_and_line(cli_error: Cli, write_module: Wr
     assert "SyntaxError" in message and f"{broken}, line {line_of(broken, 'def broken')}" in message
 
 
+def test_an_error_in_the_pipeline_function_names_its_file_and_line(
+    cli_error: Cli, write_module: WriteModule
+) -> None:
+    broken = write_module(
+        FLOW + "\n\n@pipeline\ndef wired_wrong() -> None:\n    double()['total']\n"
+    )
+    message = cli_error("pipeline", "run", f"{broken}:wired_wrong")
+    assert message.startswith("Error: pipeline 'wired_wrong' failed while being built: "), message
+    assert "TypeError: 'OutputHandle' object is not subscriptable" in message, message
+    assert f"{broken}, line {line_of(broken, 'double()[')}" in message, message
+    assert "--debug" in message
+
+
 @pytest.mark.parametrize("how", ["option", "environment"])
 def test_debug_prints_the_traceback_before_the_one_line_error(
     run_cli: Callable[..., Any],
