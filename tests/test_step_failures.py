@@ -475,9 +475,12 @@ def test_a_traceback_from_a_worker_process_shows_the_real_file_and_line(
 def test_a_step_defined_in_a_function_shows_its_real_file_and_line_from_a_worker() -> None:
     from runstack import pipeline, step
 
+    def local_helper() -> int:  # travels by value with the step, as helpers of a script do
+        raise ValueError("bad local value")
+
     @step
     def local_boom() -> int:
-        raise ValueError("bad local value")
+        return local_helper()
 
     @pipeline(settings={"orchestrator": {"mode": "processes"}})
     def local_raising() -> None:
@@ -487,7 +490,9 @@ def test_a_step_defined_in_a_function_shows_its_real_file_and_line_from_a_worker
         local_raising()
 
     error = raised.value.run.steps["local_boom"].record.error
-    assert f'File "{__file__}"' in error
+    assert "<dynamic-code>" not in error
+    assert f'File "{__file__}", line {local_helper.__code__.co_firstlineno + 1}' in error
+    assert "return local_helper()" in error
     assert 'raise ValueError("bad local value")' in error
 
 
