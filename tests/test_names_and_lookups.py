@@ -24,7 +24,10 @@ Cli = Callable[..., str]
 CliFails = Callable[..., tuple[str, str]]
 RunCli = Callable[..., Any]
 
-RULE = "1 to 128 characters, no '/', '\\', NUL or control characters, not '.' or '..'"
+RULE = (
+    "1 to 128 characters and 255 bytes in UTF-8, no '/', '\\', NUL or control characters, "
+    "not '.' or '..'"
+)
 BAD_NAMES = [
     pytest.param("../../..", id="climbs-out"),
     pytest.param("..", id="parent"),
@@ -35,6 +38,7 @@ BAD_NAMES = [
     pytest.param("tab\there", id="control"),
     pytest.param("", id="empty"),
     pytest.param("x" * 129, id="too-long"),
+    pytest.param("é" * 128, id="too-long-for-a-folder-name"),  # 256 bytes
 ]
 
 
