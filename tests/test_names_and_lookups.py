@@ -39,6 +39,7 @@ BAD_NAMES = [
     pytest.param("", id="empty"),
     pytest.param("x" * 129, id="too-long"),
     pytest.param("é" * 128, id="too-long-for-a-folder-name"),  # 256 bytes
+    pytest.param("a\ud800b", id="lone-surrogate"),  # no file system can store it
 ]
 
 

@@ -35,7 +35,10 @@ def name_problem(name: object) -> str:
         return "it is empty"
     if len(name) > MAX_NAME_LENGTH:
         return f"it is {len(name)} characters long"
-    size = len(name.encode("utf-8", "surrogatepass"))
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "it holds a lone surrogate, which is no character any file system stores"
     if size > MAX_NAME_BYTES:
         return f"it is {size} bytes long in UTF-8"
     if name in (".", ".."):
