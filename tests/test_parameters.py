@@ -266,7 +266,7 @@ def test_an_error_in_the_pipeline_function_names_its_file_and_line(
         FLOW + "\n\n@pipeline\ndef wired_wrong() -> None:\n    double()['total']\n"
     )
     message = cli_error("pipeline", "run", f"{broken}:wired_wrong")
-    assert message.startswith("Error: pipeline 'wired_wrong' failed while being built: "), message
+    assert message.startswith("Error: cannot build pipeline 'wired_wrong': TypeError: "), message
     assert "TypeError: 'OutputHandle' object is not subscriptable" in message, message
     assert f"{broken}, line {line_of(broken, 'double()[')}" in message, message
     assert "--debug" in message

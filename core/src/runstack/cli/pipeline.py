@@ -78,11 +78,12 @@ def run(target: str, config_path: Path | None, stack: str | None, params: tuple[
     configured = chosen.with_options(config_path=config_path, stack=stack)
     try:
         compiled = configured.compile(**parameters)
-    except Exception as error:  # the pipeline function's own code raised
+    except Exception as error:  # mostly the pipeline function's own code
         if isinstance(error, RunstackError):
             raise
-        problem = f"failed while being built: {import_problem(error)}"
-        raise ConfigError(f"pipeline {chosen.name!r} {problem}") from error
+        raise ConfigError(
+            f"cannot build pipeline {chosen.name!r}: {import_problem(error)}"
+        ) from error
     run_pipeline(compiled)
 
 
