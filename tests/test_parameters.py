@@ -196,6 +196,11 @@ def test_a_param_value_is_a_toml_or_json_literal_or_else_a_string(
         pytest.param(
             ("--param", "k=1", "--param", "k=2"), ("--param 'k' is given twice",), id="twice"
         ),
+        pytest.param(
+            ("--param", "k=1", "--param", "values=" + "[" * 5000 + "]" * 5000),
+            ("--param 'values': the value is nested too deeply to read",),
+            id="nested-too-deeply",
+        ),
     ],
 )
 def test_bad_params_are_refused_before_the_run(
