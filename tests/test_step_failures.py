@@ -309,6 +309,12 @@ class OrchestratorWithoutCapacity(BaseOrchestrator):
         return results
 
 
+class OrchestratorThatForgets(BaseOrchestrator):
+    def execute(self, tasks, settings=None):
+        tasks[0].run()
+        return {tasks[0].name: TaskResult(tasks[0].name, TaskStatus.COMPLETED)}
+
+
 def reach():
     if Path(os.environ["UNREACHABLE_MARKER"]).exists():
         raise ConnectionError("could not connect to the endpoint URL")
@@ -341,6 +347,11 @@ def register_flavors(register):
         name="full", type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
         implementation="broken_parts.parts:OrchestratorWithoutCapacity",
         description="Fails the first task without running it.", local=True,
+    ))
+    register(Flavor(
+        name="forgetful", type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
+        implementation="broken_parts.parts:OrchestratorThatForgets",
+        description="Runs the first task and reports only it.", local=True,
     ))
     register(Flavor(
         name="unreachable", type=ComponentType.ARTIFACT_STORE,
@@ -415,6 +426,27 @@ def test_an_orchestrator_that_fails_a_step_without_running_it_names_its_error(
     )
 
     assert steps == {"first": "failed", "second": "skipped"}
+
+
+@pytest.mark.usefixtures("broken_parts")
+def test_an_orchestrator_that_reports_no_result_for_a_step_fails_it_saying_so(
+    run_cli: Callable[..., Result], write_module: Callable[..., Path]
+) -> None:
+    client = Client()
+    client.register_component("orchestrator", "forgetful", "forgetful", {})
+    client.register_stack("forgetful", {"orchestrator": "forgetful", "artifact_store": "default"})
+    module = write_module(TWO_STEPS)
+
+    steps = assert_explained(
+        run_cli,
+        f"{module}:two",
+        "second",
+        "orchestrator 'forgetful' reported no result for it",
+        "--stack",
+        "forgetful",
+    )
+
+    assert steps == {"first": "completed", "second": "failed"}
 
 
 @pytest.mark.usefixtures("broken_parts")
