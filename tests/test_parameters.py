@@ -277,6 +277,16 @@ def test_an_error_in_the_pipeline_function_names_its_file_and_line(
     assert "--debug" in message
 
 
+def test_a_pipeline_function_that_exits_is_an_error_not_a_silent_success(
+    cli_error: Cli, write_module: WriteModule
+) -> None:
+    broken = write_module(
+        FLOW + "\n\nimport sys\n\n\n@pipeline\ndef leaves() -> None:\n    sys.exit(0)\n"
+    )
+    message = cli_error("pipeline", "run", f"{broken}:leaves")
+    assert message.startswith("Error: cannot build pipeline 'leaves': SystemExit: 0 ("), message
+
+
 @pytest.mark.parametrize("how", ["option", "environment"])
 def test_debug_prints_the_traceback_before_the_one_line_error(
     run_cli: Callable[..., Any],

@@ -78,8 +78,8 @@ def run(target: str, config_path: Path | None, stack: str | None, params: tuple[
     configured = chosen.with_options(config_path=config_path, stack=stack)
     try:
         compiled = configured.compile(**parameters)
-    except Exception as error:  # mostly the pipeline function's own code
-        if isinstance(error, RunstackError):
+    except BaseException as error:  # mostly the pipeline function's own code, sys.exit too
+        if isinstance(error, (RunstackError, KeyboardInterrupt)):
             raise
         raise ConfigError(
             f"cannot build pipeline {chosen.name!r}: {import_problem(error)}"
