@@ -73,6 +73,29 @@ def test_a_file_reference_reads_the_file_when_built(
     assert built_token() == SECRET  # the trailing line break is not part of it
 
 
+def test_a_relative_file_reference_is_made_absolute_at_registration_and_shown(
+    cli_ok: Cli, acme_plugin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read when the component is built, a relative path would depend on where a pipeline
+    runs from; like a relative --path, it is anchored where it was given."""
+    (tmp_path / "token").write_text(SECRET, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    output = register(cli_ok, "--token={{file:token}}")
+    anchored = f"{{{{file:{tmp_path / 'token'}}}}}"
+    assert output == (
+        "Registered experiment tracker 'tracker' (flavor 'acme'); token '{{file:token}}' "
+        f"is stored as {anchored!r}.\n"
+    )
+    monkeypatch.chdir(tmp_path.parent)
+    assert built_token() == SECRET
+    output = cli_ok("experiment-tracker", "update", "tracker", "--token={{file:token}}")
+    moved = f"{{{{file:{tmp_path.parent / 'token'}}}}}"
+    assert output == (
+        "Updated experiment tracker 'tracker'; token '{{file:token}}' "
+        f"is stored as {moved!r}.\n"
+    )
+
+
 def test_a_reference_that_cannot_be_read_is_one_clear_error_when_built(
     cli_ok: Cli, acme_plugin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -206,12 +206,12 @@ class Client(RunQueries):
     def _validated(
         self, flavor: Flavor, values: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, str]]:
-        from runstack.secret_references import check_written
+        from runstack.secret_references import anchored, check_written
 
         settings, secrets = flavor.split_config(flavor.validate_config(values))
         for key, value in secrets.items():
             check_written(key, value)
-        return settings, secrets
+        return settings, {key: anchored(value) for key, value in secrets.items()}
 
     # -- stacks --------------------------------------------------------------
 

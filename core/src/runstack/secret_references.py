@@ -32,6 +32,18 @@ def check_written(key: str, value: str) -> None:
         )
 
 
+def anchored(value: str) -> str:
+    """A file reference with a relative path made absolute: it is read when the component is
+    built, from wherever a pipeline then runs. Anything else is returned as it is."""
+    match = _REFERENCE.fullmatch(value.strip())
+    if match is None or match.group(1) != "file":
+        return value
+    target = match.group(2).strip()
+    if target.startswith("~") or Path(target).is_absolute():
+        return value
+    return "{{file:" + str(Path(target).absolute()) + "}}"
+
+
 def resolved_secrets(component: StackComponent) -> dict[str, str]:
     """The component's secrets with every reference replaced by what it refers to now."""
     return {key: _resolve(component, key, value) for key, value in component.secrets.items()}
