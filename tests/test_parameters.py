@@ -264,27 +264,25 @@ def test_a_syntax_error_names_the_file_and_line(cli_error: Cli, write_module: Wr
     assert "SyntaxError" in message and f"{broken}, line {line_of(broken, 'def broken')}" in message
 
 
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        pytest.param(
+            "double()['total']", "TypeError: 'OutputHandle' object is not subscriptable", id="bug"
+        ),
+        pytest.param("sys.exit(0)", "SystemExit: 0", id="exits"),  # not a silent exit 0
+    ],
+)
 def test_an_error_in_the_pipeline_function_names_its_file_and_line(
-    cli_error: Cli, write_module: WriteModule
+    cli_error: Cli, write_module: WriteModule, body: str, error: str
 ) -> None:
     broken = write_module(
-        FLOW + "\n\n@pipeline\ndef wired_wrong() -> None:\n    double()['total']\n"
+        FLOW + f"\n\nimport sys\n\n\n@pipeline\ndef wired() -> None:\n    {body}\n"
     )
-    message = cli_error("pipeline", "run", f"{broken}:wired_wrong")
-    assert message.startswith("Error: cannot build pipeline 'wired_wrong': TypeError: "), message
-    assert "TypeError: 'OutputHandle' object is not subscriptable" in message, message
-    assert f"{broken}, line {line_of(broken, 'double()[')}" in message, message
+    message = cli_error("pipeline", "run", f"{broken}:wired")
+    assert message.startswith(f"Error: cannot build pipeline 'wired': {error} ("), message
+    assert f"{broken}, line {line_of(broken, body)}" in message, message
     assert "--debug" in message
-
-
-def test_a_pipeline_function_that_exits_is_an_error_not_a_silent_success(
-    cli_error: Cli, write_module: WriteModule
-) -> None:
-    broken = write_module(
-        FLOW + "\n\nimport sys\n\n\n@pipeline\ndef leaves() -> None:\n    sys.exit(0)\n"
-    )
-    message = cli_error("pipeline", "run", f"{broken}:leaves")
-    assert message.startswith("Error: cannot build pipeline 'leaves': SystemExit: 0 ("), message
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])

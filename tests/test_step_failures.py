@@ -392,61 +392,48 @@ def broken_parts(install_plugin: Callable[..., Path]) -> None:
 
 
 @pytest.mark.usefixtures("broken_parts")
-def test_an_orchestrator_that_raises_fails_the_run_with_its_error(
-    run_cli: Callable[..., Result], write_module: Callable[..., Path]
+@pytest.mark.parametrize(
+    ("flavor", "step", "cause", "expected"),
+    [
+        pytest.param(
+            "lossy",
+            "second",
+            "ConnectionError: lost the connection to the scheduler",
+            {"first": "completed", "second": "failed"},
+            id="raises",
+        ),
+        pytest.param(
+            "full",
+            "first",
+            "MemoryError: no slot",
+            {"first": "failed", "second": "skipped"},
+            id="fails-a-step-without-running-it",
+        ),
+        pytest.param(
+            "forgetful",
+            "second",
+            "orchestrator 'forgetful' reported no result for it",
+            {"first": "completed", "second": "failed"},
+            id="reports-no-result-for-a-step",
+        ),
+    ],
+)
+def test_an_orchestrator_that_fails_names_its_error_with_the_step(
+    run_cli: Callable[..., Result],
+    write_module: Callable[..., Path],
+    flavor: str,
+    step: str,
+    cause: str,
+    expected: dict[str, str],
 ) -> None:
     client = Client()
-    client.register_component("orchestrator", "lossy", "lossy", {})
-    client.register_stack("lossy", {"orchestrator": "lossy", "artifact_store": "default"})
+    client.register_component("orchestrator", flavor, flavor, {})
+    client.register_stack(flavor, {"orchestrator": flavor, "artifact_store": "default"})
     module = write_module(TWO_STEPS)
 
-    steps = assert_explained(
-        run_cli,
-        f"{module}:two",
-        "second",
-        "ConnectionError: lost the connection to the scheduler",
-        "--stack",
-        "lossy",
-    )
+    steps = assert_explained(run_cli, f"{module}:two", step, cause, "--stack", flavor)
 
-    assert steps == {"first": "completed", "second": "failed"}
-
-
-@pytest.mark.usefixtures("broken_parts")
-def test_an_orchestrator_that_fails_a_step_without_running_it_names_its_error(
-    run_cli: Callable[..., Result], write_module: Callable[..., Path]
-) -> None:
-    client = Client()
-    client.register_component("orchestrator", "full", "full", {})
-    client.register_stack("full", {"orchestrator": "full", "artifact_store": "default"})
-    module = write_module(TWO_STEPS)
-
-    steps = assert_explained(
-        run_cli, f"{module}:two", "first", "MemoryError: no slot", "--stack", "full"
-    )
-
-    assert steps == {"first": "failed", "second": "skipped"}
-
-
-@pytest.mark.usefixtures("broken_parts")
-def test_an_orchestrator_that_reports_no_result_for_a_step_fails_it_saying_so(
-    run_cli: Callable[..., Result], write_module: Callable[..., Path]
-) -> None:
-    client = Client()
-    client.register_component("orchestrator", "forgetful", "forgetful", {})
-    client.register_stack("forgetful", {"orchestrator": "forgetful", "artifact_store": "default"})
-    module = write_module(TWO_STEPS)
-
-    steps = assert_explained(
-        run_cli,
-        f"{module}:two",
-        "second",
-        "orchestrator 'forgetful' reported no result for it",
-        "--stack",
-        "forgetful",
-    )
-
-    assert steps == {"first": "completed", "second": "failed"}
+    assert steps == expected
 
 
 @pytest.mark.usefixtures("broken_parts")
