@@ -301,3 +301,25 @@ def test_importing_a_stack_with_its_secrets_given_creates_it(
     cli_ok("stack", "import", str(exported_with_a_secret), "--name", "third")
     assert listed(cli_ok) == (["again", "default", "third", "tracked"], ["tracker"])
     assert built_token() == SECRET
+
+
+def test_a_stack_exported_with_a_secret_reference_imports_anywhere_without_secrets(
+    cli_ok: Cli,
+    acme_plugin: Path,
+    runstack_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reference names where the secret is, it is not the secret: the file keeps it, so
+    the stack imports with no --secret and reads the secret where it is imported."""
+    register(cli_ok, "--token={{env.ACME_TOKEN}}")
+    cli_ok("stack", "register", "tracked", "-o", "default", "-a", "default", "-e", "tracker")
+    exported = tmp_path / "tracked.toml"
+    cli_ok("stack", "export", "tracked", str(exported))
+    assert "{{env.ACME_TOKEN}}" in exported.read_text(encoding="utf-8")
+
+    assert cli_ok("stack", "import", str(exported), "--name", "again")  # reuses the tracker
+    monkeypatch.setenv("RUNSTACK_HOME", str(tmp_path / "elsewhere"))
+    cli_ok("stack", "import", str(exported))
+    monkeypatch.setenv("ACME_TOKEN", SECRET)
+    assert built_token() == SECRET
