@@ -176,3 +176,18 @@ def test_a_reused_pid_does_not_keep_a_dead_run_alive(tmp_path: Path, runstack_ho
         run["error"]
         == f"the process running it died (pid {os.getpid()} on {run['process']['host']})"
     )
+
+
+def test_a_reader_with_a_shorter_heartbeat_setting_leaves_a_live_run_running(
+    tmp_path: Path, runstack_home: Path
+) -> None:
+    """The run's own heartbeat interval decides when it is late, not the reader's setting."""
+    process, release = start_gated_run(tmp_path, runstack_home)
+    try:
+        time.sleep(0.2)  # far longer than 3 heartbeats of the reader's setting
+        [run] = runstack_json(runstack_home, "run", "list", RUNSTACK_HEARTBEAT_SECONDS="0.01")
+        assert run["status"] == "running", run["error"]
+    finally:
+        release.touch()
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, (stdout, stderr)

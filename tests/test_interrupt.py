@@ -50,7 +50,11 @@ def test_ctrl_c_stops_the_run_cleanly(tmp_path: Path, runstack_home: Path) -> No
     module.write_text(PIPELINE, encoding="utf-8")
     marker = tmp_path / "marker"
     config = tmp_path / "run.toml"
-    config.write_text(f'[parameters]\nmarker = "{marker}"\n', encoding="utf-8")
+    # Many step threads: the Ctrl-C may come while the run is still starting them.
+    config.write_text(
+        f'[parameters]\nmarker = "{marker}"\n[settings.orchestrator]\nmax_parallel = 64\n',
+        encoding="utf-8",
+    )
     env = {**os.environ, "RUNSTACK_HOME": str(runstack_home)}
 
     process = runstack("pipeline", "run", f"{module}:interrupted", "--config", str(config), env=env)

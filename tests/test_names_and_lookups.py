@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -24,7 +25,10 @@ Cli = Callable[..., str]
 CliFails = Callable[..., tuple[str, str]]
 RunCli = Callable[..., Any]
 
-RULE = "1 to 128 characters, no '/', '\\', NUL or control characters, not '.' or '..'"
+RULE = (
+    "1 to 128 characters and 255 bytes in UTF-8, no '/', '\\', NUL or control characters, "
+    "not '.' or '..'"
+)
 BAD_NAMES = [
     pytest.param("../../..", id="climbs-out"),
     pytest.param("..", id="parent"),
@@ -35,6 +39,8 @@ BAD_NAMES = [
     pytest.param("tab\there", id="control"),
     pytest.param("", id="empty"),
     pytest.param("x" * 129, id="too-long"),
+    pytest.param("é" * 128, id="too-long-for-a-folder-name"),  # 256 bytes
+    pytest.param("a\ud800b", id="lone-surrogate"),  # no file system can store it
 ]
 
 
@@ -250,6 +256,39 @@ def test_run_delete_leaves_a_reused_artifact_pointing_into_a_live_runs_folder(
         f"Warning: left the files of artifact {artifact.id} in place: its recorded path "
         f"{uri!r} lies in the folder of run {live.name!r}, which still exists\n"
     )
+
+
+@pipeline(enable_cache=False)
+def producing_twice() -> None:
+    produce()
+    produce()
+
+
+def test_run_delete_leaves_a_folder_swapped_for_a_link_and_removes_the_rest(
+    store_folder: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    run = producing_twice()
+    linked = artifact_path(run.steps["produce"].outputs["model"])
+    removed = artifact_path(run.steps["produce_2"].outputs["model"])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "data.txt").write_text("keep me")
+    shutil.rmtree(linked)
+    linked.symlink_to(elsewhere, target_is_directory=True)
+
+    result = run_cli("run", "delete", run.name, "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Deleted run '{run.name}'.\n"
+    artifact = run.steps["produce"].outputs["model"]
+    assert result.stderr.startswith(
+        f"Warning: left the files of artifact {artifact.record.id} in place: "
+    ), result.stderr
+    assert "symbolic link" in result.stderr
+    assert (elsewhere / "data.txt").read_text() == "keep me"
+    assert not removed.exists()
+    with pytest.raises(NotFoundError):
+        Client().get_run(run.id)
 
 
 def test_run_delete_still_removes_the_runs_own_files(store_folder: Path, cli_ok: Cli) -> None:

@@ -196,6 +196,11 @@ def test_a_param_value_is_a_toml_or_json_literal_or_else_a_string(
         pytest.param(
             ("--param", "k=1", "--param", "k=2"), ("--param 'k' is given twice",), id="twice"
         ),
+        pytest.param(
+            ("--param", "k=1", "--param", "values=" + "[" * 5000 + "]" * 5000),
+            ("--param 'values': the value is nested too deeply to read",),
+            id="nested-too-deeply",
+        ),
     ],
 )
 def test_bad_params_are_refused_before_the_run(
@@ -257,6 +262,27 @@ def test_a_syntax_error_names_the_file_and_line(cli_error: Cli, write_module: Wr
     broken = write_module(FLOW + "\ndef broken(:\n")
     message = cli_error("pipeline", "run", f"{broken}:flow")
     assert "SyntaxError" in message and f"{broken}, line {line_of(broken, 'def broken')}" in message
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        pytest.param(
+            "double()['total']", "TypeError: 'OutputHandle' object is not subscriptable", id="bug"
+        ),
+        pytest.param("sys.exit(0)", "SystemExit: 0", id="exits"),  # not a silent exit 0
+    ],
+)
+def test_an_error_in_the_pipeline_function_names_its_file_and_line(
+    cli_error: Cli, write_module: WriteModule, body: str, error: str
+) -> None:
+    broken = write_module(
+        FLOW + f"\n\nimport sys\n\n\n@pipeline\ndef wired() -> None:\n    {body}\n"
+    )
+    message = cli_error("pipeline", "run", f"{broken}:wired")
+    assert message.startswith(f"Error: cannot build pipeline 'wired': {error} ("), message
+    assert f"{broken}, line {line_of(broken, body)}" in message, message
+    assert "--debug" in message
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])

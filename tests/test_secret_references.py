@@ -73,6 +73,29 @@ def test_a_file_reference_reads_the_file_when_built(
     assert built_token() == SECRET  # the trailing line break is not part of it
 
 
+def test_a_relative_file_reference_is_made_absolute_at_registration_and_shown(
+    cli_ok: Cli, acme_plugin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read when the component is built, a relative path would depend on where a pipeline
+    runs from; like a relative --path, it is anchored where it was given."""
+    (tmp_path / "token").write_text(SECRET, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    output = register(cli_ok, "--token={{file:token}}")
+    anchored = f"{{{{file:{tmp_path / 'token'}}}}}"
+    assert output == (
+        "Registered experiment tracker 'tracker' (flavor 'acme'); token '{{file:token}}' "
+        f"is stored as {anchored!r}.\n"
+    )
+    monkeypatch.chdir(tmp_path.parent)
+    assert built_token() == SECRET
+    output = cli_ok("experiment-tracker", "update", "tracker", "--token={{file:token}}")
+    moved = f"{{{{file:{tmp_path.parent / 'token'}}}}}"
+    assert output == (
+        "Updated experiment tracker 'tracker'; token '{{file:token}}' "
+        f"is stored as {moved!r}.\n"
+    )
+
+
 def test_a_reference_that_cannot_be_read_is_one_clear_error_when_built(
     cli_ok: Cli, acme_plugin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -93,6 +116,34 @@ def test_a_reference_that_cannot_be_read_is_one_clear_error_when_built(
     assert message.startswith("the experiment tracker 'by-file': its secret 'token' refers to ")
     assert f"the file {tmp_path / 'missing'}, which cannot be read (No such file" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "written", ["{{ env.ACME_TOKEN }}", "{{evn.ACME_TOKEN}}", "{{env.}}", "{{file:}}"]
+)
+def test_a_secret_written_like_a_reference_but_not_one_is_refused(
+    cli_ok: Cli, cli_fails: CliFails, acme_plugin: Path, runstack_home: Path, written: str
+) -> None:
+    """Stored as a value, a mistyped reference would be kept as the secret in plain text and
+    sent as the token: refused instead, without echoing what may be a secret."""
+    _, error = cli_fails(
+        "experiment-tracker",
+        "register",
+        "tracker",
+        "--flavor=acme",
+        "--url=http://a.test",
+        f"--token={written}",
+    )
+    assert error == (
+        "Error: secret 'token' is written like a reference ({{...}}) but is not one; "
+        "write {{env.NAME}} or {{file:PATH}}"
+    )
+    assert written.encode() not in stored_bytes(runstack_home)
+    register(cli_ok, "--token={{env.ACME_TOKEN}}")
+    _, error = cli_fails("experiment-tracker", "update", "tracker", f"--token={written}")
+    assert "is written like a reference" in error
+    described = json.loads(cli_ok("experiment-tracker", "describe", "tracker", "-o", "json"))
+    assert described["config"]["token"] == "{{env.ACME_TOKEN}}"
 
 
 def test_a_secret_key_without_a_value_and_no_terminal_says_how_to_pass_it(
@@ -205,6 +256,10 @@ def test_importing_a_stack_without_the_secrets_it_needs_is_refused_naming_them(
         ),
         (["--secret", "experiment_tracker.url=x"], "'url' is not a secret key of"),
         (["--secret", "token=x"], "--secret takes TYPE.KEY=VALUE"),
+        (
+            ["--secret", "experiment_tracker.token={{evn.ACME_TOKEN}}"],
+            "--secret experiment_tracker.token: secret 'token' is written like a reference",
+        ),
         (  # no value, and no terminal to ask on
             ["--secret", "experiment_tracker.token"],
             "--secret experiment_tracker.token is a secret and has no value",
@@ -245,4 +300,26 @@ def test_importing_a_stack_with_its_secrets_given_creates_it(
     # ... and without it: an existing component keeps the secret it has.
     cli_ok("stack", "import", str(exported_with_a_secret), "--name", "third")
     assert listed(cli_ok) == (["again", "default", "third", "tracked"], ["tracker"])
+    assert built_token() == SECRET
+
+
+def test_a_stack_exported_with_a_secret_reference_imports_anywhere_without_secrets(
+    cli_ok: Cli,
+    acme_plugin: Path,
+    runstack_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reference names where the secret is, it is not the secret: the file keeps it, so
+    the stack imports with no --secret and reads the secret where it is imported."""
+    register(cli_ok, "--token={{env.ACME_TOKEN}}")
+    cli_ok("stack", "register", "tracked", "-o", "default", "-a", "default", "-e", "tracker")
+    exported = tmp_path / "tracked.toml"
+    cli_ok("stack", "export", "tracked", str(exported))
+    assert "{{env.ACME_TOKEN}}" in exported.read_text(encoding="utf-8")
+
+    assert cli_ok("stack", "import", str(exported), "--name", "again")  # reuses the tracker
+    monkeypatch.setenv("RUNSTACK_HOME", str(tmp_path / "elsewhere"))
+    cli_ok("stack", "import", str(exported))
+    monkeypatch.setenv("ACME_TOKEN", SECRET)
     assert built_token() == SECRET

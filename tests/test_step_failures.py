@@ -309,6 +309,12 @@ class OrchestratorWithoutCapacity(BaseOrchestrator):
         return results
 
 
+class OrchestratorThatForgets(BaseOrchestrator):
+    def execute(self, tasks, settings=None):
+        tasks[0].run()
+        return {tasks[0].name: TaskResult(tasks[0].name, TaskStatus.COMPLETED)}
+
+
 def reach():
     if Path(os.environ["UNREACHABLE_MARKER"]).exists():
         raise ConnectionError("could not connect to the endpoint URL")
@@ -341,6 +347,11 @@ def register_flavors(register):
         name="full", type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
         implementation="broken_parts.parts:OrchestratorWithoutCapacity",
         description="Fails the first task without running it.", local=True,
+    ))
+    register(Flavor(
+        name="forgetful", type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
+        implementation="broken_parts.parts:OrchestratorThatForgets",
+        description="Runs the first task and reports only it.", local=True,
     ))
     register(Flavor(
         name="unreachable", type=ComponentType.ARTIFACT_STORE,
@@ -381,40 +392,48 @@ def broken_parts(install_plugin: Callable[..., Path]) -> None:
 
 
 @pytest.mark.usefixtures("broken_parts")
-def test_an_orchestrator_that_raises_fails_the_run_with_its_error(
-    run_cli: Callable[..., Result], write_module: Callable[..., Path]
+@pytest.mark.parametrize(
+    ("flavor", "step", "cause", "expected"),
+    [
+        pytest.param(
+            "lossy",
+            "second",
+            "ConnectionError: lost the connection to the scheduler",
+            {"first": "completed", "second": "failed"},
+            id="raises",
+        ),
+        pytest.param(
+            "full",
+            "first",
+            "MemoryError: no slot",
+            {"first": "failed", "second": "skipped"},
+            id="fails-a-step-without-running-it",
+        ),
+        pytest.param(
+            "forgetful",
+            "second",
+            "orchestrator 'forgetful' reported no result for it",
+            {"first": "completed", "second": "failed"},
+            id="reports-no-result-for-a-step",
+        ),
+    ],
+)
+def test_an_orchestrator_that_fails_names_its_error_with_the_step(
+    run_cli: Callable[..., Result],
+    write_module: Callable[..., Path],
+    flavor: str,
+    step: str,
+    cause: str,
+    expected: dict[str, str],
 ) -> None:
     client = Client()
-    client.register_component("orchestrator", "lossy", "lossy", {})
-    client.register_stack("lossy", {"orchestrator": "lossy", "artifact_store": "default"})
+    client.register_component("orchestrator", flavor, flavor, {})
+    client.register_stack(flavor, {"orchestrator": flavor, "artifact_store": "default"})
     module = write_module(TWO_STEPS)
 
-    steps = assert_explained(
-        run_cli,
-        f"{module}:two",
-        "second",
-        "ConnectionError: lost the connection to the scheduler",
-        "--stack",
-        "lossy",
-    )
+    steps = assert_explained(run_cli, f"{module}:two", step, cause, "--stack", flavor)
 
-    assert steps == {"first": "completed", "second": "failed"}
-
-
-@pytest.mark.usefixtures("broken_parts")
-def test_an_orchestrator_that_fails_a_step_without_running_it_names_its_error(
-    run_cli: Callable[..., Result], write_module: Callable[..., Path]
-) -> None:
-    client = Client()
-    client.register_component("orchestrator", "full", "full", {})
-    client.register_stack("full", {"orchestrator": "full", "artifact_store": "default"})
-    module = write_module(TWO_STEPS)
-
-    steps = assert_explained(
-        run_cli, f"{module}:two", "first", "MemoryError: no slot", "--stack", "full"
-    )
-
-    assert steps == {"first": "failed", "second": "skipped"}
+    assert steps == expected
 
 
 @pytest.mark.usefixtures("broken_parts")
@@ -475,9 +494,12 @@ def test_a_traceback_from_a_worker_process_shows_the_real_file_and_line(
 def test_a_step_defined_in_a_function_shows_its_real_file_and_line_from_a_worker() -> None:
     from runstack import pipeline, step
 
+    def local_helper() -> int:  # travels by value with the step, as helpers of a script do
+        raise ValueError("bad local value")
+
     @step
     def local_boom() -> int:
-        raise ValueError("bad local value")
+        return local_helper()
 
     @pipeline(settings={"orchestrator": {"mode": "processes"}})
     def local_raising() -> None:
@@ -487,7 +509,9 @@ def test_a_step_defined_in_a_function_shows_its_real_file_and_line_from_a_worker
         local_raising()
 
     error = raised.value.run.steps["local_boom"].record.error
-    assert f'File "{__file__}"' in error
+    assert "<dynamic-code>" not in error
+    assert f'File "{__file__}", line {local_helper.__code__.co_firstlineno + 1}' in error
+    assert "return local_helper()" in error
     assert 'raise ValueError("bad local value")' in error
 
 

@@ -142,10 +142,34 @@ def test_a_timeout_that_is_not_a_positive_number_is_refused(
         flow.hangs.with_options(timeout=0)  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="timeout must be a number of seconds > 0"):
         flow.hanging.with_options(timeout="soon")  # type: ignore[attr-defined]
+    for endless in (float("inf"), float("nan"), 10**400):
+        with pytest.raises(ConfigError, match="timeout must be a number of seconds > 0"):
+            flow.hangs.with_options(timeout=endless)  # type: ignore[attr-defined]
     config = tmp_path / "run.toml"
-    config.write_text("[steps.hangs]\ntimeout = -1\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"steps\.hangs\.timeout: must be > 0, got -1"):
-        flow.hanging.with_options(config_path=config).compile("m")  # type: ignore[attr-defined]
+    for written, problem in (
+        ("-1", r"steps\.hangs\.timeout must be a number of seconds > 0, got -1"),
+        ("inf", r"steps\.hangs\.timeout must be a number of seconds > 0, got inf"),
+        ("nan", r"steps\.hangs\.timeout must be a number of seconds > 0, got nan"),
+        ("true", r"steps\.hangs\.timeout: must be a number, got True"),  # not 1 s
+        ('"10"', r"steps\.hangs\.timeout: must be a number, got '10'"),
+    ):
+        config.write_text(f"[steps.hangs]\ntimeout = {written}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=problem):
+            flow.hanging.with_options(config_path=config).compile("m")  # type: ignore[attr-defined]
+
+
+def test_a_timeout_of_weeks_is_waited_for_in_a_worker_process(
+    import_module: Callable[[str], object],
+) -> None:
+    """A wait past what poll(2) takes (about 24 days) must not overflow."""
+    flow = import_module(HANGING)
+    downstream = flow.downstream.with_options(timeout=60 * 86400)  # type: ignore[attr-defined]
+
+    @pipeline(settings={"orchestrator": {"mode": "processes"}})
+    def long_allowed() -> None:
+        downstream(1)
+
+    assert statuses(long_allowed()) == {"downstream": "completed"}
 
 
 # -- real processes: Ctrl-C twice, and a killed run -------------------------------------

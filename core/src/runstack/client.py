@@ -206,7 +206,12 @@ class Client(RunQueries):
     def _validated(
         self, flavor: Flavor, values: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, str]]:
-        return flavor.split_config(flavor.validate_config(values))
+        from runstack.secret_references import anchored, check_written
+
+        settings, secrets = flavor.split_config(flavor.validate_config(values))
+        for key, value in secrets.items():
+            check_written(key, value)
+        return settings, {key: anchored(value) for key, value in secrets.items()}
 
     # -- stacks --------------------------------------------------------------
 
@@ -493,10 +498,17 @@ def _given_secrets(
     secrets: Mapping[TypeLike, Mapping[str, str]],
 ) -> dict[ComponentType, dict[str, str]]:
     """The secrets given for an import, by type, each for a component the file has."""
+    from runstack.secret_references import check_written
+
     given = {_type(kind): dict(values) for kind, values in secrets.items()}
-    for kind in given:
+    for kind, values in given.items():
         if kind not in components:
             raise ConfigError(f"{path}: --secret names {kind.with_article}, but the stack has none")
+        for key, value in values.items():
+            try:
+                check_written(key, value)
+            except ConfigError as error:
+                raise ConfigError(f"{path}: --secret {kind.value}.{key}: {error}") from None
     return given
 
 

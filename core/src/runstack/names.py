@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable
 from runstack.errors import ConfigError
 
 MAX_NAME_LENGTH = 128
+MAX_NAME_BYTES = 255  # what most file systems take for one folder name
 NAME_RULE = (
-    f"a name is 1 to {MAX_NAME_LENGTH} characters, no '/', '\\', NUL or control characters, "
-    "not '.' or '..'"
+    f"a name is 1 to {MAX_NAME_LENGTH} characters and {MAX_NAME_BYTES} bytes in UTF-8, no '/', "
+    "'\\', NUL or control characters, not '.' or '..'"
 )
 
 _FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f-\x9f]")
@@ -34,6 +35,12 @@ def name_problem(name: object) -> str:
         return "it is empty"
     if len(name) > MAX_NAME_LENGTH:
         return f"it is {len(name)} characters long"
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "it holds a lone surrogate, which is no character any file system stores"
+    if size > MAX_NAME_BYTES:
+        return f"it is {size} bytes long in UTF-8"
     if name in (".", ".."):
         return f"in a path it means {'this' if name == '.' else 'the parent'} folder"
     forbidden = _FORBIDDEN.search(name)

@@ -21,6 +21,29 @@ def is_reference(value: object) -> bool:
     return isinstance(value, str) and _REFERENCE.fullmatch(value.strip()) is not None
 
 
+def check_written(key: str, value: str) -> None:
+    """Refuse a secret written like a reference that is not one: stored as a value, the typo
+    would become the secret, in plain text. The value is not echoed: it may be a secret."""
+    text = value.strip()
+    if text.startswith("{{") and text.endswith("}}") and not is_reference(text):
+        raise ConfigError(
+            f"secret {key!r} is written like a reference ({{{{...}}}}) but is not one; "
+            "write {{env.NAME}} or {{file:PATH}}"
+        )
+
+
+def anchored(value: str) -> str:
+    """A file reference with a relative path made absolute: it is read when the component is
+    built, from wherever a pipeline then runs. Anything else is returned as it is."""
+    match = _REFERENCE.fullmatch(value.strip())
+    if match is None or match.group(1) != "file":
+        return value
+    target = match.group(2).strip()
+    if target.startswith("~") or Path(target).is_absolute():
+        return value
+    return "{{file:" + str(Path(target).absolute()) + "}}"
+
+
 def resolved_secrets(component: StackComponent) -> dict[str, str]:
     """The component's secrets with every reference replaced by what it refers to now."""
     return {key: _resolve(component, key, value) for key, value in component.secrets.items()}

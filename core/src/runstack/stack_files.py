@@ -30,15 +30,19 @@ class StackDefinition:
 
 
 def write_stack_file(stack: Stack, path: Path) -> None:
-    """Write atomically; secret values never reach the file, only their names."""
+    """Write atomically; secret values never reach the file, only their names. A secret given
+    as a reference is written as it is: it names where the secret is, it is not the secret."""
     import tomli_w
+
+    from runstack.secret_references import is_reference
 
     components: dict[str, Any] = {}
     for kind, component in sorted_components(stack.components):
         entry: dict[str, Any] = {"name": component.name, "flavor": component.flavor}
-        if component.secrets:
-            entry["secrets"] = sorted(component.secrets)
-        entry["config"] = component.config
+        references = {k: v for k, v in component.secrets.items() if is_reference(v)}
+        if component.secrets.keys() - references.keys():
+            entry["secrets"] = sorted(component.secrets.keys() - references.keys())
+        entry["config"] = {**component.config, **references}
         components[kind.value] = entry
     document = {
         "runstack_version": __version__,

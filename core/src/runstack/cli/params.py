@@ -24,7 +24,10 @@ def parse_params(given: Iterable[str], annotations: Mapping[str, Any]) -> dict[s
             raise ConfigError(f"--param takes NAME=VALUE, got {text!r}; for example --param k=3")
         if name in parameters:
             raise ConfigError(f"--param {name!r} is given twice; give each parameter once")
-        parsed = literal(value)
+        try:
+            parsed = literal(value)
+        except RecursionError:
+            raise ConfigError(f"--param {name!r}: the value is nested too deeply to read") from None
         wants_text = annotations.get(name) is str and not isinstance(parsed, str)
         parameters[name] = value if wants_text else parsed
     return parameters

@@ -13,7 +13,7 @@ import click
 from runstack.cli.output import echo_json, echo_table, output_option, timestamp
 from runstack.cli.params import parse_params
 from runstack.client import Client
-from runstack.errors import ConfigError
+from runstack.errors import ConfigError, RunstackError
 from runstack.pipelines import Pipeline
 from runstack.user_code import is_user_file
 
@@ -71,9 +71,20 @@ def run(target: str, config_path: Path | None, stack: str | None, params: tuple[
     MODULE is a dotted module name importable from the current folder, or a path
     to a .py file.
     """
+    from runstack.pipelines.runner import run_pipeline
+
     chosen = load_pipeline(target)
     parameters = parse_params(params, chosen.parameter_annotations)
-    chosen.with_options(config_path=config_path, stack=stack)(**parameters)
+    configured = chosen.with_options(config_path=config_path, stack=stack)
+    try:
+        compiled = configured.compile(**parameters)
+    except BaseException as error:  # mostly the pipeline function's own code, sys.exit too
+        if isinstance(error, (RunstackError, KeyboardInterrupt)):
+            raise
+        raise ConfigError(
+            f"cannot build pipeline {chosen.name!r}: {import_problem(error)}"
+        ) from error
+    run_pipeline(compiled)
 
 
 def load_pipeline(target: str) -> Pipeline:

@@ -78,16 +78,39 @@ def load_run_config(path: Path) -> RunConfig:
             f"{'keys for a step' if in_step else 'top-level keys'}: "
             f"{', '.join(STEP_KEYS if in_step else RUN_KEYS)}"
         ) from None
-    for where, layer in [("", config), *((f"steps.{n}.", c) for n, c in config.steps.items())]:
+    from runstack.pipelines.steps import check_timeout
+
+    layers = [
+        ("", config, data),
+        *((f"steps.{n}.", c, data["steps"][n]) for n, c in config.steps.items()),
+    ]
+    for where, layer, written in layers:
+        _check_written_types(path, where, written)
         for key in ("retries", "retry_delay"):
             value = getattr(layer, key)
             if value is not None and value < 0:
                 raise ConfigError(f"the run config {path}: {where}{key}: must be >= 0, got {value}")
-        if layer.timeout is not None and layer.timeout <= 0:
-            raise ConfigError(
-                f"the run config {path}: {where}timeout: must be > 0, got {layer.timeout:g}"
-            )
+        try:
+            check_timeout(layer.timeout)
+        except ConfigError as error:
+            raise ConfigError(f"the run config {path}: {where}{error}") from None
     return config
+
+
+# What each option must be as written: pydantic would quietly read `timeout = true` as 1 s.
+_WRITTEN_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "enable_cache": ((bool,), "true or false"),
+    "retries": ((int,), "an integer"),
+    "retry_delay": ((int, float), "a number"),
+    "timeout": ((int, float), "a number"),
+}
+
+
+def _check_written_types(path: Path, where: str, written: Mapping[str, Any]) -> None:
+    for key, (types, kind) in _WRITTEN_TYPES.items():
+        value = written.get(key)
+        if value is not None and type(value) not in types:  # TOML gives exact types
+            raise ConfigError(f"the run config {path}: {where}{key}: must be {kind}, got {value!r}")
 
 
 def merge_settings(*layers: Mapping[str, Mapping[str, Any]]) -> Settings:

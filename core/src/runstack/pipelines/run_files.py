@@ -36,15 +36,12 @@ def remove_run_files(
         if store is None:
             continue
         for artifact in artifacts:
-            problem = _outside(
-                client, run, artifact, artifact.producer_step_run_id in own_step_runs
-            )
+            made_here = artifact.producer_step_run_id in own_step_runs
+            problem = _outside(client, run, artifact, made_here) or _remove(store, artifact)
             if problem:
                 warnings.warn(
                     f"left the files of artifact {artifact.id} in place: {problem}", stacklevel=2
                 )
-            elif store.exists(artifact.uri):
-                store.rm(artifact.uri, recursive=True)
 
 
 def _open(client: RunQueries, store_id: str, count: int) -> BaseArtifactStore | None:
@@ -70,6 +67,19 @@ def _open(client: RunQueries, store_id: str, count: int) -> BaseArtifactStore | 
         )
         return None
     return store
+
+
+def _remove(store: BaseArtifactStore, artifact: ArtifactRecord) -> str:
+    """Remove an artifact's files; why they could not be ("" if they were, or were gone).
+
+    The run's records are deleted already: one artifact that cannot be removed (a folder
+    swapped for a link out of the store, a permission) must not keep the others."""
+    try:
+        if store.exists(artifact.uri):
+            store.rm(artifact.uri, recursive=True)
+    except (RunstackError, OSError) as error:
+        return str(error)
+    return ""
 
 
 def _outside(client: RunQueries, run: RunRecord, artifact: ArtifactRecord, made_here: bool) -> str:

@@ -118,8 +118,15 @@ class PipelineRunner:
         try:
             with capture.routing(), beating(self.store, self.run_record.id):
                 results = orchestrator.execute(tasks, settings=orchestrator_settings)
-            for name, result in results.items():
-                if result.status is TaskStatus.SKIPPED:
+            for name in compiled.order:
+                result = results.get(name)
+                if result is None:  # the orchestrator lost it: what the run recorded decides
+                    if name not in self.recorded:
+                        lost = f"orchestrator {orchestrator.name!r} reported no result for it"
+                        self._fail_step(name, RunstackError(lost))
+                    if self.recorded[name].status is StepStatus.FAILED:
+                        status = RunStatus.FAILED
+                elif result.status is TaskStatus.SKIPPED:
                     skipped[name] = f"upstream step {result.blocked_by!r} failed"
                 elif result.status is TaskStatus.FAILED:
                     status = RunStatus.FAILED

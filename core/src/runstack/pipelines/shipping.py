@@ -2,17 +2,21 @@
 
 cloudpickle pickles a function by value unless its module attribute is the
 function itself; for a step that attribute is the `Step`, and by-value code
-reports `File "<dynamic-code>"` with no source line.
+reports `File "<dynamic-code>"` with no source line. So do the helpers that travel
+by value with it (those of a script, or defined in a function).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import linecache
 import sys
-from collections.abc import Callable
-from types import CodeType
+from collections.abc import Callable, Iterator
+from types import CodeType, FunctionType
 from typing import Any
+
+_DYNAMIC = "<dynamic-code>"  # the file name cloudpickle gives all code it ships by value
 
 
 class ShippedFunction:
@@ -31,8 +35,12 @@ class ShippedFunction:
         reference = _reference(self.function)
         if reference is not None:
             return _by_reference, reference
-        filename = self.function.__code__.co_filename
-        return _by_value, (self.function, filename, linecache.getlines(filename))
+        files = {
+            _place(function.__code__): function.__code__.co_filename
+            for function in _travelling(self.function, lambda f: _reference(f) is None)
+        }
+        sources = {filename: linecache.getlines(filename) for filename in set(files.values())}
+        return _by_value, (self.function, files, sources)
 
 
 def _reference(function: Callable[..., Any]) -> tuple[str, str] | None:
@@ -57,11 +65,49 @@ def _by_reference(module_name: str, qualname: str) -> ShippedFunction:
     return ShippedFunction(getattr(found, "function", found))
 
 
-def _by_value(function: Any, filename: str, lines: list[str]) -> ShippedFunction:
-    function.__code__ = _with_filename(function.__code__, filename)
-    if lines:
-        linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
+def _by_value(
+    function: Any, files: dict[tuple[str, int], str], sources: dict[str, list[str]]
+) -> ShippedFunction:
+    for travelled in list(_travelling(function, lambda f: f.__code__.co_filename == _DYNAMIC)):
+        filename = files.get(_place(travelled.__code__))
+        if filename is not None:
+            travelled.__code__ = _with_filename(travelled.__code__, filename)
+    for filename, lines in sources.items():
+        if lines:
+            linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
     return ShippedFunction(function)
+
+
+def _travelling(function: Any, by_value: Callable[[FunctionType], bool]) -> Iterator[FunctionType]:
+    """The function and the functions it reaches (by global name or closure) for which
+    `by_value` holds: what cloudpickle ships along with it, by value."""
+    waiting, seen = [function], set()
+    while waiting:
+        current = waiting.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        cells = []
+        for cell in current.__closure__ or ():
+            with contextlib.suppress(ValueError):  # an empty cell: never assigned
+                cells.append(cell.cell_contents)
+        names = _names(current.__code__)
+        reached = [*(current.__globals__.get(name) for name in names), *cells]
+        waiting += [f for f in reached if isinstance(f, FunctionType) and by_value(f)]
+
+
+def _names(code: CodeType) -> set[str]:
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            names |= _names(constant)
+    return names
+
+
+def _place(code: CodeType) -> tuple[str, int]:
+    """What tells a function's code apart on both sides: cloudpickle keeps name and line."""
+    return code.co_qualname, code.co_firstlineno
 
 
 def _with_filename(code: CodeType, filename: str) -> CodeType:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -161,10 +162,15 @@ def check_retries(retries: int | None, retry_delay: float | None) -> None:
 
 
 def check_timeout(timeout: float | None) -> None:
-    """Refuse a timeout no step could meet, when a step or pipeline is declared."""
-    valid = isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0
-    if timeout is not None and not valid:
-        raise ConfigError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+    """Refuse a timeout no step could meet, or one no clock can wait for (infinite, NaN, or
+    past what a thread can wait): leaving it out is how a step runs without one."""
+    if timeout is None:
+        return
+    number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+    if not (number and 0 < timeout <= threading.TIMEOUT_MAX):
+        endless = number and timeout > 0
+        limit = f", at most {threading.TIMEOUT_MAX:.0f} (leave it out for none)" if endless else ""
+        raise ConfigError(f"timeout must be a number of seconds > 0, got {timeout!r}{limit}")
 
 
 def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,9 +69,9 @@ class RunTables(ArtifactTables):
                 connection.execute(
                     "INSERT INTO runs (id, name, pipeline_id, status, stack_id, stack_name, "
                     "artifact_store_id, owner, config, parameters, started, finished, error, "
-                    "pid, host, heartbeat, process_identity) "
-                    "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?, ? FROM pipelines "
-                    "WHERE name = ?",
+                    "pid, host, heartbeat, heartbeat_limit, process_identity) "
+                    "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?, ?, ? "
+                    "FROM pipelines WHERE name = ?",
                     (
                         run.id,
                         run.name,
@@ -86,6 +86,7 @@ class RunTables(ArtifactTables):
                         run.pid,
                         run.host,
                         now().isoformat(),
+                        heartbeat_limit().total_seconds(),
                         _identity_of(run),
                         run.pipeline_name,
                     ),
@@ -121,13 +122,14 @@ class RunTables(ArtifactTables):
         """
         running = run_models().RunStatus.RUNNING.value
         rows = self._query(
-            "SELECT id, pid, host, heartbeat, process_identity FROM runs WHERE status = ?",
+            "SELECT id, pid, host, heartbeat, heartbeat_limit, process_identity FROM runs "
+            "WHERE status = ?",
             (running,),
         )
         moment = now()
         reasons = {
-            run_id: _why_crashed(pid, host, heartbeat, identity, moment)
-            for run_id, pid, host, heartbeat, identity in rows
+            run_id: _why_crashed(pid, host, heartbeat, limit, identity, moment)
+            for run_id, pid, host, heartbeat, limit, identity in rows
         }
         dead = {run_id: reason for run_id, reason in reasons.items() if reason is not None}
         if not dead:
@@ -401,18 +403,24 @@ class RunTables(ArtifactTables):
 
 
 def _why_crashed(
-    pid: int | None, host: str, heartbeat: str | None, identity: str, moment: datetime
+    pid: int | None,
+    host: str,
+    heartbeat: str | None,
+    limit: float | None,
+    identity: str,
+    moment: datetime,
 ) -> str | None:
     """Why a run recorded as running has crashed, or None while it may be running.
 
-    A heartbeat older than the limit means crashed wherever the run was. Its own
+    A heartbeat older than the limit the run recorded (this reader's, for runs from
+    before limits were recorded) means crashed wherever the run was. Its own
     machine can also tell at once that the process is gone, by pid and start time
     where the run recorded them (so a reused pid is no alibi), by pid alone for
     runs recorded before heartbeats.
     """
     if heartbeat is not None:
         silent = moment - datetime.fromisoformat(heartbeat)
-        if silent > heartbeat_limit():
+        if silent > (heartbeat_limit() if limit is None else timedelta(seconds=limit)):
             return (
                 f"the process running it stopped reporting (pid {pid} on {host}): no "
                 f"heartbeat for {silent.total_seconds():.0f}s"

@@ -128,6 +128,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE artifacts ADD COLUMN files TEXT;
     ALTER TABLE artifacts ADD COLUMN damaged TEXT NOT NULL DEFAULT '';
     """,
+    # 6: how long a run may stay silent (seconds), from the interval it beats at: a reader
+    # whose own RUNSTACK_HEARTBEAT_SECONDS is shorter must not take it for crashed
+    """
+    ALTER TABLE runs ADD COLUMN heartbeat_limit REAL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

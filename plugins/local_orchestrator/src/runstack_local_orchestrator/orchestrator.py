@@ -90,9 +90,9 @@ class _Scheduler:
             threading.Thread(target=self._work, name=f"runstack-step-{n}", daemon=True)
             for n in range(workers)
         ]
-        for thread in threads:
-            thread.start()
         try:
+            for thread in threads:  # a step may start, and Ctrl-C come, before the last one
+                thread.start()
             while not self.finished.wait(timeout=0.25):  # wakes regularly so Ctrl-C is seen
                 pass
         except KeyboardInterrupt:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 _PR_SET_PDEATHSIG = 1
 _PARENT_CHECK_INTERVAL = 0.5
+_LONGEST_WAIT = 86400.0
 
 
 class WorkerDied(RunstackError):
@@ -139,14 +140,12 @@ class _Worker:
         child.close()
 
     def run(self, payload: bytes, timeout: float | None) -> bytes:
-        from multiprocessing.connection import wait
-
         try:
             self.connection.send_bytes(payload)
         except OSError:  # a broken pipe: the worker died while idle
             self.kill()
             raise WorkerDied(_death(self.process.exitcode)) from None
-        ready = wait([self.connection, self.process.sentinel], timeout)
+        ready = _wait([self.connection, self.process.sentinel], timeout)
         if not ready:
             self.kill()
             raise CallTimeout(f"timed out after {timeout:g} s; its worker process was killed")
@@ -170,6 +169,20 @@ class _Worker:
         self.process.join(timeout=5)
         if self.process.exitcode is None:
             self.kill()
+
+
+def _wait(objects: list[Any], timeout: float | None) -> list[Any]:
+    """multiprocessing's `wait`, in slices: poll(2) takes at most about 24 days at once."""
+    from multiprocessing.connection import wait
+
+    if timeout is None:
+        return wait(objects)
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = max(deadline - time.monotonic(), 0)
+        ready = wait(objects, min(remaining, _LONGEST_WAIT))
+        if ready or remaining <= _LONGEST_WAIT:
+            return ready
 
 
 def _death(exitcode: int | None) -> str:
