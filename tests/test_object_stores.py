@@ -185,28 +185,26 @@ class FolderConfig(FlavorConfig):
     path: str
 
 
-class FolderStore(BaseArtifactStore):
-    """A store on fsspec's local filesystem that never checks symbolic links."""
+class RootedStore(BaseArtifactStore):
+    """A store rooted where its config says; subclasses choose the filesystem."""
 
     config: FolderConfig
 
     @property
     def root(self) -> str:
         return self.config.path
+
+
+class FolderStore(RootedStore):
+    """A store on fsspec's local filesystem that never checks symbolic links."""
 
     @property
     def filesystem(self) -> LocalFileSystem:
         return LocalFileSystem()
 
 
-class UndeclaredMemoryStore(BaseArtifactStore):
+class UndeclaredMemoryStore(RootedStore):
     """A store on an object store that does not say it is one."""
-
-    config: FolderConfig
-
-    @property
-    def root(self) -> str:
-        return self.config.path
 
     @property
     def filesystem(self) -> MemoryFileSystem:
