@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import importlib
 import re
+import shutil
 import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +27,7 @@ from runstack.components import (
     Task,
     TaskStatus,
 )
-from runstack.errors import ConfigError
+from runstack.errors import ConfigError, NotFoundError
 from runstack.flavors import Flavor, FlavorConfig
 
 if TYPE_CHECKING:
@@ -159,8 +163,16 @@ def assert_flavor_contract(flavor: Flavor) -> None:
         flavor.validate_config({"surely_not_a_key": 1})
 
 
-def assert_artifact_store_contract(store: BaseArtifactStore) -> None:
-    """Files round-trip under the root, writes appear whole or not at all, escapes are refused."""
+def assert_artifact_store_contract(
+    store: BaseArtifactStore, *, missing_bucket: BaseArtifactStore | None = None
+) -> None:
+    """Files round-trip under the root, writes appear whole or not at all, escapes are refused,
+    each file costs a bounded number of filesystem calls, symbolic links on a local disk lead
+    nowhere outside, and an object store creates no bucket.
+
+    For an object store (`object_store = True`), pass `missing_bucket`: the same flavor rooted
+    in a bucket that does not exist.
+    """
     with store.open("contract/a/data.bin", "wb") as stream:
         stream.write(b"runstack")
     assert store.exists("contract/a/data.bin")
@@ -183,8 +195,135 @@ def assert_artifact_store_contract(store: BaseArtifactStore) -> None:
     for escape in ("../outside.bin", "/etc/passwd", "contract/../../outside.bin"):
         with pytest.raises(ConfigError, match="leaves the artifact store"):
             store.path(escape)
+    _assert_writes_per_file(store)
+    if store.object_store or missing_bucket is not None:
+        _assert_no_bucket_is_created(missing_bucket)
+    elif Path(store.root).is_dir():
+        _assert_links_stay_inside(store)
     store.rm("contract", recursive=True)
     assert not store.exists("contract")
+
+
+# At most this many filesystem calls per file written: an object store uploads each file
+# once; a file system may create its folder, write a temporary file and rename it.
+OBJECT_STORE_CALLS_PER_FILE = 1
+FILE_SYSTEM_CALLS_PER_FILE = 3
+_WRITING_CALLS = (
+    "open",
+    "put_file",
+    "put",
+    "pipe_file",
+    "pipe",
+    "mv",
+    "copy",
+    "cp_file",
+    "rm",
+    "rm_file",
+    "makedirs",
+    "mkdirs",
+    "mkdir",
+    "touch",
+)
+
+
+@contextmanager
+def count_filesystem_writes(filesystem: Any) -> Iterator[list[str]]:
+    """The names of the calls that change an fsspec filesystem while the block runs: `open` in
+    a write mode, uploads, copies, moves, removals, folders.
+
+    Give an instance, or a filesystem class to count every instance of it (fsspec caches one
+    per thread). A call made inside a counted one is not counted again, so each entry is one
+    request the caller asked for.
+    """
+    calls: list[str] = []
+    inside = threading.local()
+    takes_self = isinstance(filesystem, type)
+
+    def counting(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            arguments = args[1:] if takes_self else args
+            mode = kwargs.get("mode", arguments[1] if len(arguments) > 1 else "rb")
+            if not getattr(inside, "depth", 0) and (name != "open" or mode[:1] in "wax"):
+                calls.append(name)
+            inside.depth = getattr(inside, "depth", 0) + 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                inside.depth -= 1
+
+        return counted
+
+    own = {name: vars(filesystem)[name] for name in _WRITING_CALLS if name in vars(filesystem)}
+    for name in _WRITING_CALLS:
+        setattr(filesystem, name, counting(name, getattr(filesystem, name)))
+    try:
+        yield calls
+    finally:
+        for name in _WRITING_CALLS:
+            if name in own:
+                setattr(filesystem, name, own[name])
+            else:
+                delattr(filesystem, name)
+
+
+def _assert_writes_per_file(store: BaseArtifactStore) -> None:
+    files = 3
+    limit = OBJECT_STORE_CALLS_PER_FILE if store.object_store else FILE_SYSTEM_CALLS_PER_FILE
+    with count_filesystem_writes(store.filesystem) as calls:
+        for number in range(files):
+            with store.open(f"contract/count/{number}.bin", "wb") as stream:
+                stream.write(b"runstack")
+    assert len(calls) <= limit * files, (
+        f"writing {files} files took {len(calls)} filesystem calls ({', '.join(calls)}); "
+        f"at most {limit} per file"
+        + (" (an object store uploads each file once)" if store.object_store else "")
+    )
+
+
+def _assert_no_bucket_is_created(missing_bucket: BaseArtifactStore | None) -> None:
+    assert missing_bucket is not None, (
+        "an object store's contract needs missing_bucket=: a store of the same flavor rooted "
+        "in a bucket that does not exist"
+    )
+    bucket, filesystem = missing_bucket.bucket, missing_bucket.filesystem
+    assert not filesystem.exists(bucket), f"missing_bucket's bucket {bucket!r} exists"
+    try:
+        with missing_bucket.open("contract/data.bin", "wb") as stream:
+            stream.write(b"runstack")
+    except NotFoundError as error:
+        failure: NotFoundError | None = error
+    else:
+        failure = None
+    assert not filesystem.exists(bucket), f"writing under the missing bucket {bucket!r} created it"
+    assert failure is not None, f"writing under the missing bucket {bucket!r} did not fail"
+    assert f"bucket {bucket!r}" in str(failure), f"the error does not name the bucket: {failure}"
+
+
+def _assert_links_stay_inside(store: BaseArtifactStore) -> None:
+    """A symbolic link under the root that leads out is refused for reading and writing."""
+    outside = Path(tempfile.mkdtemp(prefix="runstack-contract-"))
+    links = Path(store.path("contract/links"))
+    try:
+        (outside / "secret.bin").write_bytes(b"outside")
+        links.mkdir(parents=True)
+        (links / "door").symlink_to(outside, target_is_directory=True)
+        (links / "file_door.bin").symlink_to(outside / "secret.bin")
+        for relative in ("door/secret.bin", "file_door.bin", "door/new.bin"):
+            for mode in ("rb", "wb"):
+                try:
+                    with store.open(f"contract/links/{relative}", mode) as stream:
+                        stream.write(b"written") if "w" in mode else stream.read()
+                except (ConfigError, FileNotFoundError):
+                    continue
+                raise AssertionError(
+                    f"open({relative!r}, {mode!r}) followed a symbolic link out of the root"
+                )
+        assert sorted(path.name for path in outside.iterdir()) == ["secret.bin"]
+        assert (outside / "secret.bin").read_bytes() == b"outside"
+    finally:
+        for link in ("door", "file_door.bin"):
+            (links / link).unlink(missing_ok=True)
+        shutil.rmtree(outside)
 
 
 def assert_orchestrator_contract(orchestrator: BaseOrchestrator) -> None:

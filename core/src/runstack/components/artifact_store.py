@@ -1,7 +1,9 @@
 """What an artifact store does: files under one root, through an fsspec filesystem.
 
 Every path given to these methods is relative to the store's root; a path that
-would leave the root is refused, and writes become visible only when complete.
+would leave the root is refused, and writes become visible only when complete:
+on a file system through a temporary file and a rename, on an object store through
+one upload of the whole file (see `BaseArtifactStore.object_store`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import uuid
 from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from runstack.components.base import BaseComponent
-from runstack.errors import ConfigError
+from runstack.errors import ConfigError, NotFoundError
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -24,6 +26,15 @@ PARTIAL_SUFFIX = ".partial"
 
 class BaseArtifactStore(BaseComponent):
     """A rooted, fsspec-shaped file API; subclasses say which filesystem and which root."""
+
+    object_store: ClassVar[bool] = False
+    """True for a store on an object store (S3, GCS, Azure Blob, `memory://`), where a key
+    appears only once its upload completes and folders do not exist: each file is then
+    written to a local temporary file and uploaded whole in one `put_file` (not written as
+    `.partial` and renamed, which costs a PUT, a COPY and a DELETE), a failed write uploads
+    nothing, and no folder or bucket is ever created; the root's bucket must exist."""
+
+    _bucket_exists = False
 
     @property
     @abstractmethod
@@ -60,12 +71,21 @@ class BaseArtifactStore(BaseComponent):
         with symbolic links checks them here; object stores have none)."""
         return False
 
+    @property
+    def bucket(self) -> str:
+        """An object store's bucket (a container on Azure): the first part of the root."""
+        return str(self.filesystem._strip_protocol(self.root)).strip("/").split("/")[0]
+
     @contextmanager
     def open(self, relative: str, mode: str = "rb") -> Iterator[IO[Any]]:
         """Open a file; in a write mode the file appears under its name only once closed."""
         target = self.path(relative)
         if not any(flag in mode for flag in "wax"):
             with self._open_file(target, mode) as stream:
+                yield stream
+            return
+        if self.object_store:
+            with self._upload_when_closed(target, mode) as stream:
                 yield stream
             return
         self._ensure_folder(posixpath.dirname(target))
@@ -78,6 +98,32 @@ class BaseArtifactStore(BaseComponent):
             if self._exists(partial):
                 self.filesystem.rm(partial)
             raise
+
+    @contextmanager
+    def _upload_when_closed(self, target: str, mode: str) -> Iterator[IO[Any]]:
+        """Write locally, then upload the whole file: nothing is sent if the write fails."""
+        import tempfile
+        from pathlib import Path
+
+        self._check_bucket()
+        with tempfile.TemporaryDirectory(prefix="runstack-upload-") as folder:
+            local = Path(folder) / "file"
+            with local.open(mode) as stream:
+                yield stream
+            self.filesystem.put_file(str(local), target)
+
+    def _check_bucket(self) -> None:
+        """Refuse a root whose bucket is missing, once per store, rather than create it:
+        `makedirs` on s3fs creates buckets, so a typo in the root would make a new one."""
+        if self._bucket_exists:
+            return
+        bucket = self.bucket
+        if not self.filesystem.exists(bucket):
+            raise NotFoundError(
+                f"bucket {bucket!r} of artifact store {self.name!r} (root {self.root}) does "
+                "not exist; create the bucket, or correct the store's root"
+            )
+        self._bucket_exists = True
 
     def exists(self, relative: str) -> bool:
         return self._exists(self.path(relative))
@@ -121,7 +167,10 @@ class BaseArtifactStore(BaseComponent):
         self.filesystem.mv(source, target)
 
     def _ensure_folder(self, path: str) -> None:
-        self.filesystem.makedirs(path, exist_ok=True)
+        if self.object_store:
+            self._check_bucket()  # object stores have no folders to make
+        else:
+            self.filesystem.makedirs(path, exist_ok=True)
 
     def _exists(self, path: str) -> bool:
         return bool(self.filesystem.exists(path))
