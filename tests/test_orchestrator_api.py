@@ -114,6 +114,11 @@ def test_running_the_task_graph_on_threads_returns_every_result() -> None:
     }
 
 
+def test_running_the_task_graph_on_no_thread_is_refused() -> None:
+    with pytest.raises(ConfigError, match="max_parallel must be at least 1, got 0"):
+        TaskGraph([Task("a", noop)]).run(max_parallel=0)
+
+
 def test_plan_can_be_iterated_more_than_once() -> None:
     plan = BaseOrchestrator.plan(
         [Task("report", noop, frozenset({"train"})), Task("train", noop), Task("x", noop)]

@@ -122,10 +122,12 @@ class TaskGraph:
         KeyboardInterrupt; a second Ctrl-C raises at once, leaving them running
         (stop what they started elsewhere in a `finally`).
         """
-        return _Walkers(self).run(max_parallel)
+        if max_parallel < 1:
+            raise ConfigError(f"max_parallel must be at least 1, got {max_parallel}")
+        return _WorkerThreads(self).run(max_parallel)
 
 
-class _Walkers:
+class _WorkerThreads:
     """Worker threads that take ready tasks themselves: a finished task hands over to the
     next one on the same thread, with no trip through the main thread per task."""
 
