@@ -56,14 +56,14 @@ class TaskGraph:
 
     def __init__(self, tasks: Sequence[Task]) -> None:
         """Check the graph (unique names, known upstreams, no cycle); ConfigError if not."""
-        self.tasks = {task.name: task for task in tasks}
-        if len(self.tasks) != len(tasks):
+        self._tasks = {task.name: task for task in tasks}
+        if len(self._tasks) != len(tasks):
             names = [task.name for task in tasks]
             repeated = sorted({name for name in names if names.count(name) > 1})
             raise ConfigError(f"task names must be unique; repeated: {', '.join(repeated)}")
         self._sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
         for task in tasks:
-            unknown = sorted(task.upstream - self.tasks.keys())
+            unknown = sorted(task.upstream - self._tasks.keys())
             if unknown:
                 raise ConfigError(
                     f"task {task.name!r} depends on unknown task(s): {', '.join(unknown)}"
@@ -85,7 +85,7 @@ class TaskGraph:
         while released:
             released = False
             for name in self._sorter.get_ready():
-                task = self.tasks[name]
+                task = self._tasks[name]
                 failed = next((u for u in sorted(task.upstream) if u in self._blocked_by), None)
                 if failed is None:
                     ready.append(task)
@@ -113,7 +113,7 @@ class TaskGraph:
 
     def results(self) -> dict[str, TaskResult]:
         """How each task that ended did, in the order the tasks were given."""
-        return {name: self._results[name] for name in self.tasks if name in self._results}
+        return {name: self._results[name] for name in self._tasks if name in self._results}
 
     def run(self, max_parallel: int) -> dict[str, TaskResult]:
         """Run every task's `run` on up to `max_parallel` threads of this process.
