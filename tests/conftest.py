@@ -56,6 +56,60 @@ class AcmeTracker(BaseComponent):
 """
 
 
+# A sequential orchestrator as a third-party author writes it from CONTRIBUTING.md alone.
+SEQUENTIAL_PLUGIN = """
+from runstack import Flavor, FlavorConfig, hookimpl
+from runstack.component_types import ComponentType
+
+
+class SequentialConfig(FlavorConfig):
+    pass
+
+
+SEQUENTIAL = Flavor(
+    name="sequential",
+    type=ComponentType.ORCHESTRATOR,
+    config_class=SequentialConfig,
+    implementation="acme_sequential.orchestrator:SequentialOrchestrator",
+    description="Runs steps one after another, in this process.",
+)
+
+
+@hookimpl
+def register_flavors(register):
+    register(SEQUENTIAL)
+"""
+
+SEQUENTIAL_ORCHESTRATOR = """
+from runstack.components import BaseOrchestrator, TaskGraph
+
+
+class SequentialOrchestrator(BaseOrchestrator):
+    def execute(self, tasks, settings=None):
+        return TaskGraph(tasks).run(max_parallel=1)
+"""
+
+
+@pytest.fixture
+def sequential(install_plugin: Callable[..., Path]) -> Any:
+    """A sequential orchestrator plugin installed, a stack `sequential` using it, and the
+    orchestrator built."""
+    from runstack import Client
+
+    install_plugin(
+        "acme-sequential",
+        {
+            "acme_sequential.plugin": SEQUENTIAL_PLUGIN,
+            "acme_sequential.orchestrator": SEQUENTIAL_ORCHESTRATOR,
+        },
+        entry_points={"sequential": "acme_sequential.plugin"},
+    )
+    client = Client()
+    component = client.register_component("orchestrator", "sequential", "sequential", {})
+    client.register_stack("sequential", {"orchestrator": "sequential", "artifact_store": "default"})
+    return client.build_component(component)
+
+
 @pytest.fixture
 def acme_plugin(install_plugin: Callable[..., Path]) -> Path:
     """Install `acme-runstack`, a third-party plugin with an `acme` experiment tracker flavor.

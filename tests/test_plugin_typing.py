@@ -31,7 +31,7 @@ from pydantic import Field
 
 from runstack import BaseArtifactStore, BaseOrchestrator, Flavor, FlavorConfig, hookimpl
 from runstack.component_types import ComponentType
-from runstack.components import Task, TaskResult, TaskStatus
+from runstack.components import Task, TaskGraph, TaskResult
 from runstack.materializers import Materializer, MaterializerRegistrar
 from runstack.registry import FlavorRegistrar
 from runstack.testing import assert_flavor_contract
@@ -45,12 +45,7 @@ class SequentialOrchestrator(BaseOrchestrator):
     def execute(
         self, tasks: Sequence[Task], settings: FlavorConfig | None = None
     ) -> dict[str, TaskResult]:
-        results: dict[str, TaskResult] = {}
-        for name in self.plan(tasks).static_order():
-            task = next(task for task in tasks if task.name == name)
-            task.run()
-            results[name] = TaskResult(name, TaskStatus.COMPLETED)
-        return results
+        return TaskGraph(tasks).run(max_parallel=1)
 
 
 class MemoryStore(BaseArtifactStore):

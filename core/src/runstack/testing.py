@@ -326,8 +326,29 @@ def _assert_links_stay_inside(store: BaseArtifactStore) -> None:
         shutil.rmtree(outside)
 
 
-def assert_orchestrator_contract(orchestrator: BaseOrchestrator) -> None:
-    """Dependencies run first; a failure skips only what is downstream of it; cycles are refused."""
+def assert_orchestrator_contract(
+    orchestrator: BaseOrchestrator, settings: FlavorConfig | None = None
+) -> None:
+    """Dependencies run first; a failure skips only what is downstream of it; cycles are
+    refused; Ctrl-C lets the running task finish and starts nothing new; a second Ctrl-C
+    stops waiting. `settings` (of the flavor's `settings_class`) are used for a second run.
+
+    Ctrl-C is sent to this process, so call it from the main thread.
+    """
+    for run_settings in (None, settings) if settings is not None else (None,):
+        _assert_graph_runs(orchestrator, run_settings)
+    with pytest.raises(ConfigError, match="cycle"):
+        orchestrator.execute(
+            [Task("a", _noop, frozenset({"b"})), Task("b", _noop, frozenset({"a"}))]
+        )
+    _assert_ctrl_c_rules(orchestrator, settings)
+
+
+def _noop() -> None:
+    pass
+
+
+def _assert_graph_runs(orchestrator: BaseOrchestrator, settings: FlavorConfig | None) -> None:
     finished: list[str] = []
 
     def work(name: str, fail: bool = False) -> Callable[[], Any]:
@@ -347,7 +368,8 @@ def assert_orchestrator_contract(orchestrator: BaseOrchestrator) -> None:
             Task("broken", work("broken", fail=True), frozenset({"load"})),
             Task("report", work("report"), frozenset({"broken", "train"})),
             Task("independent", work("independent")),
-        ]
+        ],
+        settings=settings,
     )
     assert finished.index("load") < finished.index("train")
     assert called == [7], "call() must run the function on the work and return its result"
@@ -361,7 +383,53 @@ def assert_orchestrator_contract(orchestrator: BaseOrchestrator) -> None:
     }
     assert "broken failed" in str(results["broken"].error)
     assert results["report"].blocked_by == "broken"
-    with pytest.raises(ConfigError, match="cycle"):
-        orchestrator.execute(
-            [Task("a", work("a"), frozenset({"b"})), Task("b", work("b"), frozenset({"a"}))]
-        )
+
+
+def _assert_ctrl_c_rules(orchestrator: BaseOrchestrator, settings: FlavorConfig | None) -> None:
+    """A task presses Ctrl-C (once, then twice) while it runs, and sees what the run does."""
+    import signal
+    import threading
+    import time
+
+    pressed = threading.Semaphore(0)
+
+    def on_ctrl_c(signum: int, frame: object) -> None:
+        pressed.release()
+        raise KeyboardInterrupt
+
+    def press_ctrl_c() -> None:
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        assert pressed.acquire(timeout=10), "the Ctrl-C never reached the main thread"
+
+    events: list[str] = []
+    release = threading.Event()
+
+    def once() -> None:
+        press_ctrl_c()
+        time.sleep(0.2)  # the run's main thread now takes the Ctrl-C in
+        events.append("finished")
+
+    def twice() -> None:
+        press_ctrl_c()
+        press_ctrl_c()
+        release.wait(timeout=10)
+        events.append("finished")
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        for running, rule in (
+            (once, "on Ctrl-C, the running task must finish and no new task start"),
+            (twice, "on a second Ctrl-C, execute must raise at once, without waiting"),
+        ):
+            events.clear()
+            tasks = [
+                Task("running", running),
+                Task("next", lambda: events.append("next started"), frozenset({"running"})),
+            ]
+            with pytest.raises(KeyboardInterrupt):
+                orchestrator.execute(tasks, settings=settings)
+            expected = ["finished"] if running is once else []
+            assert events == expected, f"{rule} (run tasks on threads; TaskGraph.run does)"
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        release.set()

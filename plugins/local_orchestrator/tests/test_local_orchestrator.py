@@ -9,6 +9,7 @@ from runstack import Client, pipeline, step
 from runstack.components import BaseOrchestrator, Task, TaskStatus
 from runstack.flavors import Flavor
 from runstack.testing import assert_flavor_contract, assert_orchestrator_contract
+from runstack_local_orchestrator.config import LocalOrchestratorSettings
 from runstack_local_orchestrator.plugin import register_flavors
 
 
@@ -34,7 +35,7 @@ def test_flavor_meets_the_contract() -> None:
 
 
 def test_orchestrator_meets_the_contract() -> None:
-    assert_orchestrator_contract(build(max_parallel=2))
+    assert_orchestrator_contract(build(max_parallel=2), LocalOrchestratorSettings(max_parallel=1))
     assert_orchestrator_contract(build(max_parallel=1, name="serial"))
 
 

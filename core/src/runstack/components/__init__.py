@@ -1,17 +1,12 @@
-"""Base classes that flavor implementations subclass, one per component type that has behaviour."""
+"""Base classes that flavor implementations subclass (one per component type that has
+behaviour), and the task graph an orchestrator walks."""
 
 from __future__ import annotations
 
 from runstack.components.artifact_store import BaseArtifactStore
 from runstack.components.base import BaseComponent
-from runstack.components.orchestrator import (
-    BaseOrchestrator,
-    CallAbandoned,
-    CallTimeout,
-    Task,
-    TaskResult,
-    TaskStatus,
-)
+from runstack.components.orchestrator import BaseOrchestrator, CallAbandoned, CallTimeout
+from runstack.components.task_graph import Task, TaskGraph, TaskResult, TaskStatus
 
 __all__ = [
     "BaseArtifactStore",
@@ -20,6 +15,7 @@ __all__ = [
     "CallAbandoned",
     "CallTimeout",
     "Task",
+    "TaskGraph",
     "TaskResult",
     "TaskStatus",
 ]

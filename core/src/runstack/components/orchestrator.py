@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-import graphlib
 import threading
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import TypeVar
 
 from runstack.components.base import BaseComponent
-from runstack.errors import ConfigError, RunstackError
+from runstack.components.task_graph import Task, TaskGraph, TaskResult
+from runstack.errors import RunstackError
 from runstack.flavors import FlavorConfig
 
 W = TypeVar("W")
 R = TypeVar("R")
-
-
-class TaskStatus(StrEnum):
-    COMPLETED = "completed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True)
-class Task:
-    """One unit of work (a step, later) and the names of the tasks that must finish first."""
-
-    name: str
-    run: Callable[[], object]
-    upstream: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class TaskResult:
-    """How a task ended; a skipped task names the failed task upstream of it in `blocked_by`."""
-
-    name: str
-    status: TaskStatus
-    error: BaseException | None = None
-    blocked_by: str = ""
 
 
 class CallTimeout(RunstackError, TimeoutError):
@@ -64,6 +37,7 @@ class BaseOrchestrator(BaseComponent):
         its flavor's `settings_class`. Ctrl-C (KeyboardInterrupt) must start no
         further task and propagate once the running ones have returned; a second
         Ctrl-C propagates at once (stopping what runs elsewhere if it can).
+        `TaskGraph(tasks).run(max_parallel)` does all of this.
         """
 
     def call(self, function: Callable[[W], R], work: W, timeout: float | None = None) -> R:
@@ -79,26 +53,16 @@ class BaseOrchestrator(BaseComponent):
         return _call_with_timeout(function, work, timeout)
 
     @staticmethod
-    def plan(tasks: Sequence[Task]) -> graphlib.TopologicalSorter[str]:
-        """Check the graph (unique names, known upstreams, no cycle) and return its sorter."""
-        names = [task.name for task in tasks]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ConfigError(f"task names must be unique; repeated: {', '.join(duplicates)}")
-        sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-        for task in tasks:
-            unknown = sorted(task.upstream - set(names))
-            if unknown:
-                raise ConfigError(
-                    f"task {task.name!r} depends on unknown task(s): {', '.join(unknown)}"
-                )
-            sorter.add(task.name, *task.upstream)
-        try:
-            sorter.prepare()
-        except graphlib.CycleError as error:
-            cycle = " -> ".join(error.args[1])
-            raise ConfigError(f"the tasks form a cycle: {cycle}; remove one of its edges") from None
-        return sorter
+    def plan(tasks: Sequence[Task]) -> tuple[Task, ...]:
+        """Check the graph (unique names, known upstreams, no cycle); its tasks in an order
+        that puts each after its upstream tasks."""
+        graph = TaskGraph(tasks)
+        order: list[Task] = []
+        while batch := graph.ready():
+            order += batch
+            for task in batch:
+                graph.done(task.name)
+        return tuple(order)
 
 
 def _call_with_timeout(function: Callable[[W], R], work: W, timeout: float) -> R:

@@ -10,6 +10,9 @@ learning_rate = 0.05
 [settings.orchestrator]
 max_parallel = 2
 
+[settings."orchestrator.local"]  # only where the stack's orchestrator is `local`
+mode = "processes"
+
 [steps.train]
 retries = 2
 timeout = 600

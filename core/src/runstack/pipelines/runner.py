@@ -29,6 +29,7 @@ from runstack.pipelines.execution import StepWork, is_ctrl_c, perform
 from runstack.pipelines.heartbeat import beating
 from runstack.pipelines.integrity import record_unreadable
 from runstack.pipelines.progress import Progress
+from runstack.pipelines.settings import applicable_settings
 from runstack.pipelines.shipping import ShippedFunction
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.processes import this_host
@@ -167,15 +168,16 @@ class PipelineRunner:
     # -- settings ------------------------------------------------------------
 
     def _validate_settings(self, stack: Stack) -> FlavorConfig | None:
-        """Check every settings table against the flavor of the stack's component.
+        """Check every settings table that applies to the stack against the flavor of the
+        stack's component (tables qualified by another flavor do not apply).
 
         Returns the pipeline-level orchestrator settings, which the orchestrator gets.
         """
         layers = [self.compiled.settings, *(s.settings for s in self.compiled.steps.values())]
+        flavors = {kind: component.flavor for kind, component in stack.components.items()}
         orchestrator_settings = None
         for index, layer in enumerate(layers):
-            for key, values in layer.items():
-                kind = ComponentType.parse(key)
+            for kind, values in applicable_settings(layer, flavors).items():
                 component = stack.components.get(kind)
                 if component is None:
                     warnings.warn(
