@@ -218,17 +218,31 @@ def test_a_dead_worker_is_replaced_for_the_steps_after_it(
 IDLE_DEATH = f"""
 import os
 import signal
+import time
 from pathlib import Path
+
+
+def dead(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{{pid}}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 @step
 def kills_idle_workers() -> int:
     me, parent = os.getpid(), os.getppid()
+    killed = []
     for status in Path("/proc").glob("[0-9]*/status"):
         lines = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
         pid = int(status.parent.name)
         if int(lines.get("PPid", "0")) == parent and pid != me:
             os.kill(pid, signal.SIGKILL)  # as the out-of-memory killer might
+            killed.append(pid)
+    for _ in range(500):  # the kill lands asynchronously: return once they are really dead
+        if all(dead(pid) for pid in killed):
+            break
+        time.sleep(0.01)
     return 1
 
 
