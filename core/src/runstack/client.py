@@ -207,8 +207,7 @@ class Client(RunQueries):
         from runstack.implementations import buildable_class
         from runstack.stored_configs import stored_config
 
-        self.get_flavor(component.type, component.flavor)  # the error that says what to install
-        registered = self.flavors.entries[(component.type, component.flavor)]
+        registered = self.flavors.registered(component.type, component.flavor)
         config, validated = stored_config(registered, component)
         implementation = buildable_class(registered.flavor)
         built = implementation(id=component.id, name=component.name, config=config)
@@ -219,7 +218,7 @@ class Client(RunQueries):
 
     def _flavor_version(self, component_type: ComponentType, name: str) -> str:
         """The version of the plugin that provides the flavor ('' if registered directly)."""
-        return self.flavors.entries[(component_type, name)].plugin.version
+        return self.flavors.registered(component_type, name).plugin.version
 
     def _validated(
         self, flavor: Flavor, values: Mapping[str, Any]
