@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -848,3 +849,48 @@ def test_implementation_missing_a_method_fails_to_build_naming_it(
     )
     with pytest.raises(pytest.fail.Exception, match=f"does not implement {missing}"):
         assert_flavor_contract(flavor)
+
+
+def test_plugins_installed_upgraded_changed_or_removed_between_processes_are_seen(
+    tmp_path: Path,
+) -> None:
+    """Entry points are remembered between processes; any change to what is installed shows."""
+    site, home = tmp_path / "site", tmp_path / "home"
+    site.mkdir()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RUNSTACK_")}
+    environment.update(
+        RUNSTACK_HOME=str(home),
+        PYTHONPATH=os.pathsep.join([str(site), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    )
+
+    def plugins() -> dict[str, str]:
+        done = subprocess.run(
+            [str(RUNSTACK), "plugin", "list", "--output", "json"],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert (done.returncode, done.stderr) == (0, ""), done.stdout
+        return {p["name"]: f"{p['distribution']} {p['version']}" for p in json.loads(done.stdout)}
+
+    def write(version: str, entry_point: str = "acme") -> None:
+        for old in site.glob("*.dist-info"):
+            shutil.rmtree(old)
+        modules, entry_points = distribution_files("acme-tracking", registering(), entry_point)
+        write_distribution(
+            site, "acme-tracking", modules, entry_points=entry_points, version=version
+        )
+
+    local = plugins()
+    assert "acme" not in local
+    write("1.0.0")
+    assert plugins() == {**local, "acme": "acme-tracking 1.0.0"}
+    write("1.1.0")
+    assert plugins() == {**local, "acme": "acme-tracking 1.1.0"}
+    entry_points = site / "acme_tracking-1.1.0.dist-info" / "entry_points.txt"
+    entry_points.write_text(entry_points.read_text().replace("acme =", "acme_renamed ="))
+    assert plugins() == {**local, "acme_renamed": "acme-tracking 1.1.0"}
+    shutil.rmtree(site / "acme_tracking-1.1.0.dist-info")
+    assert plugins() == local

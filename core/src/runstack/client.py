@@ -117,6 +117,7 @@ class Client(RunQueries):
         require_implementation(registered_flavor)
         settings, secrets = self._validated(registered_flavor, config or {})
         component = StackComponent.new(
+            flavor_version=self._flavor_version(kind, flavor),
             name=name,
             type=kind,
             flavor=flavor,
@@ -135,7 +136,11 @@ class Client(RunQueries):
         component = self.get_component(component_type, name_or_id)
         flavor = self.get_flavor(component.type, component.flavor)
         settings, secrets = self._validated(flavor, {**component.full_config(), **config})
-        updated = component.changed(config=settings, secrets=secrets)
+        updated = component.changed(
+            config=settings,
+            secrets=secrets,
+            flavor_version=self._flavor_version(component.type, component.flavor),
+        )
         self.store.update_component(updated)
         return updated
 
@@ -194,14 +199,26 @@ class Client(RunQueries):
             return "its folder"
 
     def build_component(self, component: StackComponent) -> BaseComponent:
-        """Instantiate the flavor's implementation with the component's validated config."""
-        from runstack.implementations import buildable_class
-        from runstack.secret_references import resolved_secrets
+        """Instantiate the flavor's implementation with the component's validated config.
 
-        flavor = self.get_flavor(component.type, component.flavor)
-        config = flavor.validate_config({**component.config, **resolved_secrets(component)})
-        implementation = buildable_class(flavor)
-        return implementation(id=component.id, name=component.name, config=config)
+        A config validated now is noted with the flavor's plugin version, so that later
+        runs need not validate it again until that version changes.
+        """
+        from runstack.implementations import buildable_class
+        from runstack.stored_configs import stored_config
+
+        registered = self.flavors.registered(component.type, component.flavor)
+        config, validated = stored_config(registered, component)
+        implementation = buildable_class(registered.flavor)
+        built = implementation(id=component.id, name=component.name, config=config)
+        version = registered.plugin.version
+        if validated and version and version != component.flavor_version:
+            self.store.record_flavor_version(component.id, version)
+        return built
+
+    def _flavor_version(self, component_type: ComponentType, name: str) -> str:
+        """The version of the plugin that provides the flavor ('' if registered directly)."""
+        return self.flavors.registered(component_type, name).plugin.version
 
     def _validated(
         self, flavor: Flavor, values: Mapping[str, Any]

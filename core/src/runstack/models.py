@@ -40,6 +40,8 @@ class StackComponent:
     created: datetime
     updated: datetime
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    # The version of the plugin whose flavor model last validated `config` ('' if unknown).
+    flavor_version: str = ""
 
     @classmethod
     def new(
@@ -52,6 +54,7 @@ class StackComponent:
         owner: str,
         secrets: dict[str, str] | None = None,
         shared: bool = False,
+        flavor_version: str = "",
     ) -> StackComponent:
         """A component not yet stored: a fresh id, created and updated now."""
         created = now()
@@ -66,6 +69,7 @@ class StackComponent:
             shared=shared,
             created=created,
             updated=created,
+            flavor_version=flavor_version,
         )
 
     def changed(self, **fields: Any) -> StackComponent:

@@ -11,15 +11,18 @@ import os
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from typing import Any
 
 import pluggy
 
 from runstack import hookspecs
+from runstack.entry_points import (
+    CORE_DISTRIBUTION,
+    InstalledEntryPoints,
+    installed_entry_points,
+)
 from runstack.errors import PluginError
 
-ENTRY_POINT_GROUP = "runstack"
 BUILTIN_PLUGIN = "runstack.builtin"
 LOAD_ONLY_ENV = "RUNSTACK_LOAD_PLUGINS"
 DISABLE_ENV = "RUNSTACK_DISABLE_PLUGINS"
@@ -86,19 +89,20 @@ def register_objects(objects: Iterable[tuple[str, object]]) -> LoadedPlugins:
         module = getattr(plugin_object, "__name__", type(plugin_object).__name__)
         record = Plugin(name=name, distribution="(registered directly)", version="", module=module)
         found.append((record, plugin_object))
-    return _loaded(found)
+    return _loaded(found, installed_entry_points())
 
 
 def load_installed() -> LoadedPlugins:
     """Load every installed plugin, in a fixed order, honouring the allow and block lists."""
+    installed = installed_entry_points()
     found: list[tuple[Plugin, object | None]] = []
-    for entry_point, distribution in _entry_points():
-        if not _wanted(entry_point.name, distribution.metadata["Name"]):
+    for entry_point in installed.entry_points:
+        if not _wanted(entry_point.name, entry_point.distribution):
             continue
         record = Plugin(
             name=entry_point.name,
-            distribution=distribution.metadata["Name"],
-            version=distribution.version,
+            distribution=entry_point.distribution,
+            version=entry_point.version,
             module=entry_point.value,
         )
         try:
@@ -106,10 +110,12 @@ def load_installed() -> LoadedPlugins:
         except Exception as error:
             report(record, f"import failed: {describe_error(error)}")
             found.append((record, None))
-    return _loaded(found)
+    return _loaded(found, installed)
 
 
-def _loaded(found: list[tuple[Plugin, object | None]]) -> LoadedPlugins:
+def _loaded(
+    found: list[tuple[Plugin, object | None]], installed: InstalledEntryPoints
+) -> LoadedPlugins:
     """A fresh manager on which pluggy calls runstack's own plugin first, then the others in
     the order given (a hook marked `tryfirst` or `trylast` moves as pluggy says).
 
@@ -119,8 +125,9 @@ def _loaded(found: list[tuple[Plugin, object | None]]) -> LoadedPlugins:
     """
     from runstack.materializers import builtin
 
-    version = metadata.version("runstack-core")
-    builtin_record = Plugin(BUILTIN_PLUGIN, "runstack-core", version, builtin.__name__)
+    builtin_record = Plugin(
+        BUILTIN_PLUGIN, CORE_DISTRIBUTION, installed.core_version, builtin.__name__
+    )
     manager = new_manager()
     for record, plugin_object in reversed(found):
         if plugin_object is not None:
@@ -190,17 +197,6 @@ def warn(plugin: Plugin, problem: str) -> None:
 def describe_error(error: BaseException) -> str:
     """`Type: message` on one line (some errors, pydantic's among them, span several)."""
     return f"{type(error).__name__}: {' '.join(str(error).split())}"
-
-
-def _entry_points() -> list[tuple[metadata.EntryPoint, metadata.Distribution]]:
-    """Entry points of the group with their distributions, de-duplicated and sorted."""
-    found: dict[tuple[str, str], tuple[metadata.EntryPoint, metadata.Distribution]] = {}
-    for distribution in metadata.distributions():
-        for entry_point in distribution.entry_points:
-            if entry_point.group == ENTRY_POINT_GROUP:
-                key = (str(distribution.metadata["Name"]).lower(), entry_point.name)
-                found.setdefault(key, (entry_point, distribution))
-    return [found[key] for key in sorted(found)]
 
 
 def _names(variable: str) -> set[str] | None:

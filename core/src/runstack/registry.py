@@ -88,9 +88,13 @@ class FlavorRegistry:
 
     def get(self, component_type: ComponentType, name: str) -> Flavor:
         """The flavor, or an error that lists the installed ones (or says what to install)."""
+        return self.registered(component_type, name).flavor
+
+    def registered(self, component_type: ComponentType, name: str) -> RegisteredFlavor:
+        """The flavor with the plugin that provides it, or the error `get` explains."""
         entry = self.entries.get((component_type, name))
         if entry is not None:
-            return entry.flavor
+            return entry
         known = [e.flavor.name for e in self.list(component_type)]
         if known:
             raise NotFoundError(

@@ -27,6 +27,7 @@ from runstack.components import (
     Task,
     TaskStatus,
 )
+from runstack.entry_points import ENTRY_POINT_GROUP
 from runstack.errors import ConfigError, NotFoundError
 from runstack.flavors import Flavor, FlavorConfig
 
@@ -136,7 +137,7 @@ def write_distribution(
     )
     lines = [f"{name} = {target}" for name, target in entry_points.items()]
     (info / "entry_points.txt").write_text(
-        f"[{plugins.ENTRY_POINT_GROUP}]\n" + "\n".join(lines) + "\n", encoding="utf-8"
+        f"[{ENTRY_POINT_GROUP}]\n" + "\n".join(lines) + "\n", encoding="utf-8"
     )
 
 

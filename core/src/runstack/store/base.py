@@ -153,6 +153,10 @@ class Store(RunStore, Protocol):
         """Replace name, config, secrets, shared flag and update time of the component `id`."""
         ...
 
+    def record_flavor_version(self, component_id: str, version: str) -> None:
+        """Note that the component's config fits its flavor's model as of plugin `version`."""
+        ...
+
     def delete_component(self, component_id: str) -> None:
         """Remove a component that no stack uses."""
         ...

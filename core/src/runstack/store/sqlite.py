@@ -22,7 +22,9 @@ from runstack.models import Stack, StackComponent
 from runstack.store.sqlite_db import id_prefix, meant
 from runstack.store.sqlite_runs import RunTables
 
-_COMPONENT_COLUMNS = "id, type, name, flavor, config, secrets, owner, shared, created, updated"
+_COMPONENT_COLUMNS = (
+    "id, type, name, flavor, config, secrets, owner, shared, created, updated, flavor_version"
+)
 
 
 class SqliteStore(RunTables):
@@ -83,7 +85,7 @@ class SqliteStore(RunTables):
                 "choose another name or update the existing one"
             )
         connection.execute(
-            f"INSERT INTO components ({_COMPONENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO components ({_COMPONENT_COLUMNS}) VALUES ({', '.join('?' * 11)})",
             _component_to_row(component),
         )
 
@@ -99,19 +101,26 @@ class SqliteStore(RunTables):
                     "choose another name"
                 )
             cursor = connection.execute(
-                "UPDATE components SET name = ?, config = ?, secrets = ?, shared = ?, updated = ? "
-                "WHERE id = ?",
+                "UPDATE components SET name = ?, config = ?, secrets = ?, shared = ?, updated = ?, "
+                "flavor_version = ? WHERE id = ?",
                 (
                     component.name,
                     json.dumps(component.config),
                     json.dumps(component.secrets),
                     int(component.shared),
                     component.updated.isoformat(),
+                    component.flavor_version,
                     component.id,
                 ),
             )
             if cursor.rowcount == 0:
                 raise NotFoundError(f"{component.type.noun} {component.name!r} no longer exists")
+
+    def record_flavor_version(self, component_id: str, version: str) -> None:
+        with self._transaction() as connection:
+            connection.execute(
+                "UPDATE components SET flavor_version = ? WHERE id = ?", (version, component_id)
+            )
 
     def delete_component(self, component_id: str) -> None:
         with self._transaction() as connection:
@@ -313,6 +322,7 @@ def _component_to_row(component: StackComponent) -> tuple[Any, ...]:
         int(component.shared),
         component.created.isoformat(),
         component.updated.isoformat(),
+        component.flavor_version,
     )
 
 
@@ -328,4 +338,5 @@ def _component_from_row(row: Sequence[Any]) -> StackComponent:
         shared=bool(row[7]),
         created=datetime.fromisoformat(row[8]),
         updated=datetime.fromisoformat(row[9]),
+        flavor_version=row[10],
     )

@@ -133,6 +133,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN heartbeat_limit REAL;
     """,
+    # 7: the version of the plugin whose flavor model last validated each component's config
+    # ('' when unknown), so a run builds the component without validating it again
+    """
+    ALTER TABLE components ADD COLUMN flavor_version TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
