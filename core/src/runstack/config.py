@@ -9,7 +9,6 @@ from typing import Any
 from runstack import paths
 from runstack.errors import StoreError
 from runstack.files import write_atomically
-from runstack.private_files import keep_home_private
 
 DEFAULT_USER = "default"
 
@@ -82,6 +81,8 @@ def save_config(config: ClientConfig, path: Path) -> None:
         data["active_stack_id"] = config.active_stack_id
     if config.store_path:
         data["store"] = {"path": str(config.store_path)}
+    from runstack.private_files import keep_home_private  # only writes change modes
+
     try:
         keep_home_private(path.parent)
         write_atomically(path, tomli_w.dumps(data).encode("utf-8"))

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from runstack.errors import StoreError
 from runstack.private_files import (
@@ -17,8 +17,10 @@ from runstack.private_files import (
     keep_store_private,
     make_folder,
 )
-from runstack.store.sqlite_errors import is_damaged, store_error
 from runstack.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, statements
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -44,6 +46,13 @@ def meant(matches: Sequence[T], wanted: str, key: Callable[[T], tuple[str, str]]
             if key(match)[part] == wanted:
                 return match
     return matches[0] if len(matches) == 1 else None
+
+
+def _errors() -> ModuleType:
+    """How SQLite and OS errors read to a person; imported only when one happens."""
+    from runstack.store import sqlite_errors
+
+    return sqlite_errors
 
 
 class SqliteDatabase:
@@ -91,7 +100,7 @@ class SqliteDatabase:
             self._writer = writer
             return writer
         except (sqlite3.Error, OSError) as error:
-            raise store_error(self.path, error, writing=writing) from None
+            raise _errors().store_error(self.path, error, writing=writing) from None
 
     def _open_reader(self) -> sqlite3.Connection:
         """A read-only connection, even where SQLite cannot make its side files.
@@ -109,7 +118,7 @@ class SqliteDatabase:
             if reader is not None:
                 reader.close()
             wal = Path(f"{self.path}-wal")
-            if is_damaged(error) or (wal.exists() and wal.stat().st_size > 0):
+            if _errors().is_damaged(error) or (wal.exists() and wal.stat().st_size > 0):
                 raise
         return self._connect(read_only=True, immutable=True)
 
@@ -222,7 +231,7 @@ class SqliteDatabase:
                 connection = self._writing_connection()
                 connection.execute("BEGIN IMMEDIATE")
             except (sqlite3.Error, OSError) as error:
-                raise store_error(self.path, error, writing=True) from None
+                raise _errors().store_error(self.path, error, writing=True) from None
             try:
                 yield connection
                 connection.execute("COMMIT")
@@ -231,7 +240,7 @@ class SqliteDatabase:
                 with contextlib.suppress(sqlite3.Error):
                     connection.execute("ROLLBACK")
                 if isinstance(error, sqlite3.Error):
-                    raise store_error(self.path, error, writing=True) from None
+                    raise _errors().store_error(self.path, error, writing=True) from None
                 raise
 
     def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
@@ -239,7 +248,7 @@ class SqliteDatabase:
             try:
                 return self._connection.execute(sql, parameters).fetchall()
             except sqlite3.Error as error:
-                raise store_error(self.path, error, writing=False) from None
+                raise _errors().store_error(self.path, error, writing=False) from None
 
     def close(self) -> None:
         self._connection.close()
