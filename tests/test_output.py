@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -311,9 +312,10 @@ def test_status_shows_active_stack_user_files_and_plugins(
         line for line in ok(run_cli, "status").splitlines() if line.startswith("Plugin:")
     ]
     assert plugin_lines == [
-        "Plugin:       local_artifact_store (runstack-local-artifact-store 0.1.0): "
-        "artifact_store:local",
-        "Plugin:       local_orchestrator (runstack-local-orchestrator 0.1.0): orchestrator:local",
+        "Plugin:       local_artifact_store (runstack-local-artifact-store "
+        f"{version('runstack-local-artifact-store')}): artifact_store:local",
+        "Plugin:       local_orchestrator (runstack-local-orchestrator "
+        f"{version('runstack-local-orchestrator')}): orchestrator:local",
     ]
 
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,9 +31,11 @@ InstallPlugin = Callable[..., Path]
 
 RUNSTACK = Path(sys.executable).parent / "runstack"
 
+STORE_PACKAGE = f"runstack-local-artifact-store {version('runstack-local-artifact-store')}"
+ORCHESTRATOR_PACKAGE = f"runstack-local-orchestrator {version('runstack-local-orchestrator')}"
 LOCAL_FLAVORS = [
-    {"FLAVOR": "local", "TYPE": "artifact_store", "PACKAGE": "runstack-local-artifact-store 0.1.0"},
-    {"FLAVOR": "local", "TYPE": "orchestrator", "PACKAGE": "runstack-local-orchestrator 0.1.0"},
+    {"FLAVOR": "local", "TYPE": "artifact_store", "PACKAGE": STORE_PACKAGE},
+    {"FLAVOR": "local", "TYPE": "orchestrator", "PACKAGE": ORCHESTRATOR_PACKAGE},
 ]
 
 # -- plugin sources ----------------------------------------------------------------

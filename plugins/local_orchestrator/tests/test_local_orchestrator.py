@@ -51,16 +51,20 @@ def test_one_worker_runs_tasks_one_at_a_time() -> None:
     running = 0
     most = 0
     lock = threading.Lock()
+    overlapped = threading.Event()
 
     def work() -> None:
         nonlocal running, most
         with lock:
             running += 1
             most = max(most, running)
+            if running > 1:
+                overlapped.set()
+        overlapped.wait(timeout=0.1)  # long enough for a second worker, were there one, to start
         with lock:
             running -= 1
 
-    build(max_parallel=1).execute([Task(f"t{i}", work) for i in range(8)])
+    build(max_parallel=1).execute([Task(f"t{i}", work) for i in range(3)])
     assert most == 1
 
 
