@@ -21,7 +21,7 @@ def now() -> datetime:
 
 
 def new_id() -> str:
-    import uuid  # imported here: it costs ~2 ms that listing commands need not pay
+    import uuid  # imported here: listing commands need not pay for it
 
     return str(uuid.uuid4())
 

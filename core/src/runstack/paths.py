@@ -12,8 +12,8 @@ HOME_ENV = "RUNSTACK_HOME"
 def runstack_home() -> Path:
     """`$RUNSTACK_HOME`, else the platform's per-user data folder.
 
-    Hand-written rather than platformdirs: that import alone costs ~15 ms, a
-    quarter of the start-up budget of `runstack stack list`.
+    Hand-written rather than platformdirs: that import alone would take a sizeable
+    share of the start-up budget of `runstack stack list`.
     """
     configured = os.environ.get(HOME_ENV)
     if configured:

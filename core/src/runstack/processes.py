@@ -17,7 +17,7 @@ MISSED_HEARTBEATS = 3
 @functools.cache
 def this_host() -> str:
     """The name of this machine, as recorded with the runs it starts."""
-    import socket  # ~4 ms, and only runs and run listings need it
+    import socket  # only runs and run listings need it: not paid at start-up
 
     return socket.gethostname()
 

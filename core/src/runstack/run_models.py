@@ -12,6 +12,11 @@ from enum import StrEnum
 from typing import Any
 
 
+def format_duration(seconds: float | None) -> str:
+    """A duration as every output shows it (`1.25s`), or "" when it is not known."""
+    return "" if seconds is None else f"{seconds:.2f}s"
+
+
 class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"

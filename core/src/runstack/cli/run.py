@@ -7,7 +7,7 @@ import click
 from runstack.cli.output import echo_json, echo_table, output_option, short_id, timestamp
 from runstack.client import Client
 from runstack.pipelines.results import PipelineRun
-from runstack.run_models import RunRecord, RunStatus
+from runstack.run_models import RunRecord, RunStatus, format_duration
 
 DEFAULT_LIMIT = 50
 
@@ -15,10 +15,6 @@ DEFAULT_LIMIT = 50
 @click.group("run")
 def run() -> None:
     """Inspect pipeline runs."""
-
-
-def seconds(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}s"
 
 
 @run.command("list")
@@ -68,7 +64,7 @@ def list_runs(
                 r.status.value,
                 r.stack_name,
                 timestamp(r.started),
-                seconds(r.duration),
+                format_duration(r.duration),
             ]
             for r in runs
         ],
@@ -93,7 +89,7 @@ def describe(name: str, output: str) -> None:
             [
                 s.name,
                 s.status.value,
-                seconds(s.record.duration),
+                format_duration(s.record.duration),
                 s.record.reason,
                 ", ".join(f"{n} ({short_id(a.id)})" for n, a in s.outputs.items()),
             ]
@@ -113,7 +109,7 @@ def _summary(record: RunRecord) -> list[tuple[str, str]]:
         ("Status", record.status.value + (f": {record.error}" if record.error else "")),
         ("Stack", f"{record.stack_name} (id {record.stack_id})"),
         ("Started", timestamp(record.started)),
-        ("Duration", seconds(record.duration)),
+        ("Duration", format_duration(record.duration)),
     ]
 
 

@@ -10,7 +10,7 @@ import threading
 from typing import TextIO
 
 from runstack.models import Stack
-from runstack.run_models import RunRecord, StepStatus
+from runstack.run_models import RunRecord, StepStatus, format_duration
 
 # Symbol, ASCII stand-in, ANSI colour. Plain escape codes rather than click: a run
 # started from Python should not pay for importing the CLI toolkit.
@@ -70,7 +70,7 @@ class Progress:
 
     def finished_run(self, run: RunRecord, counts: dict[StepStatus, int]) -> None:
         summary = ", ".join(f"{count} {status.value}" for status, count in counts.items() if count)
-        duration = f" in {run.duration:.2f}s" if run.duration is not None else ""
+        duration = f" in {format_duration(run.duration)}" if run.duration is not None else ""
         self._line(f"Run '{run.name}' {run.status.value}{duration}: {summary}.")
 
     def error(self, text: str) -> None:

@@ -33,7 +33,14 @@ from runstack.pipelines.settings import applicable_settings
 from runstack.pipelines.shipping import ShippedFunction
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.processes import this_host
-from runstack.run_models import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
+from runstack.run_models import (
+    ArtifactRecord,
+    RunRecord,
+    RunStatus,
+    StepRunRecord,
+    StepStatus,
+    format_duration,
+)
 
 if TYPE_CHECKING:
     from runstack.client import Client
@@ -302,7 +309,7 @@ class PipelineRunner:
                 attempts=outcome.attempts,
             )
             self._record(failed, outcome.logs)
-            self.progress.finished_step(name, StepStatus.FAILED, _duration(failed))
+            self.progress.finished_step(name, StepStatus.FAILED, format_duration(failed.duration))
             raise StepFailedError(error)
         completed = _replace(
             step_run,
@@ -315,7 +322,7 @@ class PipelineRunner:
         if stored is None:  # the run stopped waiting for this step and recorded it already
             return
         self.outputs[name] = {artifact.name.rpartition("::")[2]: artifact for artifact in stored}
-        self.progress.finished_step(name, StepStatus.COMPLETED, _duration(completed))
+        self.progress.finished_step(name, StepStatus.COMPLETED, format_duration(completed.duration))
 
     def _record(
         self, step_run: StepRunRecord, logs: str, artifacts: list[ArtifactRecord] | None = None
@@ -346,7 +353,7 @@ class PipelineRunner:
             error=text,
         )
         if self._record(failed, logs) is not None:
-            self.progress.finished_step(name, StepStatus.FAILED, _duration(failed))
+            self.progress.finished_step(name, StepStatus.FAILED, format_duration(failed.duration))
         return text
 
     def _orchestrator_failed(self, error: BaseException) -> dict[str, str]:
@@ -417,10 +424,6 @@ def _replace(step_run: StepRunRecord, **changes: Any) -> StepRunRecord:
     from dataclasses import replace
 
     return replace(step_run, **changes)
-
-
-def _duration(step_run: StepRunRecord) -> str:
-    return "" if step_run.duration is None else f"{step_run.duration:.2f}s"
 
 
 def _render_run_name(compiled: CompiledPipeline, started: datetime) -> str:

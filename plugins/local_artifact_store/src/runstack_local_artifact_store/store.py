@@ -28,7 +28,7 @@ class LocalArtifactStore(BaseArtifactStore):
 
     @functools.cached_property
     def filesystem(self) -> LocalFileSystem:
-        # Imported on first use (ls, glob, rm): importing fsspec costs ~20 ms, and a
+        # Imported on first use (ls, glob, rm): importing fsspec is slow, and a
         # step's reads and writes go through the os calls below instead.
         from fsspec.implementations.local import LocalFileSystem
 

@@ -49,7 +49,7 @@ class WorkerPool:
     """
 
     def __init__(self, size: int) -> None:
-        import multiprocessing  # ~10 ms that thread mode never pays
+        import multiprocessing  # an import that thread mode never pays for
 
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self._context = multiprocessing.get_context(method)
