@@ -8,7 +8,6 @@ once; an orchestrator only decides where each task's code runs and how many run 
 from __future__ import annotations
 
 import collections
-import graphlib
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from runstack.errors import ConfigError
+from runstack.topological import prepared_sorter
 
 
 class TaskStatus(StrEnum):
@@ -61,19 +61,16 @@ class TaskGraph:
             names = [task.name for task in tasks]
             repeated = sorted({name for name in names if names.count(name) > 1})
             raise ConfigError(f"task names must be unique; repeated: {', '.join(repeated)}")
-        self._sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
         for task in tasks:
             unknown = sorted(task.upstream - self._tasks.keys())
             if unknown:
                 raise ConfigError(
                     f"task {task.name!r} depends on unknown task(s): {', '.join(unknown)}"
                 )
-            self._sorter.add(task.name, *sorted(task.upstream))
-        try:
-            self._sorter.prepare()
-        except graphlib.CycleError as error:
-            cycle = " -> ".join(error.args[1])
-            raise ConfigError(f"the tasks form a cycle: {cycle}; remove one of its edges") from None
+        self._sorter = prepared_sorter(
+            {task.name: task.upstream for task in tasks},
+            lambda cycle: f"the tasks form a cycle: {cycle}; remove one of its edges",
+        )
         self._results: dict[str, TaskResult] = {}
         self._blocked_by: dict[str, str] = {}
 

@@ -7,7 +7,6 @@ a data dependency, `.after(...)` an order-only one.
 
 from __future__ import annotations
 
-import graphlib
 import inspect
 import json
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from runstack.errors import ConfigError
 from runstack.names import check_name
 from runstack.pipelines.parameter_types import check_type, expected_type
+from runstack.topological import prepared_sorter
 
 if TYPE_CHECKING:
     from runstack.pipelines.steps import Step
@@ -167,17 +167,19 @@ class PipelineGraph:
 
     def order(self) -> list[str]:
         """Invocation ids in a valid execution order; a cycle is an error naming it."""
-        sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-        for invocation in self.invocations.values():
-            sorter.add(invocation.id, *sorted(invocation.upstream))
-        try:
-            return list(sorter.static_order())
-        except graphlib.CycleError as error:
-            cycle = " -> ".join(error.args[1])
-            raise ConfigError(
+        sorter = prepared_sorter(
+            {invocation.id: invocation.upstream for invocation in self.invocations.values()},
+            lambda cycle: (
                 f"pipeline {self.pipeline_name!r} has a cycle: {cycle}; "
                 "remove one of its .after() edges"
-            ) from None
+            ),
+        )
+        order: list[str] = []
+        while sorter.is_active():
+            ready = sorter.get_ready()
+            order.extend(ready)
+            sorter.done(*ready)
+        return order
 
 
 def check_parameter(value: Any, owner: str, name: str, annotation: Any = Any) -> Any:
