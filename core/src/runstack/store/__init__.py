@@ -1,4 +1,5 @@
-"""Persistence of components and stacks behind one interface (SQLite now, a REST client later)."""
+"""Persistence of components, stacks, runs and artifact records behind one interface (SQLite
+now, a REST client later)."""
 
 from __future__ import annotations
 

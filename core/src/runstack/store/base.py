@@ -1,4 +1,4 @@
-"""The store interface: what the client needs from wherever stacks and components are kept.
+"""The store interface: what the client needs from wherever stacks, components and runs are kept.
 
 Everything crosses it as the plain records of `runstack.models`, so a REST
 client for a shared server can implement it without touching the client or CLI.
