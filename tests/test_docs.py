@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 import click
@@ -24,10 +25,38 @@ def test_there_are_hooks() -> None:
     assert HOOKS == ["register_flavors", "register_materializers"]
 
 
+def _hook_reference() -> dict[str, tuple[str, str]]:
+    """Each hook's documented signature and text, from CONTRIBUTING's "Hook reference"."""
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = contributing.partition("\n## Hook reference\n")[2].partition("\n## ")[0]
+    entries = {}
+    for entry in section.split("\n### ")[1:]:
+        name, _, body = entry.partition("\n")
+        signature = re.search(r"```python\n(def .*?)\n```", body, re.DOTALL)
+        assert signature, f"the hook reference for {name} shows no `def` in a python block"
+        entries[name.strip("` ")] = (signature.group(1), body.replace(signature.group(0), ""))
+    return entries
+
+
+def _declared_signature(hook: str) -> str:
+    """The hookspec's signature as a plugin author writes it (annotations as text)."""
+    signature = inspect.signature(getattr(hookspecs, hook))
+    parameters = ", ".join(f"{p.name}: {p.annotation}" for p in signature.parameters.values())
+    return f"def {hook}({parameters}) -> {signature.return_annotation}"
+
+
+def test_the_hook_reference_lists_every_hook() -> None:
+    assert sorted(_hook_reference()) == sorted(HOOKS)
+
+
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_is_documented(hook: str) -> None:
-    assert inspect.getdoc(getattr(hookspecs, hook)), f"hook {hook} has no docstring"
-    assert hook in (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    docstring = inspect.getdoc(getattr(hookspecs, hook))
+    assert docstring, f"hook {hook} has no docstring"
+    signature, text = _hook_reference().get(hook, ("", ""))
+    assert " ".join(signature.split()) == _declared_signature(hook)
+    when = docstring.split("\n\n")[0]
+    assert " ".join(when.split()) in " ".join(text.split()), "say when the hook is called"
 
 
 @pytest.mark.parametrize("hook", HOOKS)

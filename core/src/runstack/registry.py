@@ -11,6 +11,7 @@ from runstack.errors import NotFoundError
 from runstack.flavors import Flavor
 from runstack.plugins import LoadedPlugins, Plugin, call_registration_hook, report
 from runstack.plugins import PluginWarning as PluginWarning
+from runstack.registrar import Registrar, RegistrationRules
 
 # Which distribution to install when a required type has no flavor at all.
 _PROVIDERS = {
@@ -27,30 +28,8 @@ class RegisteredFlavor:
     plugin: Plugin
 
 
-class FlavorRegistrar:
+class FlavorRegistrar(Registrar[tuple[ComponentType, str], Flavor, RegisteredFlavor]):
     """What a plugin's `register_flavors` hook is handed: call it with each `Flavor`."""
-
-    def __init__(self, registry: FlavorRegistry, plugin: Plugin) -> None:
-        self._registry = registry
-        self._plugin = plugin
-
-    def __call__(self, flavor: Flavor) -> None:
-        problem = flavor_problem(flavor)
-        if problem:
-            report(self._plugin, f"registered an invalid flavor ({problem}); ignored")
-            return
-        key = (flavor.type, flavor.name)
-        existing = self._registry.entries.get(key)
-        if existing is not None:
-            report(
-                self._plugin,
-                f"registers the {flavor.label}, already registered by plugin "
-                f"{existing.plugin.name!r} from {existing.plugin.origin}; keeping that one "
-                f"(block one with RUNSTACK_DISABLE_PLUGINS=<name>)",
-            )
-            return
-        self._registry.entries[key] = RegisteredFlavor(flavor, self._plugin)
-        self._plugin.flavors.append(f"{flavor.type.value}:{flavor.name}")
 
 
 class FlavorRegistry:
@@ -61,7 +40,9 @@ class FlavorRegistry:
         self.entries: dict[tuple[ComponentType, str], RegisteredFlavor] = {}
         self._implementations_checked = False
         call_registration_hook(
-            plugins, "register_flavors", lambda plugin: FlavorRegistrar(self, plugin)
+            plugins,
+            "register_flavors",
+            lambda plugin: FlavorRegistrar(self.entries, plugin, _RULES),
         )
 
     def list(self, component_type: ComponentType | None = None) -> list[RegisteredFlavor]:
@@ -118,3 +99,13 @@ def flavor_problem(flavor: object) -> str | None:
     if not (isinstance(flavor.config_class, type) and issubclass(flavor.config_class, BaseModel)):
         return f"flavor {flavor.name!r} has a config_class that is not a pydantic model"
     return None
+
+
+_RULES: RegistrationRules[tuple[ComponentType, str], Flavor, RegisteredFlavor] = RegistrationRules(
+    noun="flavor",
+    problem=flavor_problem,
+    key=lambda flavor: (flavor.type, flavor.name),
+    label=lambda flavor: flavor.label,
+    entry=RegisteredFlavor,
+    record=lambda plugin, flavor: plugin.flavors.append(f"{flavor.type.value}:{flavor.name}"),
+)

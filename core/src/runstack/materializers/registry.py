@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
 from runstack.errors import NotFoundError
@@ -19,6 +20,7 @@ from runstack.plugins import (
     describe_error,
     report,
 )
+from runstack.registrar import Registrar, RegistrationRules
 
 FALLBACK = "cloudpickle"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -28,15 +30,19 @@ class MaterializerWarning(UserWarning):
     """A step output is saved with cloudpickle because no materializer handles its type."""
 
 
-class MaterializerRegistrar:
+@dataclass(frozen=True)
+class RegisteredMaterializer:
+    """A materializer and the plugin it came from."""
+
+    materializer: Materializer
+    plugin: Plugin
+
+
+class MaterializerRegistrar(Registrar[str, Materializer, RegisteredMaterializer]):
     """What a plugin's `register_materializers` hook is handed: call it with each materializer.
 
     It takes a `Materializer` subclass (instantiated without arguments) or an instance.
     """
-
-    def __init__(self, registry: MaterializerRegistry, plugin: Plugin) -> None:
-        self._registry = registry
-        self._plugin = plugin
 
     def __call__(self, materializer: type[Materializer] | Materializer) -> None:
         if isinstance(materializer, type) and issubclass(materializer, Materializer):
@@ -46,21 +52,7 @@ class MaterializerRegistrar:
             except Exception as error:
                 report(self._plugin, f"{cls.__name__}() raised {describe_error(error)}; ignored")
                 return
-        problem = materializer_problem(materializer)
-        if problem:
-            report(self._plugin, f"registered an invalid materializer ({problem}); ignored")
-            return
-        existing = self._registry.entries.get(materializer.name)
-        if existing is not None:
-            report(
-                self._plugin,
-                f"registers the materializer {materializer.name!r}, already registered by plugin "
-                f"{existing[1].name!r} from {existing[1].origin}; keeping that one "
-                f"(block one with RUNSTACK_DISABLE_PLUGINS=<name>)",
-            )
-            return
-        self._registry.entries[materializer.name] = (materializer, self._plugin)
-        self._plugin.materializers.append(materializer.name)
+        super().__call__(materializer)
 
 
 class MaterializerRegistry:
@@ -73,15 +65,17 @@ class MaterializerRegistry:
 
     def __init__(self, plugins: LoadedPlugins) -> None:
         self.plugins = plugins
-        self.entries: dict[str, tuple[Materializer, Plugin]] = {}
+        self.entries: dict[str, RegisteredMaterializer] = {}
         call_registration_hook(
-            plugins, "register_materializers", lambda plugin: MaterializerRegistrar(self, plugin)
+            plugins,
+            "register_materializers",
+            lambda plugin: MaterializerRegistrar(self.entries, plugin, _RULES),
         )
-        by_plugins = sorted(self.entries.values(), key=lambda e: e[1] is plugins.builtin)
+        by_plugins = sorted(self.entries.values(), key=lambda e: e.plugin is plugins.builtin)
         self._by_type: dict[str, Materializer] = {}
-        for materializer, _ in by_plugins:
-            for handled in materializer.handles:
-                self._by_type.setdefault(handled, materializer)
+        for entry in by_plugins:
+            for handled in entry.materializer.handles:
+                self._by_type.setdefault(handled, entry.materializer)
 
     def select(self, annotation: Any, value: Any) -> Materializer:
         """The materializer for a step output: by its annotation's class, else by its value's type.
@@ -115,11 +109,11 @@ class MaterializerRegistry:
                 f"unknown materializer {name!r}; installed: {', '.join(sorted(self.entries))} "
                 "(is the plugin that saved this artifact installed?)"
             )
-        return entry[0]
+        return entry.materializer
 
     def list(self) -> list[tuple[Materializer, str]]:
         """Installed materializers by name, each with the name of the plugin it came from."""
-        return [(m, plugin.name) for m, plugin in sorted(self.entries.values(), key=_by_name)]
+        return [(e.materializer, e.plugin.name) for _, e in sorted(self.entries.items())]
 
 
 def materializer_problem(materializer: object) -> str | None:
@@ -135,8 +129,14 @@ def materializer_problem(materializer: object) -> str | None:
     return None
 
 
-def _by_name(entry: tuple[Materializer, Plugin]) -> str:
-    return entry[0].name
+_RULES: RegistrationRules[str, Materializer, RegisteredMaterializer] = RegistrationRules(
+    noun="materializer",
+    problem=materializer_problem,
+    key=lambda materializer: materializer.name,
+    label=lambda materializer: f"materializer {materializer.name!r}",
+    entry=RegisteredMaterializer,
+    record=lambda plugin, materializer: plugin.materializers.append(materializer.name),
+)
 
 
 def _candidate_types(annotation: Any, value: Any) -> list[type]:
