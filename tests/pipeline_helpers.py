@@ -8,6 +8,23 @@ from pathlib import Path
 from runstack import Client
 from runstack.pipelines.results import Artifact, PipelineRun
 
+TWO_STEPS = """
+@step
+def first() -> int:
+    return 1
+
+
+@step
+def second(value: int) -> int:
+    return value + 1
+
+
+@pipeline
+def two() -> None:
+    second(first())
+"""
+"""Pipeline source (for `write_module`): one step feeding another."""
+
 
 def statuses(run: PipelineRun) -> dict[str, str]:
     """Each step's status, by step id."""

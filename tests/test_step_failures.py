@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pipeline_helpers import run_name_in, statuses
+from pipeline_helpers import TWO_STEPS, run_name_in, statuses
 from runstack import Client
 from runstack.pipelines.runner import PipelineRunError
 
@@ -373,22 +373,6 @@ def register_flavors(register):
         implementation="broken_parts.parts:UnreachableArtifactStore",
         description="An object store that becomes unreachable.", local=True,
     ))
-"""
-
-TWO_STEPS = """
-@step
-def first() -> int:
-    return 1
-
-
-@step
-def second(value: int) -> int:
-    return value + 1
-
-
-@pipeline
-def two() -> None:
-    second(first())
 """
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pipeline_helpers import run_name_in, statuses
+from pipeline_helpers import TWO_STEPS, run_name_in, statuses
 from runstack import pipeline
 from runstack.errors import ConfigError
 from runstack.pipelines.runner import PipelineRunError
@@ -308,23 +308,6 @@ def test_an_orchestrator_whose_call_takes_no_timeout_still_runs_steps_without_on
     client = Client()
     client.register_component("orchestrator", "sequential", "sequential", {})
     client.register_stack("plain", {"orchestrator": "sequential", "artifact_store": "default"})
-    flow = load_pipeline(f"{write_module(TWO_QUICK_STEPS)}:quick")
+    flow = load_pipeline(f"{write_module(TWO_STEPS)}:two")
     run = flow.with_options(stack="plain")()
     assert statuses(run) == {"first": "completed", "second": "completed"}
-
-
-TWO_QUICK_STEPS = """
-@step
-def first() -> int:
-    return 1
-
-
-@step
-def second(value: int) -> int:
-    return value + 1
-
-
-@pipeline
-def quick() -> None:
-    second(first())
-"""
