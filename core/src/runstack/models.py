@@ -76,12 +76,24 @@ class StackComponent:
         """A copy with `fields` replaced and the update time set to now."""
         return replace(self, **fields, updated=now())
 
-    def public_config(self) -> dict[str, Any]:
-        """The config as shown to people and scripts: secret values masked, references shown."""
+    def secret_references(self) -> dict[str, str]:
+        """The secrets given as references (`{{env.NAME}}`): they say where a secret is, not
+        what it is, so they may be shown and exported."""
         from runstack.secret_references import is_reference
 
-        masked = {k: v if is_reference(v) else SECRET_MASK for k, v in self.secrets.items()}
-        return {**self.config, **masked}
+        return {key: value for key, value in self.secrets.items() if is_reference(value)}
+
+    def shareable_config(self) -> dict[str, Any]:
+        """The config with the secrets that may leave the store: references, never values."""
+        return {**self.config, **self.secret_references()}
+
+    def public_config(self) -> dict[str, Any]:
+        """The config as shown to people and scripts: secret values masked, references shown."""
+        return {
+            **self.config,
+            **dict.fromkeys(self.secrets, SECRET_MASK),
+            **self.secret_references(),
+        }
 
     def full_config(self) -> dict[str, Any]:
         """The config with secrets as stored (references unresolved), to validate a change."""

@@ -34,15 +34,13 @@ def write_stack_file(stack: Stack, path: Path) -> None:
     as a reference is written as it is: it names where the secret is, it is not the secret."""
     import tomli_w
 
-    from runstack.secret_references import is_reference
-
     components: dict[str, Any] = {}
     for kind, component in sorted_components(stack.components):
         entry: dict[str, Any] = {"name": component.name, "flavor": component.flavor}
-        references = {k: v for k, v in component.secrets.items() if is_reference(v)}
-        if component.secrets.keys() - references.keys():
-            entry["secrets"] = sorted(component.secrets.keys() - references.keys())
-        entry["config"] = {**component.config, **references}
+        left_out = sorted(component.secrets.keys() - component.secret_references().keys())
+        if left_out:
+            entry["secrets"] = left_out
+        entry["config"] = component.shareable_config()
         components[kind.value] = entry
     document = {
         "runstack_version": __version__,

@@ -87,7 +87,7 @@ def component_group(kind: ComponentType) -> click.Group:
         chosen = client.get_flavor(kind, flavor)
         values = chosen.values_from_text(_with_values(chosen, _config_arguments(ctx.args)))
         component = client.register_component(kind, name, flavor, values, shared=share)
-        changes = _changed_values(values, _shown(component))
+        changes = _changed_values(values, component.shareable_config())
         click.echo(f"Registered {title} '{component.name}' (flavor '{flavor}'){changes}.")
 
     @group.command(
@@ -106,7 +106,8 @@ def component_group(kind: ComponentType) -> click.Group:
         flavor = client.get_flavor(kind, component.flavor)
         given = flavor.values_from_text(_with_values(flavor, arguments))
         updated = client.update_component(kind, component.id, given)
-        click.echo(f"Updated {title} '{component.name}'{_changed_values(given, _shown(updated))}.")
+        changes = _changed_values(given, updated.shareable_config())
+        click.echo(f"Updated {title} '{component.name}'{changes}.")
 
     @group.command("rename", help=f"Give a {title} a new name; stacks keep using it.")
     @click.argument("name")
@@ -192,14 +193,6 @@ def _changed_values(given: Mapping[str, Any], stored: Mapping[str, Any]) -> str:
         for key, value in given.items()
         if isinstance(value, str) and isinstance(stored.get(key), str) and stored[key] != value
     )
-
-
-def _shown(component: StackComponent) -> dict[str, Any]:
-    """The stored config with the secrets that may be shown: references, never values."""
-    from runstack.secret_references import is_reference
-
-    references = {k: v for k, v in component.secrets.items() if is_reference(v)}
-    return {**component.config, **references}
 
 
 def _config_arguments(arguments: list[str]) -> dict[str, str | None]:
