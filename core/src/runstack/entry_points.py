@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from runstack import paths
+from runstack.files import write_atomically
 
 ENTRY_POINT_GROUP = "runstack"
 CORE_DISTRIBUTION = "runstack-core"
@@ -135,11 +136,5 @@ def _write(cache: Path, key: list[Any], found: InstalledEntryPoints) -> None:
         "entry_points": [asdict(entry) for entry in found.entry_points],
         "core_version": found.core_version,
     }
-    partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(document), encoding="utf-8")
-        partial.replace(cache)
-    except OSError:  # a read-only home only costs the next process a scan
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # a read-only home only costs the next process a scan
+        write_atomically(cache, json.dumps(document).encode("utf-8"))
