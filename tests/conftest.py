@@ -37,7 +37,7 @@ def register_flavors(register):
     register(
         Flavor(
             name="acme",
-            type=ComponentType.EXPERIMENT_TRACKER,
+            component_type=ComponentType.EXPERIMENT_TRACKER,
             config_class=AcmeTrackerConfig,
             implementation="acme_runstack.tracker:AcmeTracker",
             description="Tracks experiments on an Acme server.",
@@ -68,7 +68,7 @@ class SequentialConfig(FlavorConfig):
 
 SEQUENTIAL = Flavor(
     name="sequential",
-    type=ComponentType.ORCHESTRATOR,
+    component_type=ComponentType.ORCHESTRATOR,
     config_class=SequentialConfig,
     implementation="acme_sequential.orchestrator:SequentialOrchestrator",
     description="Runs steps one after another, in this process.",

@@ -246,8 +246,8 @@ import sys
 from pathlib import Path
 
 from runstack import Client
-from runstack.models import new_id, now
-from runstack.run_models import RunRecord, RunStatus
+from runstack.stacks import new_id, now
+from runstack.runs import RunRecord, RunStatus
 
 ready, tag, folder = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 client = Client()

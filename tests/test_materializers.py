@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from runstack import Client, hookimpl
 from runstack.components import BaseArtifactStore
 from runstack.errors import NotFoundError
+from runstack.flavor_registry import PluginWarning
 from runstack.materializers import (
     Materializer,
     MaterializerRegistrar,
@@ -33,7 +34,6 @@ from runstack.materializers import (
     type_name,
 )
 from runstack.plugins import register_objects
-from runstack.registry import PluginWarning
 
 InstallPlugin = Callable[..., Path]
 

@@ -17,9 +17,9 @@ import pytest
 from pipeline_helpers import artifact_path
 from runstack import Client, pipeline, step
 from runstack.errors import ConfigError, InUseError, NotFoundError
-from runstack.models import new_id, now
 from runstack.processes import this_host
-from runstack.run_models import RunRecord, RunStatus
+from runstack.runs import RunRecord, RunStatus
+from runstack.stacks import new_id, now
 
 Cli = Callable[..., str]
 CliFails = Callable[..., tuple[str, str]]

@@ -33,7 +33,7 @@ class MemoryArtifactStoreConfig(FlavorConfig):
 MEMORY_PLUGIN = """
 from runstack import Flavor, hookimpl
 from runstack.component_types import ComponentType
-from runstack.registry import FlavorRegistrar
+from runstack.flavor_registry import FlavorRegistrar
 from runstack_memory.config import MemoryArtifactStoreConfig
 
 
@@ -42,7 +42,7 @@ def register_flavors(register: FlavorRegistrar) -> None:
     register(
         Flavor(
             name="memory",
-            type=ComponentType.ARTIFACT_STORE,
+            component_type=ComponentType.ARTIFACT_STORE,
             config_class=MemoryArtifactStoreConfig,
             implementation="runstack_memory.store:MemoryArtifactStore",
             description="Keeps artifacts in this process's memory, as keys in buckets.",

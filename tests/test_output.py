@@ -61,7 +61,7 @@ def register_flavors(register):
         register(
             Flavor(
                 name="acme",
-                type=ComponentType(kind),
+                component_type=ComponentType(kind),
                 config_class=FlavorConfig,
                 implementation=BaseComponent,
                 description="The Acme " + kind.replace("_", " ") + ", for every team's needs.",
@@ -361,7 +361,7 @@ HEAVY = (
     "fsspec",
     "runstack.plugins",
     "runstack.installed",
-    "runstack.registry",
+    "runstack.flavor_registry",
 )
 PLUGIN_MODULES = ("runstack_local_orchestrator", "runstack_local_artifact_store", "acme_lazy")
 
@@ -403,7 +403,7 @@ def test_help_and_stack_list_import_no_plugin_machinery(tmp_path: Path) -> None:
     assert set(loaded(flavor_run["modules"], HEAVY + PLUGIN_MODULES)) >= {
         "pluggy",
         "pydantic",
-        "runstack.registry",
+        "runstack.flavor_registry",
         "runstack_local_orchestrator.plugin",
         "acme_lazy.plugin",
     }

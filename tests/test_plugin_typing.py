@@ -33,7 +33,7 @@ from runstack import BaseArtifactStore, BaseOrchestrator, Flavor, FlavorConfig, 
 from runstack.component_types import ComponentType
 from runstack.components import Task, TaskGraph, TaskResult
 from runstack.materializers import Materializer, MaterializerRegistrar
-from runstack.registry import FlavorRegistrar
+from runstack.flavor_registry import FlavorRegistrar
 from runstack.testing import assert_flavor_contract
 
 
@@ -75,7 +75,7 @@ class TextMaterializer(Materializer):
 
 SEQUENTIAL = Flavor(
     name="sequential",
-    type=ComponentType.ORCHESTRATOR,
+    component_type=ComponentType.ORCHESTRATOR,
     config_class=SequentialConfig,
     implementation="acme_plugin.plugin:SequentialOrchestrator",
     description="Runs steps one after another.",

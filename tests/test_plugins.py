@@ -19,8 +19,8 @@ from runstack import Client, Flavor, FlavorConfig, hookimpl
 from runstack.component_types import ComponentType
 from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
 from runstack.errors import ConfigError, NotFoundError, PluginError
+from runstack.flavor_registry import FlavorRegistrar, FlavorRegistry, PluginWarning
 from runstack.plugins import register_objects
-from runstack.registry import FlavorRegistrar, FlavorRegistry, PluginWarning
 from runstack.testing import assert_flavor_contract, parse_table, write_distribution
 
 if TYPE_CHECKING:
@@ -67,8 +67,9 @@ def flavor_source(
 ) -> str:
     """The source of a `Flavor(...)` expression inside a plugin module."""
     return (
-        f"Flavor(name={name!r}, type=ComponentType({kind!r}), config_class={config_class}, "
-        f"implementation={implementation}, description={description!r})"
+        f"Flavor(name={name!r}, component_type=ComponentType({kind!r}), "
+        f"config_class={config_class}, implementation={implementation}, "
+        f"description={description!r})"
     )
 
 
@@ -626,7 +627,7 @@ class Tracker(BaseComponent):
 def tracker_flavor(name: str = "acme", description: str = "Tracks experiments.") -> Flavor:
     return Flavor(
         name=name,
-        type=ComponentType.EXPERIMENT_TRACKER,
+        component_type=ComponentType.EXPERIMENT_TRACKER,
         config_class=TrackerConfig,
         implementation=Tracker,
         description=description,
@@ -658,7 +659,7 @@ def test_registered_plugin_objects_are_the_only_flavors() -> None:
     client = Client(flavors=registry)
 
     [entry] = client.list_flavors()
-    assert (entry.flavor.name, entry.flavor.type, entry.plugin.name) == (
+    assert (entry.flavor.name, entry.flavor.component_type, entry.plugin.name) == (
         "acme",
         ComponentType.EXPERIMENT_TRACKER,
         "acme",
@@ -829,7 +830,7 @@ UNFINISHED = [
 def unfinished_flavor(kind: ComponentType, implementation: type[BaseComponent]) -> Flavor:
     return Flavor(
         name="unfinished",
-        type=kind,
+        component_type=kind,
         config_class=EmptyConfig,
         implementation=implementation,
         description="Leaves out a method.",

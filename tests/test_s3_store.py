@@ -31,7 +31,7 @@ class S3ArtifactStoreConfig(FlavorConfig):
 S3_PLUGIN = """
 from runstack import Flavor, hookimpl
 from runstack.component_types import ComponentType
-from runstack.registry import FlavorRegistrar
+from runstack.flavor_registry import FlavorRegistrar
 from runstack_s3.config import S3ArtifactStoreConfig
 
 
@@ -40,7 +40,7 @@ def register_flavors(register: FlavorRegistrar) -> None:
     register(
         Flavor(
             name="s3",
-            type=ComponentType.ARTIFACT_STORE,
+            component_type=ComponentType.ARTIFACT_STORE,
             config_class=S3ArtifactStoreConfig,
             implementation="runstack_s3.store:S3ArtifactStore",
             description="Keeps artifacts in an S3 bucket.",

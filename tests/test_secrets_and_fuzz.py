@@ -20,7 +20,7 @@ from pipeline_helpers import run_name_in
 from runstack import Client
 from runstack.components import BaseArtifactStore
 from runstack.errors import ConfigError
-from runstack.models import SECRET_MASK
+from runstack.stacks import SECRET_MASK
 
 if TYPE_CHECKING:
     from click.testing import Result

@@ -353,22 +353,22 @@ from runstack_local_artifact_store.config import LocalArtifactStoreConfig
 @hookimpl
 def register_flavors(register):
     register(Flavor(
-        name="lossy", type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
+        name="lossy", component_type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
         implementation="broken_parts.parts:OrchestratorThatLosesItsScheduler",
         description="Loses its scheduler after the first task.", local=True,
     ))
     register(Flavor(
-        name="full", type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
+        name="full", component_type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
         implementation="broken_parts.parts:OrchestratorWithoutCapacity",
         description="Fails the first task without running it.", local=True,
     ))
     register(Flavor(
-        name="forgetful", type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
+        name="forgetful", component_type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
         implementation="broken_parts.parts:OrchestratorThatForgets",
         description="Runs the first task and reports only it.", local=True,
     ))
     register(Flavor(
-        name="unreachable", type=ComponentType.ARTIFACT_STORE,
+        name="unreachable", component_type=ComponentType.ARTIFACT_STORE,
         config_class=LocalArtifactStoreConfig,
         implementation="broken_parts.parts:UnreachableArtifactStore",
         description="An object store that becomes unreachable.", local=True,

@@ -31,7 +31,7 @@ class Config(FlavorConfig):
 def register_flavors(register):
     register(Flavor(
         name="acme",
-        type=ComponentType.ORCHESTRATOR,
+        component_type=ComponentType.ORCHESTRATOR,
         config_class=Config,
         implementation="runstack_local_orchestrator.orchestrator:LocalOrchestrator",
         description="Runs steps here, the acme way.",

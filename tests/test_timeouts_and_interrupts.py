@@ -288,7 +288,7 @@ class SequentialOrchestrator(BaseOrchestrator):
 @hookimpl
 def register_flavors(register):
     register(Flavor(
-        name="sequential", type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
+        name="sequential", component_type=ComponentType.ORCHESTRATOR, config_class=FlavorConfig,
         implementation=SequentialOrchestrator, description="One step after another.",
     ))
 """

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from runstack.flavors import Flavor, FlavorConfig
     from runstack.hookspecs import hookimpl
     from runstack.materializers.base import Materializer
-    from runstack.models import Stack, StackComponent
     from runstack.pipelines import Pipeline, Step, pipeline, step
     from runstack.pipelines.results import PipelineRun
+    from runstack.stacks import Stack, StackComponent
 
 _LAZY_NAMES = {
     "Client": "runstack.client",
@@ -35,8 +35,8 @@ _LAZY_NAMES = {
     "FlavorConfig": "runstack.flavors",
     "hookimpl": "runstack.hookspecs",
     "Materializer": "runstack.materializers.base",
-    "Stack": "runstack.models",
-    "StackComponent": "runstack.models",
+    "Stack": "runstack.stacks",
+    "StackComponent": "runstack.stacks",
     "Pipeline": "runstack.pipelines",
     "PipelineRun": "runstack.pipelines.results",
     "Step": "runstack.pipelines",

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runstack import paths
+from runstack.client_config import ClientConfig, load_config, save_config
 from runstack.client_runs import RunQueries
 from runstack.component_types import ComponentType
-from runstack.config import ClientConfig, load_config, save_config
 from runstack.defaults import DEFAULT_NAME
 from runstack.errors import (
     AlreadyExistsError,
@@ -21,13 +21,13 @@ from runstack.errors import (
     NotFoundError,
     RunstackError,
 )
-from runstack.models import Stack, StackComponent
+from runstack.stacks import Stack, StackComponent
 
 if TYPE_CHECKING:
     from runstack.components.base import BaseComponent
+    from runstack.flavor_registry import FlavorRegistry, RegisteredFlavor
     from runstack.flavors import Flavor
     from runstack.plugins import Plugin
-    from runstack.registry import FlavorRegistry, RegisteredFlavor
     from runstack.store.base import Store
 
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

@@ -9,9 +9,9 @@ from runstack.errors import ConfigError
 
 if TYPE_CHECKING:
     from runstack.components import BaseArtifactStore, BaseComponent
-    from runstack.models import Stack, StackComponent
     from runstack.pipelines.results import Artifact, PipelineRun
-    from runstack.run_models import ArtifactRecord, PipelineSummary, RunRecord, RunStatus
+    from runstack.runs import ArtifactRecord, PipelineSummary, RunRecord, RunStatus
+    from runstack.stacks import Stack, StackComponent
     from runstack.store.base import Store
 
 
@@ -77,7 +77,7 @@ class RunQueries:
         only inside run folders; what is left in place, and why, is warned about.
         """
         from runstack.pipelines.run_files import remove_run_files
-        from runstack.run_models import RunStatus
+        from runstack.runs import RunStatus
 
         run = self.store.get_run(name_or_id)
         if run.status is RunStatus.RUNNING and not force:
@@ -123,7 +123,7 @@ class RunQueries:
 
 
 def _status(status: str | RunStatus | None) -> RunStatus | None:
-    from runstack.run_models import RunStatus
+    from runstack.runs import RunStatus
 
     if status is None or isinstance(status, RunStatus):
         return status

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runstack.component_types import ComponentType
-from runstack.models import Stack, StackComponent
+from runstack.stacks import Stack, StackComponent
 
 DEFAULT_NAME = "default"
 DEFAULT_FLAVOR = "local"

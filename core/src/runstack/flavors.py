@@ -49,7 +49,7 @@ class Flavor:
     """A way to implement a component type, registered by a plugin through `register_flavors`."""
 
     name: str
-    type: ComponentType
+    component_type: ComponentType
     config_class: builtins.type[FlavorConfig]
     implementation: str | builtins.type[BaseComponent]
     description: str
@@ -58,7 +58,7 @@ class Flavor:
 
     @property
     def label(self) -> str:
-        return f"{self.type.noun} flavor {self.name!r}"
+        return f"{self.component_type.noun} flavor {self.name!r}"
 
     def implementation_class(self) -> builtins.type[BaseComponent]:
         """The class that does the work, imported from its `"module:Class"` path on first need."""

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from runstack.flavor_registry import FlavorRegistrar
     from runstack.materializers.registry import MaterializerRegistrar
-    from runstack.registry import FlavorRegistrar
 
 PROJECT_NAME = "runstack"
 

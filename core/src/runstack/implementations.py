@@ -57,7 +57,7 @@ def buildable_class(flavor: Flavor) -> type[BaseComponent]:
     expected = {
         ComponentType.ORCHESTRATOR: BaseOrchestrator,
         ComponentType.ARTIFACT_STORE: BaseArtifactStore,
-    }.get(flavor.type, BaseComponent)
+    }.get(flavor.component_type, BaseComponent)
     if not (isinstance(implementation, type) and issubclass(implementation, expected)):
         raise ConfigError(
             f"the {flavor.label} names {implementation!r} as its implementation, which is "

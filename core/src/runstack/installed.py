@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from runstack.flavor_registry import FlavorRegistry
 from runstack.materializers.registry import MaterializerRegistry
 from runstack.plugins import LoadedPlugins, load_installed
-from runstack.registry import FlavorRegistry
 
 
 @dataclass(frozen=True)

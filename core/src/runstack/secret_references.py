@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from runstack.errors import ConfigError
 
 if TYPE_CHECKING:
-    from runstack.models import StackComponent
+    from runstack.stacks import StackComponent
 
 _REFERENCE = re.compile(r"\{\{(env|file)[.:]([^{}]+)\}\}")
 

@@ -10,7 +10,7 @@ from runstack import __version__
 from runstack.component_types import ComponentType
 from runstack.errors import ConfigError
 from runstack.files import read_toml, write_atomically
-from runstack.models import Stack, sorted_components
+from runstack.stacks import Stack, sorted_components
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 from runstack.errors import ConfigError
 
 if TYPE_CHECKING:
+    from runstack.flavor_registry import RegisteredFlavor
     from runstack.flavors import FlavorConfig
-    from runstack.models import StackComponent
-    from runstack.registry import RegisteredFlavor
+    from runstack.stacks import StackComponent
 
 _PLAIN = (str, int, float, bool, NoneType)
 

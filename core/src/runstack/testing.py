@@ -146,8 +146,8 @@ def write_distribution(
 
 def assert_flavor_contract(flavor: Flavor) -> None:
     """A flavor runstack can list, describe, validate and build."""
+    from runstack.flavor_registry import flavor_problem
     from runstack.implementations import buildable_class
-    from runstack.registry import flavor_problem
 
     problem = flavor_problem(flavor)
     assert problem is None, problem

@@ -25,7 +25,7 @@ def build(client: Client, name: str) -> BaseArtifactStore:
 
 def test_flavor_meets_the_contract() -> None:
     [flavor] = registered_flavors()
-    assert (flavor.type.value, flavor.name) == ("artifact_store", "local")
+    assert (flavor.component_type.value, flavor.name) == ("artifact_store", "local")
     assert_flavor_contract(flavor)
 
 

@@ -30,7 +30,7 @@ def build(max_parallel: int | None = None, name: str = "under_test") -> BaseOrch
 
 def test_flavor_meets_the_contract() -> None:
     [flavor] = registered_flavors()
-    assert (flavor.type.value, flavor.name) == ("orchestrator", "local")
+    assert (flavor.component_type.value, flavor.name) == ("orchestrator", "local")
     assert_flavor_contract(flavor)
 
 

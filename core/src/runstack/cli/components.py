@@ -21,7 +21,7 @@ from runstack.cli.output import (
 from runstack.cli.secrets import ask_secret
 from runstack.client import Client
 from runstack.component_types import ComponentType
-from runstack.models import StackComponent
+from runstack.stacks import StackComponent
 
 if TYPE_CHECKING:
     from runstack.flavors import Flavor

@@ -7,8 +7,8 @@ import click
 from runstack.cli.output import echo_json, echo_table, echo_wrapped, format_value, output_option
 from runstack.client import Client
 from runstack.component_types import ComponentType
+from runstack.flavor_registry import RegisteredFlavor
 from runstack.flavors import Flavor
-from runstack.registry import RegisteredFlavor
 
 
 @click.group("flavor")
@@ -31,7 +31,7 @@ def echo_flavors(entries: list[RegisteredFlavor], output: str) -> None:
             [
                 {
                     "name": entry.flavor.name,
-                    "type": entry.flavor.type.value,
+                    "type": entry.flavor.component_type.value,
                     "distribution": entry.plugin.distribution,
                     "version": entry.plugin.version,
                     "local": entry.flavor.local,
@@ -44,7 +44,7 @@ def echo_flavors(entries: list[RegisteredFlavor], output: str) -> None:
     echo_table(
         ["FLAVOR", "TYPE", "PACKAGE", "DESCRIPTION"],
         [
-            [e.flavor.name, e.flavor.type.value, e.plugin.origin, e.flavor.description]
+            [e.flavor.name, e.flavor.component_type.value, e.plugin.origin, e.flavor.description]
             for e in entries
         ],
     )
@@ -56,7 +56,7 @@ def describe_flavor(flavor: Flavor, output: str) -> None:
         echo_json(
             {
                 "name": flavor.name,
-                "type": flavor.type.value,
+                "type": flavor.component_type.value,
                 "description": flavor.description,
                 "local": flavor.local,
                 "config": [

@@ -7,7 +7,7 @@ import click
 from runstack.cli.output import echo_json, echo_table, output_option, short_id, timestamp
 from runstack.client import Client
 from runstack.pipelines.results import PipelineRun
-from runstack.run_models import RunRecord, RunStatus, format_duration
+from runstack.runs import RunRecord, RunStatus, format_duration
 
 DEFAULT_LIMIT = 50
 

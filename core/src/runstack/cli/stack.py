@@ -19,7 +19,7 @@ from runstack.cli.output import (
 )
 from runstack.client import Client
 from runstack.component_types import ComponentType
-from runstack.models import Stack, sorted_components
+from runstack.stacks import Stack, sorted_components
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,9 +9,9 @@ from runstack.components import BaseArtifactStore
 from runstack.errors import NotFoundError, RunstackError
 from runstack.materializers.base import type_name
 from runstack.materializers.registry import installed_materializers
-from runstack.models import new_id, now
 from runstack.names import is_uuid, name_problem
-from runstack.run_models import ArtifactRecord
+from runstack.runs import ArtifactRecord
+from runstack.stacks import new_id, now
 
 
 class UnreadableArtifactError(RunstackError):

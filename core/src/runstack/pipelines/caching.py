@@ -18,7 +18,7 @@ from runstack.pipelines.integrity import MISSING, output_problem
 if TYPE_CHECKING:
     from runstack.components import BaseArtifactStore
     from runstack.pipelines.steps import Step
-    from runstack.run_models import ArtifactRecord, StepRunRecord
+    from runstack.runs import ArtifactRecord, StepRunRecord
     from runstack.store.base import Store
 
 # Which key part, when it differs from the previous run's, explains a miss.

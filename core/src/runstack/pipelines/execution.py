@@ -26,7 +26,7 @@ from runstack.pipelines.artifacts import (
 )
 from runstack.pipelines.steps import OutputSpec, describe_type, matches
 from runstack.pipelines.tracebacks import user_traceback
-from runstack.run_models import ArtifactRecord
+from runstack.runs import ArtifactRecord
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from runstack.errors import RunstackError
-from runstack.models import now
 from runstack.processes import heartbeat_interval
+from runstack.stacks import now
 
 if TYPE_CHECKING:
     from runstack.store.base import Store

@@ -13,7 +13,7 @@ from runstack.errors import NotFoundError
 
 if TYPE_CHECKING:
     from runstack.components import BaseArtifactStore
-    from runstack.run_models import ArtifactRecord
+    from runstack.runs import ArtifactRecord
     from runstack.store.base import Store
 
 MISSING = "cached artifact missing"

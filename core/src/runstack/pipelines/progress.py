@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 from typing import TextIO
 
-from runstack.models import Stack
-from runstack.run_models import RunRecord, StepStatus, format_duration
+from runstack.runs import RunRecord, StepStatus, format_duration
+from runstack.stacks import Stack
 
 # Symbol, ASCII stand-in, ANSI colour. Plain escape codes rather than click: a run
 # started from Python should not pay for importing the CLI toolkit.

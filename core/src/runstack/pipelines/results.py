@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runstack.run_models import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
+from runstack.runs import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
 
 if TYPE_CHECKING:
     from runstack.client import Client

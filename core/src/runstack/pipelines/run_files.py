@@ -17,7 +17,7 @@ from runstack.pipelines.artifacts import recorded_run, run_folder
 if TYPE_CHECKING:
     from runstack.client_runs import RunQueries
     from runstack.components import BaseArtifactStore
-    from runstack.run_models import ArtifactRecord, RunRecord
+    from runstack.runs import ArtifactRecord, RunRecord
 
 
 def remove_run_files(

@@ -21,7 +21,6 @@ from runstack.components import (
     TaskStatus,
 )
 from runstack.errors import ConfigError, RunstackError
-from runstack.models import Stack, new_id, now
 from runstack.names import check_name, check_not_an_id
 from runstack.pipelines import capture
 from runstack.pipelines.caching import CacheHit, StepCache, digest
@@ -33,7 +32,7 @@ from runstack.pipelines.settings import applicable_settings
 from runstack.pipelines.shipping import ShippedFunction
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.processes import this_host
-from runstack.run_models import (
+from runstack.runs import (
     ArtifactRecord,
     RunRecord,
     RunStatus,
@@ -41,6 +40,7 @@ from runstack.run_models import (
     StepStatus,
     format_duration,
 )
+from runstack.stacks import Stack, new_id, now
 
 if TYPE_CHECKING:
     from runstack.client import Client

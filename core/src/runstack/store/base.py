@@ -1,6 +1,6 @@
 """The store interface: what the client needs from wherever stacks, components and runs are kept.
 
-Everything crosses it as the plain records of `runstack.models`, so a REST
+Everything crosses it as the plain records of `runstack.stacks`, so a REST
 client for a shared server can implement it without touching the client or CLI.
 """
 
@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from runstack.component_types import ComponentType
-from runstack.models import Stack, StackComponent
+from runstack.stacks import Stack, StackComponent
 
 if TYPE_CHECKING:
-    from runstack.run_models import (
+    from runstack.runs import (
         ArtifactRecord,
         PipelineSummary,
         RunRecord,

@@ -18,7 +18,7 @@ from runstack.errors import (
     MissingSecretsError,
     NotFoundError,
 )
-from runstack.models import Stack, StackComponent
+from runstack.stacks import Stack, StackComponent
 from runstack.store.sqlite_db import id_prefix, meant
 from runstack.store.sqlite_runs import RunTables
 

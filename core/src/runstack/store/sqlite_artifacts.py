@@ -15,7 +15,7 @@ from runstack.store.sqlite_db import SqliteDatabase, id_prefix
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from runstack.run_models import ArtifactRecord
+    from runstack.runs import ArtifactRecord
 
 ARTIFACT_COLUMNS = (
     "id, name, version, uri, type_name, materializer, size, artifact_store_id, "
@@ -23,11 +23,11 @@ ARTIFACT_COLUMNS = (
 )
 
 
-def run_models() -> ModuleType:
+def run_records() -> ModuleType:
     """The run records, imported on first use: commands about stacks never need them."""
-    from runstack import run_models
+    from runstack import runs
 
-    return run_models
+    return runs
 
 
 class ArtifactTables(SqliteDatabase):
@@ -108,13 +108,13 @@ class ArtifactTables(SqliteDatabase):
             "ELSE l.direction END, r.name, s.invocation, l.name FROM step_run_artifacts l "
             "JOIN step_runs s ON s.id = l.step_run_id JOIN runs r ON r.id = s.run_id "
             "WHERE l.artifact_id = ? ORDER BY r.started, s.position",
-            (run_models().StepStatus.CACHED.value, artifact_id),
+            (run_records().StepStatus.CACHED.value, artifact_id),
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 
 def artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
-    record: ArtifactRecord = run_models().ArtifactRecord(
+    record: ArtifactRecord = run_records().ArtifactRecord(
         id=row[0],
         name=row[1],
         version=row[2],

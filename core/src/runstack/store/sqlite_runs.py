@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import AlreadyExistsError, NotFoundError, StoreError
-from runstack.models import new_id, now
 from runstack.processes import (
     heartbeat_limit,
     is_alive,
@@ -19,16 +18,17 @@ from runstack.processes import (
     process_identity,
     this_host,
 )
+from runstack.stacks import new_id, now
 from runstack.store.sqlite_artifacts import (
     ARTIFACT_COLUMNS,
     ArtifactTables,
     artifact_from_row,
-    run_models,
+    run_records,
 )
 from runstack.store.sqlite_db import id_prefix, meant
 
 if TYPE_CHECKING:
-    from runstack.run_models import (
+    from runstack.runs import (
         ArtifactRecord,
         PipelineSummary,
         RunRecord,
@@ -109,7 +109,7 @@ class RunTables(ArtifactTables):
         with self._transaction() as connection:
             connection.execute(
                 "UPDATE runs SET heartbeat = ? WHERE id = ? AND status = ?",
-                (moment.isoformat(), run_id, run_models().RunStatus.RUNNING.value),
+                (moment.isoformat(), run_id, run_records().RunStatus.RUNNING.value),
             )
 
     def _mark_crashed_runs(self) -> None:
@@ -120,7 +120,7 @@ class RunTables(ArtifactTables):
         not write to is read as it is, its crashed runs shown so all the same. When it
         died is unknown, so `finished` stays empty.
         """
-        running = run_models().RunStatus.RUNNING.value
+        running = run_records().RunStatus.RUNNING.value
         rows = self._query(
             "SELECT id, pid, host, heartbeat, heartbeat_limit, process_identity FROM runs "
             "WHERE status = ?",
@@ -134,13 +134,13 @@ class RunTables(ArtifactTables):
         dead = {run_id: reason for run_id, reason in reasons.items() if reason is not None}
         if not dead:
             return
-        crashed = run_models().StepStatus.CRASHED.value
+        crashed = run_records().StepStatus.CRASHED.value
         try:
             with self._transaction() as connection:
                 for run_id, error in dead.items():
                     changed = connection.execute(
                         "UPDATE runs SET status = ?, error = ? WHERE id = ? AND status = ?",
-                        (run_models().RunStatus.CRASHED.value, error, run_id, running),
+                        (run_records().RunStatus.CRASHED.value, error, run_id, running),
                     ).rowcount
                     if changed:
                         connection.execute(
@@ -155,9 +155,9 @@ class RunTables(ArtifactTables):
         """A run from its row, crashed if found so without the store recording it."""
         run = _run_from_row(row)
         error = self._unrecorded_crashes.get(run.id)
-        if error is None or run.status is not run_models().RunStatus.RUNNING:
+        if error is None or run.status is not run_records().RunStatus.RUNNING:
             return run
-        return replace(run, status=run_models().RunStatus.CRASHED, error=error)
+        return replace(run, status=run_records().RunStatus.CRASHED, error=error)
 
     def get_run(self, name_or_id: str) -> RunRecord:
         self._mark_crashed_runs()
@@ -215,7 +215,7 @@ class RunTables(ArtifactTables):
             "LEFT JOIN runs r ON r.pipeline_id = p.id GROUP BY p.id ORDER BY p.name"
         )
         return [
-            run_models().PipelineSummary(
+            run_records().PipelineSummary(
                 id=row[0],
                 name=row[1],
                 created=datetime.fromisoformat(row[2]),
@@ -369,8 +369,8 @@ class RunTables(ArtifactTables):
             "ORDER BY finished DESC LIMIT 1",
             (
                 *parameters,
-                run_models().StepStatus.COMPLETED.value,
-                run_models().StepStatus.CACHED.value,
+                run_records().StepStatus.COMPLETED.value,
+                run_records().StepStatus.CACHED.value,
             ),
         )
         return self._with_links(rows)[0] if rows else None
@@ -393,9 +393,9 @@ class RunTables(ArtifactTables):
             _step_run_from_row(row, grouped[row[0]]["input"], grouped[row[0]]["output"])
             for row in rows
         ]
-        running = run_models().StepStatus.RUNNING
+        running = run_records().StepStatus.RUNNING
         return [
-            replace(step, status=run_models().StepStatus.CRASHED, reason=error, error=error)
+            replace(step, status=run_records().StepStatus.CRASHED, reason=error, error=error)
             if step.status is running and (error := self._unrecorded_crashes.get(step.run_id))
             else step
             for step in steps
@@ -466,12 +466,12 @@ def _time(text: str | None) -> datetime | None:
 
 
 def _run_from_row(row: Sequence[Any]) -> RunRecord:
-    models = run_models()
-    record: RunRecord = models.RunRecord(
+    records = run_records()
+    record: RunRecord = records.RunRecord(
         id=row[0],
         name=row[1],
         pipeline_name=row[2],
-        status=models.RunStatus(row[3]),
+        status=records.RunStatus(row[3]),
         stack_id=row[4],
         stack_name=row[5],
         artifact_store_id=row[6],
@@ -490,13 +490,13 @@ def _run_from_row(row: Sequence[Any]) -> RunRecord:
 def _step_run_from_row(
     row: Sequence[Any], inputs: dict[str, str], outputs: dict[str, str]
 ) -> StepRunRecord:
-    models = run_models()
-    record: StepRunRecord = models.StepRunRecord(
+    records = run_records()
+    record: StepRunRecord = records.StepRunRecord(
         id=row[0],
         run_id=row[1],
         invocation=row[2],
         step_name=row[3],
-        status=models.StepStatus(row[4]),
+        status=records.StepStatus(row[4]),
         started=_time(row[5]),
         finished=_time(row[6]),
         cache_key=row[7],

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from runstack import hookimpl
 from runstack.component_types import ComponentType
+from runstack.flavor_registry import FlavorRegistrar
 from runstack.flavors import Flavor
-from runstack.registry import FlavorRegistrar
 from runstack_local_artifact_store.config import LocalArtifactStoreConfig
 
 
@@ -18,7 +18,7 @@ def register_flavors(register: FlavorRegistrar) -> None:
     register(
         Flavor(
             name="local",
-            type=ComponentType.ARTIFACT_STORE,
+            component_type=ComponentType.ARTIFACT_STORE,
             config_class=LocalArtifactStoreConfig,
             implementation="runstack_local_artifact_store.store:LocalArtifactStore",
             description="Keeps artifacts in a folder on this machine.",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from runstack import hookimpl
 from runstack.component_types import ComponentType
+from runstack.flavor_registry import FlavorRegistrar
 from runstack.flavors import Flavor
-from runstack.registry import FlavorRegistrar
 from runstack_local_orchestrator.config import LocalOrchestratorConfig, LocalOrchestratorSettings
 
 
@@ -18,7 +18,7 @@ def register_flavors(register: FlavorRegistrar) -> None:
     register(
         Flavor(
             name="local",
-            type=ComponentType.ORCHESTRATOR,
+            component_type=ComponentType.ORCHESTRATOR,
             config_class=LocalOrchestratorConfig,
             settings_class=LocalOrchestratorSettings,
             implementation="runstack_local_orchestrator.orchestrator:LocalOrchestrator",

@@ -48,8 +48,8 @@ class FlavorRegistry:
     def list(self, component_type: ComponentType | None = None) -> list[RegisteredFlavor]:
         """Installed flavors, by type then name."""
         return sorted(
-            (e for e in self.entries.values() if component_type in (None, e.flavor.type)),
-            key=lambda e: (e.flavor.type.value, e.flavor.name),
+            (e for e in self.entries.values() if component_type in (None, e.flavor.component_type)),
+            key=lambda e: (e.flavor.component_type.value, e.flavor.name),
         )
 
     def check_implementations(self) -> None:
@@ -91,8 +91,8 @@ class FlavorRegistry:
 def flavor_problem(flavor: object) -> str | None:
     if not isinstance(flavor, Flavor):
         return f"expected a runstack Flavor, got {type(flavor).__name__} {flavor!r:.60}"
-    if not isinstance(flavor.type, ComponentType):
-        return f"flavor {flavor.name!r} has type {flavor.type!r}, not a ComponentType"
+    if not isinstance(flavor.component_type, ComponentType):
+        return f"flavor {flavor.name!r} has type {flavor.component_type!r}, not a ComponentType"
     name = flavor.name
     if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
         return f"flavor name {flavor.name!r} must be letters, digits, '-' or '_'"
@@ -104,8 +104,10 @@ def flavor_problem(flavor: object) -> str | None:
 _RULES: RegistrationRules[tuple[ComponentType, str], Flavor, RegisteredFlavor] = RegistrationRules(
     noun="flavor",
     problem=flavor_problem,
-    key=lambda flavor: (flavor.type, flavor.name),
+    key=lambda flavor: (flavor.component_type, flavor.name),
     label=lambda flavor: flavor.label,
     entry=RegisteredFlavor,
-    record=lambda plugin, flavor: plugin.flavors.append(f"{flavor.type.value}:{flavor.name}"),
+    record=lambda plugin, flavor: plugin.flavors.append(
+        f"{flavor.component_type.value}:{flavor.name}"
+    ),
 )

@@ -1,6 +1,6 @@
 """The records of pipeline runs: runs, step runs and artifacts, with their lineage.
 
-Plain dataclasses, like `runstack.models`, so they cross the store interface
+Plain dataclasses, like `runstack.stacks`, so they cross the store interface
 (and, later, a REST API) as data.
 """
 
