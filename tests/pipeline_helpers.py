@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from runstack import Client
-from runstack.pipelines.results import Artifact, PipelineRun
+from runstack.history.results import Artifact, PipelineRun
 
 TWO_STEPS = """
 @step
@@ -46,8 +45,7 @@ def output_ids(run: PipelineRun) -> dict[str, dict[str, str]]:
 
 def artifact_path(artifact: Artifact) -> Path:
     """Where an artifact's files are on disk (every store in these tests is local)."""
-    store = Client().artifact_store(artifact.record.artifact_store_id)
-    return Path(store.path(artifact.uri))
+    return Path(artifact.artifact_store.path(artifact.uri))
 
 
 def run_name_in(output: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from pipeline_helpers import artifact_path, reasons, statuses
 from runstack import Client
 from runstack.errors import RunstackError
-from runstack.pipelines.results import PipelineRun
+from runstack.history.results import PipelineRun
 from runstack.pipelines.runner import PipelineRunError
 
 FLOW = """
@@ -124,7 +124,7 @@ def test_outputs_stay_reusable_after_the_run_that_made_them_is_deleted(
 ) -> None:
     """The run that reused them still holds them; the cache names it as their origin."""
     second = import_module(FLOW).flow()
-    Client().delete_run(first_run.name)
+    Client().runs.delete(first_run.name)
     third = import_module(FLOW).flow()
     assert reasons(third) == {
         "load": f"cached from run {second.name}",
@@ -137,7 +137,7 @@ def test_an_unreadable_artifact_whose_run_was_deleted_says_so(
     first_run: PipelineRun, import_module: ImportFlow
 ) -> None:
     import_module(FLOW).flow()
-    Client().delete_run(first_run.name)
+    Client().runs.delete(first_run.name)
     path = value_file(first_run)
     path.write_bytes(path.read_bytes().replace(b"]", b"?"))
     with pytest.raises(PipelineRunError, match="it was made by a run since deleted"):

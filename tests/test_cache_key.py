@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 
 from pipeline_helpers import reasons
-from runstack.pipelines.results import PipelineRun
+from runstack.history.results import PipelineRun
 
 ImportFlow = Callable[[str], ModuleType]
 

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline_helpers import artifact_path, output_ids, reasons, statuses
 from runstack import Client
-from runstack.pipelines.results import PipelineRun
+from runstack.history.results import PipelineRun
 from runstack.pipelines.runner import PipelineRunError
 from runstack.testing import parse_table
 
@@ -81,7 +81,7 @@ def test_reused_outputs_are_the_same_artifacts_not_copies(
     assert reused.load() == 1.5
     store_root = artifact_path(reused).parents[2]
     assert sorted(path.name for path in store_root.iterdir()) == [first_run.id]
-    assert len(Client().list_artifacts()) == 4
+    assert len(Client().artifacts.list()) == 4
 
 
 def rerun_with_code_change(import_module: ImportFlow, tmp_path: Path) -> PipelineRun:

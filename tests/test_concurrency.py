@@ -180,7 +180,7 @@ LOAD_ARTIFACTS = """
 import sys
 from runstack import Client
 client = Client()
-print(*(client.get_artifact(artifact_id).load() for artifact_id in sys.argv[1:]))
+print(*(client.artifacts.get(artifact_id).load() for artifact_id in sys.argv[1:]))
 """
 
 

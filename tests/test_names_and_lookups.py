@@ -122,7 +122,7 @@ def test_an_output_climbing_out_of_its_folder_cannot_be_run_and_the_store_stays_
     )
     message = cli_error("pipeline", "run", f"{flow}:flow")
     assert "invalid output name '../../..'" in message
-    assert Client().list_runs() == []
+    assert Client().runs.list() == []
     assert sorted(p.name for p in store_folder.iterdir()) == ["foreign.txt"]
     assert_user_files_survive(store_folder)
 
@@ -144,7 +144,7 @@ def test_runs_of_a_step_named_dot_dot_are_refused_before_any_step_runs(
     )
     for _ in range(2):
         assert "invalid step name '..'" in cli_error("pipeline", "run", f"{flow}:flow")
-    assert Client().list_runs() == []
+    assert Client().runs.list() == []
     assert sorted(p.name for p in store_folder.iterdir()) == ["foreign.txt"]
 
 
@@ -168,7 +168,7 @@ def test_a_step_id_made_too_long_by_its_number_is_refused_before_any_step_runs()
 
     with pytest.raises(ConfigError, match=f"invalid step name '{'x' * 128}_2'"):
         twice()
-    assert Client().list_runs() == []
+    assert Client().runs.list() == []
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,7 @@ def test_a_run_name_breaking_the_rule_or_looking_like_an_id_is_refused_before_th
 ) -> None:
     with pytest.raises(ConfigError, match="invalid run name"):
         producing.with_options(run_name=template)()
-    assert Client().list_runs() == []
+    assert Client().runs.list() == []
 
 
 def test_a_run_name_that_starts_another_runs_id_is_refused() -> None:
@@ -191,7 +191,7 @@ def test_a_run_name_that_starts_another_runs_id_is_refused() -> None:
         match=f"invalid run name '{prefix}': it looks like an id of the run '{first.name}'",
     ):
         producing.with_options(run_name=prefix)()
-    assert [run.id for run in Client().list_runs()] == [first.id]
+    assert [run.id for run in Client().runs.list()] == [first.id]
 
 
 # -- deleting a run removes only what it wrote, inside its own folder -------------------
@@ -234,7 +234,7 @@ def test_run_delete_leaves_files_outside_the_runs_own_folder_and_says_so(
         f"{uri!r} is not inside the run's own folder 'producing/{run.id}/'\n"
     )
     with pytest.raises(NotFoundError):
-        Client().get_run(run.id)
+        Client().runs.get(run.id)
 
 
 def test_run_delete_leaves_a_reused_artifact_pointing_into_a_live_runs_folder(
@@ -288,7 +288,7 @@ def test_run_delete_leaves_a_folder_swapped_for_a_link_and_removes_the_rest(
     assert (elsewhere / "data.txt").read_text() == "keep me"
     assert not removed.exists()
     with pytest.raises(NotFoundError):
-        Client().get_run(run.id)
+        Client().runs.get(run.id)
 
 
 def test_run_delete_still_removes_the_runs_own_files(store_folder: Path, cli_ok: Cli) -> None:
@@ -326,7 +326,7 @@ def test_percent_and_underscore_in_an_id_prefix_match_only_themselves(
         assert cli_error("artifact-store", "describe", wildcard + component.id[1:6]).startswith(
             "Error: no artifact store named"
         )
-    assert Client().get_run(run.id[:8]).id == run.id
+    assert Client().runs.get(run.id[:8]).id == run.id
 
 
 # -- names that look like ids -------------------------------------------------------------
@@ -464,7 +464,7 @@ def test_a_pipeline_called_inside_a_pipeline_is_an_error_and_never_runs() -> Non
         "from a pipeline is not supported yet: call its steps in 'outer' instead",
     ):
         outer()
-    assert Client().list_runs() == []
+    assert Client().runs.list() == []
 
 
 def test_a_pipeline_calling_itself_is_an_error() -> None:
@@ -475,7 +475,7 @@ def test_a_pipeline_calling_itself_is_an_error() -> None:
 
     with pytest.raises(ConfigError, match="pipeline 'loop' calls itself"):
         loop()
-    assert Client().list_runs() == []
+    assert Client().runs.list() == []
 
 
 # -- paths at registration ------------------------------------------------------------------
@@ -539,4 +539,4 @@ def test_run_delete_of_a_running_run_needs_force(cli_fails: CliFails, cli_ok: Cl
     assert cli_ok("run", "delete", "busy", "-y", "--force") == (
         "Deleted run 'busy', which was still marked running.\n"
     )
-    assert client.list_runs() == []
+    assert client.runs.list() == []

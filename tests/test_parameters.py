@@ -140,12 +140,12 @@ def test_values_python_accepts_for_an_annotation_are_accepted(
     run = import_module(FLOW).flow.with_options(config_path=config)(k=3, values=[4, 5])
     assert run.steps["record"].outputs["output"].load() == "total: 6"
     assert run.steps["count"].outputs["output"].load() == 9
-    recorded = Client().get_run(run.id).record.parameters
+    recorded = Client().runs.get(run.id).record.parameters
     assert recorded == {"k": 3, "values": [4, 5], "label": "total"}
 
 
 def run_parameters(output: str) -> dict[str, Any]:
-    parameters: dict[str, Any] = Client().get_run(run_name_in(output)).record.parameters
+    parameters: dict[str, Any] = Client().runs.get(run_name_in(output)).record.parameters
     return parameters
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pipeline_helpers import artifact_path, run_name_in
-from runstack import Client, pipeline, step
+from runstack import BaseArtifactStore, Client, pipeline, step
 from runstack.errors import AlreadyExistsError, ConfigError, NotFoundError
 from runstack.materializers.registry import MaterializerWarning
 from runstack.pipelines.runner import PipelineRunError
@@ -351,7 +351,7 @@ def test_wrong_step_outputs_fail_the_run_and_none_of_them_is_written(
     output, message = cli_fails("pipeline", "run", f"{flow}:flow")
     for part in says:
         assert part in message
-    run = Client().get_run(run_name_in(output))
+    run = Client().runs.get(run_name_in(output))
     assert (run.status.value, run.steps["bad"].status.value) == ("failed", "failed")
     assert run.steps["bad"].outputs == {}
     written = artifact_path(run.steps["make"].outputs["output"]).parents[1]
@@ -387,7 +387,7 @@ def test_a_fixed_run_name_cannot_be_used_twice() -> None:
     named.with_options(run_name="release")()
     with pytest.raises(AlreadyExistsError, match="a run named 'release' already exists"):
         named.with_options(run_name="release")()
-    assert [run.name for run in Client().list_runs()] == ["release"]
+    assert [run.name for run in Client().runs.list()] == ["release"]
 
 
 def test_bad_options_are_refused_when_declared() -> None:
@@ -421,7 +421,9 @@ def test_an_output_no_materializer_can_save_fails_its_step_and_leaves_no_files()
         locking()
     run = raised.value.run
     assert run.steps["locked"].outputs == {}
-    store = Client().artifact_store(run.record.artifact_store_id)
+    client = Client()
+    store = client.build_component(client.active_stack.artifact_store)
+    assert isinstance(store, BaseArtifactStore)
     assert [
         path for path in Path(store.path(f"locking/{run.id}")).rglob("*") if path.is_file()
     ] == []

@@ -35,7 +35,7 @@ def summing(count: int = 3) -> None:
 def test_a_step_called_outside_a_pipeline_just_runs_the_function() -> None:
     assert numbers(count=2) == [0, 1]
     assert total([1, 2, 3]) == 6
-    assert Client().list_runs() == []
+    assert Client().runs.list() == []
 
 
 def test_outputs_are_named_output_output_n_or_by_annotated() -> None:
@@ -157,7 +157,7 @@ def test_parameters_are_recorded_with_the_run() -> None:
     def scaling(factor: float = 2.0) -> None:
         scale([1.0, 2.0], factor=factor)
 
-    run = Client().get_run(scaling(factor=3.0).id)
+    run = Client().runs.get(scaling(factor=3.0).id)
     assert run.record.parameters == {"factor": 3.0}
     assert run.steps["scale"].record.parameters == {
         "values": [1.0, 2.0],
@@ -385,7 +385,7 @@ def test_a_failing_step_fails_the_run_skips_downstream_and_lets_siblings_finish(
         f"run {run.name!r} failed: step 'explode' raised ValueError: bad row 3 "
         f"(full log: runstack run logs {run.name} explode)"
     )
-    assert Client().get_run(run.name).record.error == "step 'explode' raised ValueError: bad row 3"
+    assert Client().runs.get(run.name).record.error == "step 'explode' raised ValueError: bad row 3"
 
 
 def test_a_failure_shows_the_user_traceback_once_and_logs_the_full_one(

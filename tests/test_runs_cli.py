@@ -85,7 +85,7 @@ def other_stack(cli_ok: Cli, tmp_path: Path) -> Path:
 
 def test_pipeline_run_prints_the_stack_the_run_and_each_step(cli_ok: Cli, flow_file: Path) -> None:
     output = cli_ok("pipeline", "run", f"{flow_file}:flow")
-    run = Client().get_run(run_name_in(output))
+    run = Client().runs.get(run_name_in(output))
     assert output.startswith(
         "Running pipeline 'flow' on stack 'default' "
         "(orchestrator 'default', artifact store 'default').\n"
@@ -104,14 +104,14 @@ def test_pipeline_run_imports_a_dotted_module_from_the_working_directory(
     (package / "__init__.py").write_text("", encoding="utf-8")
     monkeypatch.chdir(package.parent)
     name = run_name_in(cli_ok("pipeline", "run", f"{package.name}.training:flow"))
-    assert Client().get_run(name).record.pipeline_name == "flow"
+    assert Client().runs.get(name).record.pipeline_name == "flow"
 
 
 def test_pipeline_run_applies_a_run_config(run_flow: RunFlow, tmp_path: Path) -> None:
     config = tmp_path / "run.toml"
     config.write_text('run_name = "configured"\n[parameters]\nn = 5\n', encoding="utf-8")
     assert run_flow("--config", str(config)) == "configured"
-    run = Client().get_run("configured")
+    run = Client().runs.get("configured")
     assert run.record.parameters == {"n": 5}
     assert run.steps["train"].outputs["model"].load() == 5.0
 
@@ -220,7 +220,7 @@ def test_run_delete_asks_then_removes_the_run_and_its_files(
     cli_json: CliJson,
 ) -> None:
     name = run_flow()
-    files = artifact_path(Client().get_run(name).steps["load"].outputs["output"])
+    files = artifact_path(Client().runs.get(name).steps["load"].outputs["output"])
     assert cli_fails("run", "delete", name, input="n\n")[1] == "Error: aborted"
     assert files.exists()
     assert cli_ok("run", "delete", name, "-y") == f"Deleted run '{name}'.\n"
@@ -236,7 +236,7 @@ def test_deleting_runs_keeps_files_another_run_reuses_until_the_last_goes(
     run_flow: RunFlow, cli_ok: Cli, cli_json: CliJson
 ) -> None:
     first, second = run_flow(), run_flow()
-    shared = Client().get_run(second).steps["train"].outputs["model"]
+    shared = Client().runs.get(second).steps["train"].outputs["model"]
     cli_ok("run", "delete", first, "--yes")
     assert shared.load() == 1.5
     assert len(cli_json("artifact", "list")) == 2
@@ -248,7 +248,7 @@ def test_deleting_runs_keeps_files_another_run_reuses_until_the_last_goes(
 def test_artifact_list_shows_type_materializer_and_size(
     run_flow: RunFlow, cli_ok: Cli, cli_json: CliJson
 ) -> None:
-    run = Client().get_run(run_flow())
+    run = Client().runs.get(run_flow())
     rows = parse_table(cli_ok("artifact", "list"))
     assert sorted((r["NAME"], r["VERSION"], r["TYPE"], r["MATERIALIZER"]) for r in rows) == [
         ("flow::load::output", "1", "builtins.list", "json"),
@@ -268,7 +268,7 @@ def test_artifact_describe_shows_its_lineage(
     run_flow: RunFlow, cli_ok: Cli, cli_json: CliJson
 ) -> None:
     first, second = run_flow(), run_flow()
-    values = Client().get_run(first).steps["load"].outputs["output"].id
+    values = Client().runs.get(first).steps["load"].outputs["output"].id
     text = cli_ok("artifact", "describe", values[:8])
     assert f"Produced by step 'load' (output 'output') of run {first}." in text
     assert f"Reused from the cache by step 'load' of run {second}." in text
@@ -284,9 +284,9 @@ def test_artifact_describe_shows_its_lineage(
 
 def test_a_run_is_found_by_name_id_or_id_prefix(run_flow: RunFlow) -> None:
     name = run_flow()
-    run = Client().get_run(name)
-    assert Client().get_run(run.id).name == name
-    assert Client().get_run(run.id[:8]).name == name
+    run = Client().runs.get(name)
+    assert Client().runs.get(run.id).name == name
+    assert Client().runs.get(run.id[:8]).name == name
 
 
 def test_the_same_pipeline_runs_unchanged_on_another_stack(
@@ -295,13 +295,13 @@ def test_the_same_pipeline_runs_unchanged_on_another_stack(
     on_default = run_flow()
     cli_ok("stack", "set", "other")
     on_other = run_flow()
-    run = Client().get_run(on_other)
+    run = Client().runs.get(on_other)
     assert {step_run.record.reason for step_run in run.steps.values()} == {"no earlier run"}
     assert sorted(path.name for path in other_stack.iterdir()) == ["flow"]
     assert (other_stack / "flow" / run.id / "train" / "model" / "value.json").is_file()
     assert [r["name"] for r in cli_json("run", "list", "--stack", "other")] == [on_other]
     assert [r["name"] for r in cli_json("run", "list", "--stack", "default")] == [on_default]
-    assert [r.name for r in Client().list_runs(stack="other")] == [on_other]
+    assert [r.name for r in Client().runs.list(stack="other")] == [on_other]
     assert run.steps["train"].outputs["model"].load() == 1.5
 
 

@@ -35,6 +35,6 @@ def test_a_pipeline_runs_and_its_outputs_come_back_from_the_store() -> None:
 
     run = summing(count=5)
     assert run.steps["total"].outputs["output"].load() == 10
-    again = Client().get_run(run.name)
+    again = Client().runs.get(run.name)
     assert [s.status.value for s in again.steps.values()] == ["completed", "completed"]
     assert summing(count=5).steps["total"].cached

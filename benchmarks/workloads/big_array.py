@@ -19,7 +19,7 @@ mebibytes = int(sys.argv[1])
 floor_first = sys.argv[2:] == ["floor-first"]
 ARRAY["value"] = np.random.default_rng(0).random(mebibytes * 1024 * 1024 // 8)
 client = Client()
-root = Path(client.artifact_store(client.active_stack.artifact_store.id).root)
+root = Path(client.build_component(client.active_stack.artifact_store).root)
 root.mkdir(parents=True, exist_ok=True)
 
 

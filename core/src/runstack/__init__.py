@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
     from runstack.errors import RunstackError
     from runstack.flavors import Flavor, FlavorConfig
+    from runstack.history.results import PipelineRun
     from runstack.hookspecs import hookimpl
     from runstack.materializers.base import Materializer
     from runstack.pipelines import Pipeline, Step, pipeline, step
-    from runstack.pipelines.results import PipelineRun
     from runstack.stacks import Stack, StackComponent
 
 _LAZY_NAMES = {
@@ -38,7 +38,7 @@ _LAZY_NAMES = {
     "Stack": "runstack.stacks",
     "StackComponent": "runstack.stacks",
     "Pipeline": "runstack.pipelines",
-    "PipelineRun": "runstack.pipelines.results",
+    "PipelineRun": "runstack.history.results",
     "Step": "runstack.pipelines",
     "pipeline": "runstack.pipelines",
     "step": "runstack.pipelines",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runstack import paths
 from runstack.client_config import ClientConfig, load_config, save_config
-from runstack.client_runs import RunQueries
 from runstack.component_types import ComponentType
 from runstack.defaults import DEFAULT_NAME
 from runstack.errors import (
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from runstack.components.base import BaseComponent
     from runstack.flavor_registry import FlavorRegistry, RegisteredFlavor
     from runstack.flavors import Flavor
+    from runstack.history.artifact_stores import ArtifactStores
+    from runstack.history.queries import ArtifactQueries, RunQueries
     from runstack.plugins import Plugin
     from runstack.store.base import Store
 
@@ -36,7 +38,7 @@ TypeLike = ComponentType | str
 ComponentNames = Mapping[ComponentType, str] | Mapping[str, str]
 
 
-class Client(RunQueries):
+class Client:
     """One user's view of the store: registers components and stacks, and picks the active stack.
 
     The store and the flavor registry are opened on first use, so commands that
@@ -68,6 +70,26 @@ class Client(RunQueries):
 
             self._flavors = installed().flavors
         return self._flavors
+
+    @cached_property
+    def runs(self) -> RunQueries:
+        """What ran: `client.runs.list()`, `.get(name)`, `.delete(name)`, `.pipelines()`."""
+        from runstack.history.queries import RunQueries
+
+        return RunQueries(self._artifact_stores, lambda stack: self.get_stack(stack).id)
+
+    @cached_property
+    def artifacts(self) -> ArtifactQueries:
+        """What ran made: `client.artifacts.list()`, `.get(id).load()`, `.lineage(id)`."""
+        from runstack.history.queries import ArtifactQueries
+
+        return ArtifactQueries(self._artifact_stores)
+
+    @cached_property
+    def _artifact_stores(self) -> ArtifactStores:
+        from runstack.history.artifact_stores import ArtifactStores
+
+        return ArtifactStores(self.store, self.build_component)
 
     @property
     def user(self) -> str:
@@ -194,7 +216,7 @@ class Client(RunQueries):
     def _artifact_folder(self, component: StackComponent) -> str:
         """Where an artifact store keeps its files, for messages (even if it cannot be built)."""
         try:
-            return self.artifact_store(component.id).root
+            return self._artifact_stores.get(component.id).root
         except RunstackError:
             return "its folder"
 

@@ -18,7 +18,7 @@ def artifact() -> None:
 @output_option()
 def list_artifacts(limit: int | None, output: str) -> None:
     """List artifacts, newest first."""
-    artifacts = Client().list_artifacts(limit)
+    artifacts = Client().artifacts.list(limit)
     if output == "json":
         echo_json([a.to_dict() for a in artifacts])
         return
@@ -44,7 +44,7 @@ def list_artifacts(limit: int | None, output: str) -> None:
 @output_option()
 def describe(artifact_id: str, output: str) -> None:
     """Show an artifact and its lineage: which step made it, which steps read it."""
-    lineage = Client().artifact_lineage(artifact_id)
+    lineage = Client().artifacts.lineage(artifact_id)
     if output == "json":
         echo_json(lineage)
         return

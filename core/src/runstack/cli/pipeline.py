@@ -27,7 +27,7 @@ def pipeline() -> None:
 @output_option()
 def list_pipelines(output: str) -> None:
     """List the pipelines that have run, with their number of runs."""
-    pipelines = Client().list_pipelines()
+    pipelines = Client().runs.pipelines()
     if output == "json":
         echo_json(
             [

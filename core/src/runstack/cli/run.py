@@ -6,7 +6,7 @@ import click
 
 from runstack.cli.output import echo_json, echo_table, output_option, short_id, timestamp
 from runstack.client import Client
-from runstack.pipelines.results import PipelineRun
+from runstack.history.results import PipelineRun
 from runstack.runs import RunRecord, RunStatus, format_duration
 
 DEFAULT_LIMIT = 50
@@ -44,9 +44,9 @@ def list_runs(
     """List runs, newest first (the 50 newest unless --limit or --all)."""
     client = Client()
     filters = {"pipeline": pipeline, "stack": stack, "status": status}
-    runs = client.list_runs(**filters, limit=None if show_all else limit)
+    runs = client.runs.list(**filters, limit=None if show_all else limit)
     if len(runs) == limit and not show_all:
-        total = client.count_runs(**filters)
+        total = client.runs.count(**filters)
         if total > limit:
             click.echo(
                 f"Showing the {limit} newest of {total} runs; use --limit N or --all.", err=True
@@ -76,7 +76,7 @@ def list_runs(
 @output_option()
 def describe(name: str, output: str) -> None:
     """Show a run's steps: status, duration, and why each ran or where it was cached from."""
-    described = Client().get_run(name)
+    described = Client().runs.get(name)
     if output == "json":
         echo_json(_run_json(described))
         return
@@ -132,7 +132,7 @@ def _run_json(described: PipelineRun) -> dict[str, object]:
 @click.argument("step", required=False)
 def logs(name: str, step: str | None) -> None:
     """Print what the steps of a run printed and logged (one STEP, or all)."""
-    described = Client().get_run(name)
+    described = Client().runs.get(name)
     steps = described.steps
     if step is not None:
         if step not in steps:
@@ -153,10 +153,10 @@ def logs(name: str, step: str | None) -> None:
 def delete(name: str, yes: bool, force: bool) -> None:
     """Delete a run's records and the artifacts no other run uses."""
     client = Client()
-    target = client.get_run(name)
+    target = client.runs.get(name)
     if not yes:
         click.confirm(f"Delete run '{target.name}'?", abort=True)
-    deleted = client.delete_run(target.id, force=force)
+    deleted = client.runs.delete(target.id, force=force)
     running = deleted.status is RunStatus.RUNNING
     click.echo(
         f"Deleted run '{target.name}'{', which was still marked running' if running else ''}."

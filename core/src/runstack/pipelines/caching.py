@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import NotFoundError
-from runstack.pipelines.artifacts import materializer_for
-from runstack.pipelines.integrity import MISSING, output_problem
+from runstack.history.artifacts import materializer_for
+from runstack.history.integrity import MISSING, output_problem
 
 if TYPE_CHECKING:
     from runstack.components import BaseArtifactStore

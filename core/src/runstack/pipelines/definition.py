@@ -33,7 +33,7 @@ from runstack.pipelines.steps import (
 )
 
 if TYPE_CHECKING:
-    from runstack.pipelines.results import PipelineRun
+    from runstack.history.results import PipelineRun
 
 DEFAULT_RETRY_DELAY = 1.0
 

@@ -17,13 +17,13 @@ from typing import Any
 
 from runstack.components import BaseArtifactStore
 from runstack.errors import ConfigError, RunstackError
-from runstack.pipelines import capture
-from runstack.pipelines.artifacts import (
+from runstack.history.artifacts import (
     UnreadableArtifactError,
     load_artifact,
     output_uri,
     save_output,
 )
+from runstack.pipelines import capture
 from runstack.pipelines.steps import OutputSpec, describe_type, matches
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.runs import ArtifactRecord

@@ -21,12 +21,12 @@ from runstack.components import (
     TaskStatus,
 )
 from runstack.errors import ConfigError, RunstackError
+from runstack.history.integrity import record_unreadable
 from runstack.names import check_name, check_not_an_id
 from runstack.pipelines import capture
 from runstack.pipelines.caching import CacheHit, StepCache, digest
 from runstack.pipelines.execution import StepWork, is_ctrl_c, perform
 from runstack.pipelines.heartbeat import beating
-from runstack.pipelines.integrity import record_unreadable
 from runstack.pipelines.progress import Progress
 from runstack.pipelines.settings import applicable_settings
 from runstack.pipelines.shipping import ShippedFunction
@@ -45,8 +45,8 @@ from runstack.stacks import Stack, new_id, now
 if TYPE_CHECKING:
     from runstack.client import Client
     from runstack.flavors import FlavorConfig
+    from runstack.history.results import PipelineRun
     from runstack.pipelines.definition import CompiledPipeline, ResolvedStep
-    from runstack.pipelines.results import PipelineRun
 
 
 class StepFailedError(RunstackError):
@@ -82,8 +82,6 @@ class PipelineRunner:
         self.run_error = ""  # why the run failed when no step did
 
     def run(self) -> PipelineRun:
-        from runstack.pipelines.results import PipelineRun
-
         compiled = self.compiled
         stack = self.client.get_stack(compiled.stack)
         orchestrator_settings = self._validate_settings(stack)
@@ -150,7 +148,7 @@ class PipelineRunner:
         self.store.finish_run(self.run_record.id, status, now(), failure)
         record = self.store.get_run(self.run_record.id)
         self.progress.finished_run(record, Counter(r.status for r in self.recorded.values()))
-        run = PipelineRun.load(self.client, record.id)
+        run = self.client.runs.get(record.id)
         if status is RunStatus.STOPPED:
             raise KeyboardInterrupt
         if status is RunStatus.FAILED:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from runstack.runs import ArtifactRecord, RunRecord, RunStatus, StepRunRecord, StepStatus
 
 if TYPE_CHECKING:
-    from runstack.client import Client
+    from runstack.components import BaseArtifactStore
+    from runstack.history.artifact_stores import ArtifactStores
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class Artifact:
     """A stored step output; `load()` reads it from its artifact store."""
 
     record: ArtifactRecord
-    client: Client
+    artifact_stores: ArtifactStores
 
     @property
     def id(self) -> str:
@@ -30,16 +31,20 @@ class Artifact:
     def uri(self) -> str:
         return self.record.uri
 
+    @property
+    def artifact_store(self) -> BaseArtifactStore:
+        """The artifact store holding the files (`.path(artifact.uri)` on a local one)."""
+        return self.artifact_stores.get(self.record.artifact_store_id)
+
     def load(self) -> Any:
         """The value, materialized again from the artifact store (never from memory)."""
-        from runstack.pipelines.artifacts import UnreadableArtifactError, load_artifact
-        from runstack.pipelines.integrity import record_unreadable
+        from runstack.history.artifacts import UnreadableArtifactError, load_artifact
+        from runstack.history.integrity import record_unreadable
 
-        store = self.client.artifact_store(self.record.artifact_store_id)
         try:
-            return load_artifact(store, self.record)
+            return load_artifact(self.artifact_store, self.record)
         except UnreadableArtifactError as error:
-            message = record_unreadable(self.client.store, error.artifact_id, str(error))
+            message = record_unreadable(self.artifact_stores.store, error.artifact_id, str(error))
             raise UnreadableArtifactError(message, error.artifact_id) from error
 
 
@@ -50,7 +55,7 @@ class StepRun:
     record: StepRunRecord
     inputs: dict[str, Artifact]
     outputs: dict[str, Artifact]
-    client: Client
+    artifact_stores: ArtifactStores
 
     @property
     def name(self) -> str:
@@ -67,7 +72,7 @@ class StepRun:
     @property
     def logs(self) -> str:
         """What the step printed and logged, and its full traceback if it failed."""
-        return self.client.store.step_logs(self.record.id)
+        return self.artifact_stores.store.step_logs(self.record.id)
 
 
 @dataclass(frozen=True)
@@ -90,20 +95,21 @@ class PipelineRun:
         return self.record.status
 
     @classmethod
-    def load(cls, client: Client, name_or_id: str) -> PipelineRun:
-        record = client.store.get_run(name_or_id)
-        step_runs = client.store.list_step_runs(record.id)
+    def load(cls, artifact_stores: ArtifactStores, name_or_id: str) -> PipelineRun:
+        store = artifact_stores.store
+        record = store.get_run(name_or_id)
+        step_runs = store.list_step_runs(record.id)
         ids = {i for s in step_runs for i in (*s.inputs.values(), *s.outputs.values())}
         artifacts = {
-            artifact_id: Artifact(artifact, client)
-            for artifact_id, artifact in client.store.get_artifacts(sorted(ids)).items()
+            artifact_id: Artifact(artifact, artifact_stores)
+            for artifact_id, artifact in store.get_artifacts(sorted(ids)).items()
         }
         steps = {
             s.invocation: StepRun(
                 record=s,
                 inputs={name: artifacts[i] for name, i in s.inputs.items() if i in artifacts},
                 outputs={name: artifacts[i] for name, i in s.outputs.items() if i in artifacts},
-                client=client,
+                artifact_stores=artifact_stores,
             )
             for s in step_runs
         }

@@ -12,16 +12,20 @@ from typing import TYPE_CHECKING
 
 from runstack.component_types import ComponentType
 from runstack.errors import NotFoundError, RunstackError
-from runstack.pipelines.artifacts import recorded_run, run_folder
+from runstack.history.artifacts import recorded_run, run_folder
 
 if TYPE_CHECKING:
-    from runstack.client_runs import RunQueries
     from runstack.components import BaseArtifactStore
+    from runstack.history.artifact_stores import ArtifactStores
     from runstack.runs import ArtifactRecord, RunRecord
+    from runstack.store.base import Store
 
 
 def remove_run_files(
-    client: RunQueries, run: RunRecord, own_step_runs: set[str], orphans: list[ArtifactRecord]
+    artifact_stores: ArtifactStores,
+    run: RunRecord,
+    own_step_runs: set[str],
+    orphans: list[ArtifactRecord],
 ) -> None:
     """Remove the files of `orphans`, the artifacts deleting `run` left unused.
 
@@ -32,30 +36,32 @@ def remove_run_files(
     for artifact in orphans:
         by_store.setdefault(artifact.artifact_store_id, []).append(artifact)
     for store_id, artifacts in by_store.items():
-        store = _open(client, store_id, len(artifacts))
+        store = _open(artifact_stores, store_id, len(artifacts))
         if store is None:
             continue
         for artifact in artifacts:
             made_here = artifact.producer_step_run_id in own_step_runs
-            problem = _outside(client, run, artifact, made_here) or _remove(store, artifact)
+            problem = _outside(artifact_stores.store, run, artifact, made_here) or _remove(
+                store, artifact
+            )
             if problem:
                 warnings.warn(
                     f"left the files of artifact {artifact.id} in place: {problem}", stacklevel=2
                 )
 
 
-def _open(client: RunQueries, store_id: str, count: int) -> BaseArtifactStore | None:
+def _open(artifact_stores: ArtifactStores, store_id: str, count: int) -> BaseArtifactStore | None:
     """The artifact store, or None (with a warning saying why) when its files cannot be reached."""
     not_removed = f"the files of {count} artifact(s) were not removed"
     try:
-        component = client.get_component(ComponentType.ARTIFACT_STORE, store_id)
+        component = artifact_stores.store.get_component(ComponentType.ARTIFACT_STORE, store_id)
     except NotFoundError:
         warnings.warn(
             f"{not_removed}: the artifact store (id {store_id}) no longer exists", stacklevel=2
         )
         return None
     try:
-        store = client.artifact_store(component.id)
+        store = artifact_stores.get(component.id)
     except RunstackError as error:
         warnings.warn(f"{not_removed}: {error}", stacklevel=2)
         return None
@@ -82,7 +88,7 @@ def _remove(store: BaseArtifactStore, artifact: ArtifactRecord) -> str:
     return ""
 
 
-def _outside(client: RunQueries, run: RunRecord, artifact: ArtifactRecord, made_here: bool) -> str:
+def _outside(records: Store, run: RunRecord, artifact: ArtifactRecord, made_here: bool) -> str:
     """Why an artifact's recorded path is not one this deletion may remove ("" if it is)."""
     own = (run.pipeline_name, run.id)
     found = recorded_run(artifact.uri)
@@ -92,7 +98,7 @@ def _outside(client: RunQueries, run: RunRecord, artifact: ArtifactRecord, made_
     if found is None or made_here:
         return f"{path} is not inside the run's own folder {run_folder(*own)!r}"
     try:
-        other = client.store.get_run(found[1])
+        other = records.get_run(found[1])
     except NotFoundError:
         return ""
     return f"{path} lies in the folder of run {other.name!r}, which still exists"

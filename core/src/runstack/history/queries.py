@@ -1,0 +1,130 @@
+"""`client.runs` and `client.artifacts`: what ran, on which stack, making what."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from runstack.errors import ConfigError
+
+if TYPE_CHECKING:
+    from runstack.history.artifact_stores import ArtifactStores
+    from runstack.history.results import Artifact, PipelineRun
+    from runstack.runs import ArtifactRecord, PipelineSummary, RunRecord, RunStatus
+
+
+class RunQueries:
+    """Runs and the pipelines they ran: `client.runs.list()`, `.get(name)`, `.delete(name)`.
+
+    `stack_id` turns a stack's name or id into its id, so filters accept either.
+    """
+
+    def __init__(self, artifact_stores: ArtifactStores, stack_id: Callable[[str], str]) -> None:
+        self._artifact_stores = artifact_stores
+        self._store = artifact_stores.store
+        self._stack_id = stack_id
+
+    def get(self, name_or_id: str) -> PipelineRun:
+        """A run with its steps and their artifacts, by run name or id."""
+        from runstack.history.results import PipelineRun
+
+        return PipelineRun.load(self._artifact_stores, name_or_id)
+
+    def list(
+        self,
+        *,
+        pipeline: str | None = None,
+        stack: str | None = None,
+        status: str | RunStatus | None = None,
+        limit: int | None = None,
+    ) -> builtins.list[RunRecord]:
+        """Runs, newest first; filter by pipeline name, stack (name or id) and status."""
+        stack_id = None if stack is None else self._stack_id(stack)
+        return self._store.list_runs(
+            pipeline=pipeline, stack_id=stack_id, status=_status(status), limit=limit
+        )
+
+    def count(
+        self,
+        *,
+        pipeline: str | None = None,
+        stack: str | None = None,
+        status: str | RunStatus | None = None,
+    ) -> int:
+        """How many runs `list` would return without a limit."""
+        stack_id = None if stack is None else self._stack_id(stack)
+        return self._store.count_runs(pipeline=pipeline, stack_id=stack_id, status=_status(status))
+
+    def delete(self, name_or_id: str, *, force: bool = False) -> RunRecord:
+        """Delete a run's records, and the files of artifacts no other run uses.
+
+        A run still marked running is deleted only with `force`. Files are removed
+        only inside run folders; what is left in place, and why, is warned about.
+        """
+        from runstack.history.run_files import remove_run_files
+        from runstack.runs import RunStatus
+
+        run = self._store.get_run(name_or_id)
+        if run.status is RunStatus.RUNNING and not force:
+            raise ConfigError(
+                f"run {run.name!r} is still running; wait for it to finish, or pass --force "
+                "to delete it anyway"
+            )
+        own_step_runs = {step_run.id for step_run in self._store.list_step_runs(run.id)}
+        orphans = self._store.delete_run(run.id)
+        remove_run_files(self._artifact_stores, run, own_step_runs, orphans)
+        return run
+
+    def pipelines(self) -> builtins.list[PipelineSummary]:
+        """Every pipeline that has run, with its run count and latest run."""
+        return self._store.list_pipelines()
+
+
+class ArtifactQueries:
+    """Step outputs and their lineage: `client.artifacts.get(id).load()`."""
+
+    def __init__(self, artifact_stores: ArtifactStores) -> None:
+        self._artifact_stores = artifact_stores
+        self._store = artifact_stores.store
+
+    def list(self, limit: int | None = None) -> builtins.list[ArtifactRecord]:
+        """Artifacts, newest first."""
+        return self._store.list_artifacts(limit)
+
+    def get(self, artifact_id: str) -> Artifact:
+        """An artifact by id (or a unique id prefix); `.load()` reads it back."""
+        from runstack.history.results import Artifact
+
+        return Artifact(self._store.get_artifact(artifact_id), self._artifact_stores)
+
+    def lineage(self, artifact_id: str) -> dict[str, Any]:
+        """Which step made an artifact, which cached steps reused it, which read it, by run."""
+        artifact = self._store.get_artifact(artifact_id)
+        users = self._store.artifact_users(artifact.id)
+
+        def uses(wanted: str, role: str) -> builtins.list[dict[str, str]]:
+            return [
+                {"run": run, "step": step, role: name}
+                for direction, run, step, name in users
+                if direction == wanted
+            ]
+
+        return {
+            "artifact": artifact.to_dict(),
+            "produced_by": uses("output", "output"),
+            "reused_by": uses("cached", "output"),
+            "consumed_by": uses("input", "input"),
+        }
+
+
+def _status(status: str | RunStatus | None) -> RunStatus | None:
+    from runstack.runs import RunStatus
+
+    if status is None or isinstance(status, RunStatus):
+        return status
+    try:
+        return RunStatus(status.lower())
+    except ValueError:
+        known = ", ".join(s.value for s in RunStatus)
+        raise ConfigError(f"unknown run status {status!r}; use one of: {known}") from None
