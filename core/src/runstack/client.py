@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,12 +13,16 @@ from runstack.client_config import ClientConfig, load_config, save_config
 from runstack.component_types import ComponentType
 from runstack.defaults import DEFAULT_NAME
 from runstack.errors import (
-    AlreadyExistsError,
-    ConfigError,
     InUseError,
-    MissingSecretsError,
     NotFoundError,
     RunstackError,
+)
+from runstack.registration import (
+    changed_members,
+    check_component_name,
+    check_stack_name,
+    stack_members,
+    validated_config,
 )
 from runstack.stacks import Stack, StackComponent
 
@@ -31,8 +34,6 @@ if TYPE_CHECKING:
     from runstack.history.queries import ArtifactQueries, RunQueries
     from runstack.plugins import Plugin
     from runstack.store.base import Store
-
-_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 TypeLike = ComponentType | str
 ComponentNames = Mapping[ComponentType, str] | Mapping[str, str]
@@ -102,10 +103,12 @@ class Client:
     # -- flavors -------------------------------------------------------------
 
     def list_flavors(self, component_type: TypeLike | None = None) -> list[RegisteredFlavor]:
-        return self.flavors.list(None if component_type is None else _type(component_type))
+        return self.flavors.list(
+            None if component_type is None else ComponentType.parse(component_type)
+        )
 
     def get_flavor(self, component_type: TypeLike, name: str) -> Flavor:
-        return self.flavors.get(_type(component_type), name)
+        return self.flavors.get(ComponentType.parse(component_type), name)
 
     def plugins(self) -> list[Plugin]:
         """Installed plugins: what each registered and every problem found, implementation
@@ -116,10 +119,12 @@ class Client:
     # -- components ----------------------------------------------------------
 
     def list_components(self, component_type: TypeLike | None = None) -> list[StackComponent]:
-        return self.store.list_components(None if component_type is None else _type(component_type))
+        return self.store.list_components(
+            None if component_type is None else ComponentType.parse(component_type)
+        )
 
     def get_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
-        return self.store.get_component(_type(component_type), name_or_id)
+        return self.store.get_component(ComponentType.parse(component_type), name_or_id)
 
     def register_component(
         self,
@@ -133,11 +138,11 @@ class Client:
         """Validate `config` with the flavor's model and store the new component."""
         from runstack.implementations import require_implementation
 
-        kind = _type(component_type)
-        self._check_component_name(name, kind)
+        kind = ComponentType.parse(component_type)
+        check_component_name(self.store, name, kind)
         registered_flavor = self.get_flavor(kind, flavor)
         require_implementation(registered_flavor)
-        settings, secrets = self._validated(registered_flavor, config or {})
+        settings, secrets = validated_config(registered_flavor, config or {})
         component = StackComponent.new(
             flavor_version=self._flavor_version(kind, flavor),
             name=name,
@@ -157,7 +162,7 @@ class Client:
         """Merge `config` into the component's config and validate the result as a whole."""
         component = self.get_component(component_type, name_or_id)
         flavor = self.get_flavor(component.type, component.flavor)
-        settings, secrets = self._validated(flavor, {**component.full_config(), **config})
+        settings, secrets = validated_config(flavor, {**component.full_config(), **config})
         updated = component.changed(
             config=settings,
             secrets=secrets,
@@ -170,7 +175,7 @@ class Client:
         self, component_type: TypeLike, name_or_id: str, new_name: str
     ) -> StackComponent:
         component = self.get_component(component_type, name_or_id)
-        self._check_component_name(new_name, component.type)
+        check_component_name(self.store, new_name, component.type)
         renamed = component.changed(name=new_name)
         self.store.update_component(renamed)
         return renamed
@@ -196,7 +201,7 @@ class Client:
             else []
         )
         if runs:
-            folder = self._artifact_folder(component)
+            folder = self._artifact_stores.folder(component.id)
             if not force:
                 shown = ", ".join(runs[:3]) + (", ..." if len(runs) > 3 else "")
                 raise InUseError(
@@ -212,13 +217,6 @@ class Client:
                 stacklevel=2,
             )
         return component
-
-    def _artifact_folder(self, component: StackComponent) -> str:
-        """Where an artifact store keeps its files, for messages (even if it cannot be built)."""
-        try:
-            return self._artifact_stores.get(component.id).root
-        except RunstackError:
-            return "its folder"
 
     def build_component(self, component: StackComponent) -> BaseComponent:
         """Instantiate the flavor's implementation with the component's validated config.
@@ -241,16 +239,6 @@ class Client:
     def _flavor_version(self, component_type: ComponentType, name: str) -> str:
         """The version of the plugin that provides the flavor ('' if registered directly)."""
         return self.flavors.registered(component_type, name).plugin.version
-
-    def _validated(
-        self, flavor: Flavor, values: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, str]]:
-        from runstack.secret_references import anchored, check_written
-
-        settings, secrets = flavor.split_config(flavor.validate_config(values))
-        for key, value in secrets.items():
-            check_written(key, value)
-        return settings, {key: anchored(value) for key, value in secrets.items()}
 
     # -- stacks --------------------------------------------------------------
 
@@ -290,12 +278,14 @@ class Client:
         shared: bool = False,
     ) -> Stack:
         """A new stack from registered components, given by type and name or id."""
-        self._check_stack_name(name)
+        check_stack_name(self.store, name)
         stack = Stack.new(
             name=name,
             owner=self.user,
             shared=shared,
-            components=self._members({_type(t): n for t, n in components.items()}),
+            components=stack_members(
+                self.store, {ComponentType.parse(t): n for t, n in components.items()}
+            ),
         )
         return self.store.create_stack(stack)
 
@@ -306,25 +296,15 @@ class Client:
     ) -> Stack:
         """Swap components of a stack; `None` removes an optional component."""
         stack = self.get_stack(name_or_id)
-        changes = {_type(t): n for t, n in components.items()}
-        for kind in (t for t, n in changes.items() if n is None):
-            if kind.required:
-                raise ConfigError(
-                    f"a stack needs {kind.with_article}, so it cannot be removed; swap it with "
-                    f"'runstack stack update {stack.name} {kind.short_option} NAME'"
-                )
-            if kind not in stack.components:
-                raise ConfigError(f"the stack {stack.name!r} has no {kind.noun} to remove")
-        names: dict[ComponentType, str | None] = {t: c.id for t, c in stack.components.items()}
-        names.update(changes)
-        members = self._members({t: n for t, n in names.items() if n is not None})
+        changes = {ComponentType.parse(t): n for t, n in components.items()}
+        members = changed_members(self.store, stack, changes)
         updated = stack.changed(components=members)
         self.store.update_stack(updated)
         return updated
 
     def rename_stack(self, name_or_id: str, new_name: str) -> Stack:
         stack = self._changeable_stack(name_or_id, "rename")
-        self._check_stack_name(new_name)
+        check_stack_name(self.store, new_name)
         renamed = stack.changed(name=new_name)
         self.store.update_stack(renamed)
         return renamed
@@ -383,89 +363,9 @@ class Client:
         flavor, config and any given secret match; one to be created needs every
         secret the file names, or nothing is created.
         """
-        from runstack.implementations import require_implementation
-        from runstack.stack_files import read_stack_file
+        from runstack.stack_import import import_stack
 
-        definition = read_stack_file(path)
-        stack_name = name or definition.name
-        self._check_stack_name(stack_name)
-        if any(stack.name == stack_name for stack in self.store.list_stacks()):
-            raise _stack_name_taken(path, stack_name)
-        missing = _missing_required(definition.components)
-        if missing is not None:
-            raise ConfigError(
-                f"{path}: a stack needs {missing.with_article}; "
-                f"add a [components.{missing.value}] table"
-            )
-        given = _given_secrets(path, definition.components, secrets or {})
-        members: dict[ComponentType, StackComponent] = {}
-        lacking: dict[ComponentType, list[str]] = {}
-        for kind, spec in definition.components.items():
-            where = f"{path}: the {kind.noun} {spec.name!r}"
-            try:
-                flavor = self.get_flavor(kind, spec.flavor)
-            except NotFoundError as error:
-                raise NotFoundError(f"{where}: {error}") from None
-            require_implementation(flavor)
-            secret_keys = {field.name for field in flavor.fields() if field.secret}
-            not_secret = sorted(set(given.get(kind, {})) - secret_keys)
-            if not_secret:
-                raise ConfigError(
-                    f"{path}: --secret {kind.value}.{not_secret[0]}: {not_secret[0]!r} is not a "
-                    f"secret key of the {kind.noun} {spec.name!r}; put it in the file's config"
-                )
-            unknown = [key for key in spec.secrets if key not in secret_keys]
-            if unknown:
-                raise ConfigError(
-                    f"{where}: the file names {unknown[0]!r} as a secret, which is not a secret "
-                    f"key of the {flavor.label}; fix the file, then import again"
-                )
-            lacking[kind] = [key for key in spec.secrets if key not in given.get(kind, {})]
-            try:
-                settings, kept = self._validated(flavor, {**spec.config, **given.get(kind, {})})
-            except ConfigError as error:
-                if lacking[kind]:  # what is wrong may well be the secret left out
-                    raise _secrets_needed(path, [(kind, k) for k in lacking[kind]]) from None
-                raise ConfigError(f"{where}: {error}; fix the file, then import again") from None
-            if self._existing(kind, spec.name) is None:
-                self._check_component_name(spec.name, kind)
-            members[kind] = StackComponent.new(
-                name=spec.name,
-                type=kind,
-                flavor=spec.flavor,
-                config=settings,
-                secrets=kept,
-                owner=self.user,
-            )
-        stack = Stack.new(name=stack_name, owner=self.user, components=members)
-        try:
-            return self.store.create_stack(stack, list(members.values()), lacking=lacking)
-        except MissingSecretsError as error:
-            raise _secrets_needed(path, error.missing) from None
-        except AlreadyExistsError:
-            raise _stack_name_taken(path, stack_name) from None
-        except ConfigError as error:
-            raise ConfigError(f"{path}: {error}") from None
-
-    def _check_component_name(self, name: str, kind: ComponentType) -> None:
-        from runstack.names import check_not_an_id  # only registrations check names
-
-        _check_name(name, kind.noun)
-        check_not_an_id(
-            name, kind.noun, lambda: ((c.id, c.name) for c in self.list_components(kind))
-        )
-
-    def _check_stack_name(self, name: str) -> None:
-        from runstack.names import check_not_an_id
-
-        _check_name(name, "stack")
-        check_not_an_id(name, "stack", lambda: ((s.id, s.name) for s in self.list_stacks()))
-
-    def _existing(self, kind: ComponentType, name: str) -> StackComponent | None:
-        try:
-            return self.store.get_component(kind, name)
-        except NotFoundError:
-            return None
+        return import_stack(self.store, self.flavors, self.user, path, name, secrets or {})
 
     def _changeable_stack(self, name_or_id: str, action: str) -> Stack:
         stack = self.get_stack(name_or_id)
@@ -474,23 +374,6 @@ class Client:
                 f"the default stack cannot be {action}d; it is what every client starts on"
             )
         return stack
-
-    def _members(self, names: Mapping[ComponentType, str]) -> dict[ComponentType, StackComponent]:
-        """Look up a stack's components, saying clearly when a name is of another type."""
-        members = {}
-        for kind, name_or_id in names.items():
-            try:
-                members[kind] = self.store.get_component(kind, name_or_id)
-            except NotFoundError:
-                others = [t for t in ComponentType if t != kind and self._existing(t, name_or_id)]
-                if others:
-                    raise ConfigError(
-                        f"{name_or_id!r} is {others[0].with_article}, not {kind.with_article}; "
-                        f"pass it with {others[0].short_option}/--{others[0].cli_name}"
-                    ) from None
-                raise
-        _check_required(members)
-        return members
 
     # -- status --------------------------------------------------------------
 
@@ -511,63 +394,3 @@ class Client:
             "artifact_store": {"name": stack.artifact_store.name, **artifacts},
             "plugins": [plugin.to_dict() for plugin in self.plugins()],
         }
-
-
-def _type(value: TypeLike) -> ComponentType:
-    return value if isinstance(value, ComponentType) else ComponentType.parse(value)
-
-
-def _check_name(name: str, what: str) -> None:
-    if not _NAME_PATTERN.fullmatch(name):
-        raise ConfigError(
-            f"invalid {what} name {name!r}: use letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit, at most 64 characters"
-        )
-
-
-def _stack_name_taken(path: Path, name: str) -> AlreadyExistsError:
-    return AlreadyExistsError(
-        f"{path}: a stack named {name!r} already exists; import it under another name with --name"
-    )
-
-
-def _given_secrets(
-    path: Path,
-    components: Mapping[ComponentType, object],
-    secrets: Mapping[TypeLike, Mapping[str, str]],
-) -> dict[ComponentType, dict[str, str]]:
-    """The secrets given for an import, by type, each for a component the file has."""
-    from runstack.secret_references import check_written
-
-    given = {_type(kind): dict(values) for kind, values in secrets.items()}
-    for kind, values in given.items():
-        if kind not in components:
-            raise ConfigError(f"{path}: --secret names {kind.with_article}, but the stack has none")
-        for key, value in values.items():
-            try:
-                check_written(key, value)
-            except ConfigError as error:
-                raise ConfigError(f"{path}: --secret {kind.value}.{key}: {error}") from None
-    return given
-
-
-def _secrets_needed(path: Path, missing: Sequence[tuple[ComponentType, str]]) -> ConfigError:
-    names = [f"{kind.value}.{key}" for kind, key in missing]
-    return ConfigError(
-        f"{path}: the stack file leaves out secrets its components need: {', '.join(names)}; "
-        f"give each with --secret {names[0]}='{{{{env.NAME}}}}' (or '{{{{file:PATH}}}}', or "
-        "the value), then import again"
-    )
-
-
-def _missing_required(members: Mapping[ComponentType, object]) -> ComponentType | None:
-    return next((kind for kind in ComponentType if kind.required and kind not in members), None)
-
-
-def _check_required(members: Mapping[ComponentType, StackComponent]) -> None:
-    kind = _missing_required(members)
-    if kind is not None:
-        raise ConfigError(
-            f"a stack needs {kind.with_article}: pass one with "
-            f"{kind.short_option}/--{kind.cli_name} (see 'runstack {kind.cli_name} list')"
-        )

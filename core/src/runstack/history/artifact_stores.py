@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from runstack.component_types import ComponentType
+from runstack.errors import RunstackError
 
 if TYPE_CHECKING:
     from runstack.components import BaseArtifactStore, BaseComponent
@@ -36,3 +37,10 @@ class ArtifactStores:
             assert isinstance(built, BaseArtifactStore)
             self._built[component_id] = built
         return self._built[component_id]
+
+    def folder(self, component_id: str) -> str:
+        """Where an artifact store keeps its files, for messages (even if it cannot be built)."""
+        try:
+            return self.get(component_id).root
+        except RunstackError:
+            return "its folder"
