@@ -43,7 +43,7 @@ _RUN_COLUMNS = (
 _RUN_FROM = "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
 _STEP_COLUMNS = (
     "id, run_id, invocation, step_name, status, started, finished, cache_key, cache_parts, "
-    "parameters, reason, cached_from, error, attempts"
+    "parameters, reason, cached_from, error, attempts, worker"
 )
 
 
@@ -294,13 +294,15 @@ class RunTables(ArtifactTables):
         connection.execute(
             "INSERT INTO step_runs (id, run_id, pipeline_name, artifact_store_id, invocation, "
             "step_name, position, status, started, finished, cache_key, cache_parts, parameters, "
-            "reason, cached_from, error, attempts, logs) "
-            "SELECT ?, r.id, p.name, r.artifact_store_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+            "reason, cached_from, error, attempts, worker, logs) "
+            "SELECT ?, r.id, p.name, r.artifact_store_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ? "
             f"{_RUN_FROM} WHERE r.id = ? "
             "ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
             "started = excluded.started, finished = excluded.finished, "
             "reason = excluded.reason, cached_from = excluded.cached_from, "
-            "error = excluded.error, attempts = excluded.attempts, logs = excluded.logs",
+            "error = excluded.error, attempts = excluded.attempts, worker = excluded.worker, "
+            "logs = excluded.logs",
             (
                 step_run.id,
                 step_run.invocation,
@@ -316,6 +318,7 @@ class RunTables(ArtifactTables):
                 step_run.cached_from,
                 step_run.error,
                 step_run.attempts,
+                step_run.worker,
                 logs,
                 step_run.run_id,
             ),
@@ -506,6 +509,7 @@ def _step_run_from_row(
         cached_from=row[11],
         error=row[12],
         attempts=row[13],
+        worker=row[14],
         inputs=inputs,
         outputs=outputs,
     )

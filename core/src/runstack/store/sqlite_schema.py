@@ -138,6 +138,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE components ADD COLUMN flavor_version TEXT NOT NULL DEFAULT '';
     """,
+    # 8: where a step's code ran when its orchestrator says (a Dask worker's address; '' when
+    # it ran in the run's own process or the orchestrator does not say)
+    """
+    ALTER TABLE step_runs ADD COLUMN worker TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
