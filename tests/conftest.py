@@ -90,6 +90,17 @@ class SequentialOrchestrator(BaseOrchestrator):
 """
 
 
+# This repository's plugins beyond the local ones: each is tested in plugins/<name>/tests, and
+# the core's tests see the installed plugins they were written for (the local ones).
+OTHER_PLUGINS = ("dask_orchestrator",)
+
+
+@pytest.fixture(autouse=True)
+def only_the_local_plugins(runstack_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Block the other plugins; a test setting RUNSTACK_DISABLE_PLUGINS adds to this list."""
+    monkeypatch.setenv("RUNSTACK_DISABLE_PLUGINS", ",".join(OTHER_PLUGINS))
+
+
 @pytest.fixture
 def sequential(install_plugin: Callable[..., Path]) -> Any:
     """A sequential orchestrator plugin installed, a stack `sequential` using it, and the

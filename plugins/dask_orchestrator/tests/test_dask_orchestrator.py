@@ -1,0 +1,399 @@
+"""The dask orchestrator on real clusters: a LocalCluster, and a scheduler with two workers
+started as separate processes on 127.0.0.1, as on a cluster (the quickstart, a fan-out and a
+failing pipeline, workers killed mid-step, resources, an unreachable scheduler)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from runstack import Client, pipeline, step
+from runstack.components import BaseOrchestrator
+from runstack.pipelines.runner import PipelineRunError
+from runstack.testing import assert_flavor_contract, assert_orchestrator_contract
+from runstack_dask_orchestrator.config import DaskOrchestratorSettings
+from runstack_dask_orchestrator.plugin import register_flavors
+
+if TYPE_CHECKING:
+    from click.testing import Result
+    from distributed import LocalCluster
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+QUICKSTART = REPOSITORY / "examples" / "quickstart"
+HERE = Path(__file__).resolve().parent
+
+
+# -- clusters, started once for the whole session --------------------------------------
+
+
+@pytest.fixture(scope="session")
+def local_cluster() -> Iterator[LocalCluster]:
+    """A real LocalCluster, its two workers threads of this process (so steps can meet)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=":0"
+    ) as cluster:
+        yield cluster
+
+
+@dataclass(frozen=True)
+class ProcessCluster:
+    address: str
+    gpu_worker: str
+
+
+@pytest.fixture(scope="session")
+def process_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessCluster]:
+    """`dask scheduler` and two `dask worker`s (one advertising GPU=1), separate processes on
+    127.0.0.1 with the pipelines' code on their path; a step may die once and be retried."""
+    from distributed import Client as DaskClient
+
+    folder = tmp_path_factory.mktemp("dask")
+    scheduler_file = folder / "scheduler.json"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [str(QUICKSTART), str(HERE), os.environ.get("PYTHONPATH", "")]
+        ),
+        "RUNSTACK_HOME": str(folder / "home"),
+        "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
+    }
+    common = ["--no-dashboard", "--scheduler-file", str(scheduler_file)]
+    dask = [sys.executable, "-m", "dask"]
+    commands = [
+        [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", *common],
+        [*dask, "worker", "--host", "127.0.0.1", "--nthreads", "1", "--name", "cpu", *common],
+        [
+            *dask,
+            "worker",
+            "--host",
+            "127.0.0.1",
+            "--nthreads",
+            "1",
+            "--name",
+            "gpu",
+            *common,
+            "--resources",
+            "GPU=1",
+        ],
+    ]
+    # All at once: the workers wait for the scheduler file
+    processes = [
+        subprocess.Popen(command, env=env, cwd=folder, stderr=subprocess.DEVNULL)
+        for command in commands
+    ]
+    try:
+        while not scheduler_file.exists():
+            time.sleep(0.05)
+        address = json.loads(scheduler_file.read_text())["address"]
+        client = DaskClient(address, timeout=30, set_as_default=False)
+        client.wait_for_workers(2, timeout=60)
+        yield ProcessCluster(address, gpu_worker(client))
+        client.shutdown()  # scheduler, workers and nannies stop together, at once
+    finally:
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def gpu_worker(client: Any) -> str:
+    workers = client.scheduler_info()["workers"]
+    return next(a for a, info in workers.items() if info.get("resources", {}).get("GPU"))
+
+
+def dask_stack(name: str, **config: Any) -> BaseOrchestrator:
+    """A stack of a dask orchestrator and the default artifact store, made active."""
+    client = Client()
+    component = client.register_component("orchestrator", name, "dask", config)
+    client.register_stack(name, {"orchestrator": name, "artifact_store": "default"})
+    client.set_active_stack(name)
+    orchestrator = client.build_component(component)
+    assert isinstance(orchestrator, BaseOrchestrator)
+    return orchestrator
+
+
+def workers_of(run_name: str) -> dict[str, str]:
+    return {s.name: s.record.worker for s in Client().runs.get(run_name).steps.values()}
+
+
+# -- pipelines; module-level, so the workers import them by name ------------------------
+
+
+@step
+def number(value: int) -> int:
+    return value
+
+
+@step
+def square(value: int) -> int:
+    time.sleep(0.2)  # long enough that the other worker takes the next one
+    print(f"squaring {value}")
+    return value * value
+
+
+@step
+def total(a: int, b: int, c: int, d: int) -> int:
+    return a + b + c + d
+
+
+@pipeline
+def fan_out() -> None:
+    total(square(number(1)), square(number(2)), square(number(3)), square(number(4)))
+
+
+@step
+def broken(value: int) -> int:
+    raise ValueError(f"cannot use {value}")
+
+
+@pipeline(enable_cache=False)
+def failing() -> None:
+    total(broken(number(1)), number(2), number(3), number(4))
+
+
+@step(enable_cache=False)
+def flaky(marker: str) -> int:
+    """Fails on its first attempt, succeeds on its retry."""
+    if not Path(marker).exists():
+        Path(marker).write_text("tried")
+        raise RuntimeError("first attempt fails")
+    return 1
+
+
+@step(enable_cache=False)
+def where() -> str:
+    from distributed import get_worker
+
+    return str(get_worker().address)
+
+
+@pipeline(settings={"orchestrator.local": {"max_parallel": 1}})
+def needs_gpu() -> None:
+    where.with_options(settings={"orchestrator.dask": {"resources": {"GPU": 1}}})()
+
+
+@pipeline(settings={"orchestrator.dask": {"resources": {"TPU": 2}}})
+def needs_tpus() -> None:
+    where()
+
+
+@step(enable_cache=False)
+def kills_its_worker(marker: str, always: bool) -> str:
+    """Kills the worker process running it (once, or every time): a crash mid-step."""
+    from distributed import get_worker
+
+    if always or not Path(marker).exists():
+        Path(marker).write_text(get_worker().address)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return str(get_worker().address)
+
+
+@pipeline(enable_cache=False)
+def crash(marker: str, always: bool = False) -> None:
+    kills_its_worker(marker, always)
+
+
+# -- the contract, on a LocalCluster ---------------------------------------------------------
+
+
+def test_flavor_meets_the_contract() -> None:
+    flavors: list[Any] = []
+    register_flavors(register=flavors.append)
+    [flavor] = flavors
+    assert (flavor.component_type.value, flavor.name) == ("orchestrator", "dask")
+    assert_flavor_contract(flavor)
+
+
+def test_orchestrator_meets_the_contract(local_cluster: LocalCluster) -> None:
+    orchestrator = dask_stack("local_dask", address=local_cluster.scheduler_address)
+    assert_orchestrator_contract(orchestrator, DaskOrchestratorSettings(resources={}))
+
+
+def test_a_fan_out_runs_its_independent_steps_on_both_workers_and_then_from_the_cache(
+    local_cluster: LocalCluster, run_cli: Callable[..., Result]
+) -> None:
+    dask_stack("local_dask", address=local_cluster.scheduler_address)
+    run = fan_out()
+    assert run.steps["total"].outputs["output"].load() == 1 + 4 + 9 + 16
+    assert set(workers_of(run.name).values()) == set(local_cluster.scheduler_info["workers"])
+    assert run.steps["square_2"].logs.strip() == "squaring 2"
+    again = fan_out()
+    assert {s.status.value for s in again.steps.values()} == {"cached"}
+    described = run_cli("run", "describe", run.name)
+    assert "WORKER" in described.stdout
+
+
+def test_a_local_cluster_is_started_for_a_run_without_an_address() -> None:
+    dask_stack("own_cluster", n_workers=1, threads_per_worker=2, processes=False)
+    run = fan_out()
+    assert run.status.value == "completed"
+    assert len(set(workers_of(run.name).values())) == 1
+
+
+def test_step_retries_and_timeouts_behave_as_on_the_local_orchestrator(
+    local_cluster: LocalCluster, tmp_path: Path
+) -> None:
+    dask_stack("local_dask", address=local_cluster.scheduler_address)
+
+    @pipeline
+    def retried(marker: str) -> None:
+        flaky.with_options(retries=1, retry_delay=0)(marker)
+
+    run = retried(str(tmp_path / "marker"))
+    assert run.steps["flaky"].record.attempts == 2
+    assert "attempt 1 failed: RuntimeError: first attempt fails" in run.steps["flaky"].logs
+
+    @step(timeout=0.2, enable_cache=False)
+    def slow() -> None:
+        time.sleep(1)
+
+    @pipeline
+    def too_slow() -> None:
+        slow()
+
+    with pytest.raises(
+        PipelineRunError, match=r"timed out after 0\.2 s; its Dask task was cancelled"
+    ):
+        too_slow()
+
+
+# -- a scheduler and workers as separate processes --------------------------------------------
+
+
+def test_the_quickstart_runs_unchanged_on_scheduler_and_worker_processes(
+    process_cluster: ProcessCluster, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(QUICKSTART))
+    dask_stack("cluster", address=process_cluster.address)
+    result = run_cli("pipeline", "run", "pipeline:quickstart")
+    assert result.exit_code == 0, result.output
+    [run] = Client().runs.list()
+    steps = Client().runs.get(run.name).steps
+    assert steps["evaluate"].outputs["accuracy"].load() > 0.9
+    assert "Test accuracy" in steps["report"].logs
+    workers = set(workers_of(run.name).values())
+    assert workers and all(w.startswith("tcp://127.0.0.1:") for w in workers)
+    assert os.getpid() != steps["make_dataset"].outputs["features"].record.producer_step_run_id
+    described = run_cli("run", "describe", run.name, "-o", "json")
+    assert {s["worker"] for s in json.loads(described.stdout)["steps"]} == workers
+
+
+def test_a_failing_step_fails_the_run_and_skips_what_depends_on_it(
+    process_cluster: ProcessCluster, run_cli: Callable[..., Result]
+) -> None:
+    dask_stack("cluster", address=process_cluster.address)
+    with pytest.raises(PipelineRunError, match="cannot use 1") as raised:
+        failing()
+    statuses = {name: s.status.value for name, s in raised.value.run.steps.items()}
+    assert statuses == {
+        "number": "completed",
+        "broken": "failed",
+        "number_2": "completed",
+        "number_3": "completed",
+        "number_4": "completed",
+        "total": "skipped",
+    }
+    error = raised.value.run.steps["broken"].record.error
+    assert 'in broken\n    raise ValueError(f"cannot use {value}")' in error
+    assert workers_of(raised.value.run.name)["broken"].startswith("tcp://127.0.0.1:")
+
+
+def test_a_step_needing_a_gpu_runs_on_the_worker_that_has_one_and_the_same_code_runs_locally(
+    process_cluster: ProcessCluster,
+) -> None:
+    dask_stack("cluster", address=process_cluster.address)
+    run = needs_gpu()
+    assert run.steps["where"].outputs["output"].load() == process_cluster.gpu_worker
+    assert workers_of(run.name) == {"where": process_cluster.gpu_worker}
+    Client().set_active_stack("default")
+    with pytest.raises(PipelineRunError, match=r"get_worker|No worker"):
+        needs_gpu()  # the step asks Dask where it runs: not a Dask worker here
+
+
+def test_a_step_needing_resources_no_worker_has_fails_at_once(
+    process_cluster: ProcessCluster,
+) -> None:
+    dask_stack("cluster", address=process_cluster.address)
+    with pytest.raises(PipelineRunError, match="has the resources TPU=2"):
+        needs_tpus()
+
+
+def test_code_a_worker_cannot_import_is_named(
+    process_cluster: ProcessCluster, tmp_path: Path, run_cli: Callable[..., Result]
+) -> None:
+    dask_stack("cluster", address=process_cluster.address)
+    (tmp_path / "elsewhere.py").write_text(
+        "from runstack import pipeline, step\n\n\n@step\ndef one() -> int:\n    return 1\n\n\n"
+        "@pipeline\ndef lonely() -> None:\n    one()\n"
+    )
+    result = run_cli("pipeline", "run", f"{tmp_path / 'elsewhere.py'}:lonely")
+    assert result.exit_code == 1
+    assert "a Dask worker could not import module 'elsewhere'" in result.stderr
+
+
+def test_a_worker_killed_mid_step_is_replaced_by_another(
+    process_cluster: ProcessCluster, tmp_path: Path
+) -> None:
+    dask_stack("cluster", address=process_cluster.address)
+    marker = tmp_path / "killed"
+    run = crash(str(marker))
+    ran_on = run.steps["kills_its_worker"].outputs["output"].load()
+    assert ran_on != marker.read_text()
+    assert workers_of(run.name) == {"kills_its_worker": ran_on}
+
+
+def test_a_step_that_kills_every_worker_fails_the_run_naming_the_worker(
+    process_cluster: ProcessCluster, tmp_path: Path
+) -> None:
+    dask_stack("cluster", address=process_cluster.address)
+    marker = tmp_path / "killed"
+    with pytest.raises(PipelineRunError, match=r"worker tcp://127\.0\.0\.1:[0-9]+ died") as raised:
+        crash(str(marker), always=True)
+    step_run = raised.value.run.steps["kills_its_worker"]
+    assert step_run.status.value == "failed"
+    assert marker.read_text() in step_run.record.error
+    assert not step_run.outputs
+
+
+# -- a scheduler that is not there --------------------------------------------------------------
+
+
+def test_an_unreachable_scheduler_fails_the_run_in_one_line_naming_it(
+    run_cli: Callable[..., Result],
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask_stack("nowhere", address=address, connect_timeout=0.5)
+    result = run_cli("pipeline", "run", f"{HERE / 'test_dask_orchestrator.py'}:fan_out")
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: ") and f"cannot reach the Dask scheduler at {address}" in line
+    [run] = Client().runs.list()
+    assert run.status.value == "failed"
+    statuses = [s.status.value for s in Client().runs.get(run.name).steps.values()]
+    assert statuses == ["failed"] + ["skipped"] * 8
+
+
+def test_an_address_dask_cannot_use_is_refused_when_registered(
+    run_cli: Callable[..., Result],
+) -> None:
+    result = run_cli("orchestrator", "register", "typo", "--flavor=dask", "--address=tpc//host")
+    assert result.exit_code == 1
+    assert "is not a Dask scheduler address; write tcp://host:8786" in result.stderr
