@@ -56,8 +56,9 @@ class ProcessCluster:
 
 @pytest.fixture(scope="session")
 def process_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessCluster]:
-    """`dask scheduler` and two `dask worker`s (one advertising GPU=1), separate processes on
-    127.0.0.1 with the pipelines' code on their path; a step may die once and be retried."""
+    """`dask scheduler` and two `dask worker`s (one with two threads, one advertising GPU=1),
+    separate processes on 127.0.0.1 with the pipelines' code on their path; a step may die
+    once and be retried."""
     from distributed import Client as DaskClient
 
     folder = tmp_path_factory.mktemp("dask")
@@ -70,24 +71,12 @@ def process_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proces
         "RUNSTACK_HOME": str(folder / "home"),
         "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
     }
-    common = ["--no-dashboard", "--scheduler-file", str(scheduler_file)]
-    dask = [sys.executable, "-m", "dask"]
+    common = ["--no-dashboard", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1"]
+    worker = [sys.executable, "-m", "dask", "worker", *common]
     commands = [
-        [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", *common],
-        [*dask, "worker", "--host", "127.0.0.1", "--nthreads", "1", "--name", "cpu", *common],
-        [
-            *dask,
-            "worker",
-            "--host",
-            "127.0.0.1",
-            "--nthreads",
-            "1",
-            "--name",
-            "gpu",
-            *common,
-            "--resources",
-            "GPU=1",
-        ],
+        [sys.executable, "-m", "dask", "scheduler", "--port", "0", *common],
+        [*worker, "--name", "cpu", "--nthreads", "2", "--resources", "pair=2"],
+        [*worker, "--name", "gpu", "--nthreads", "1", "--resources", "GPU=1"],
     ]
     # All at once: the workers wait for the scheduler file
     processes = [
@@ -190,6 +179,37 @@ def needs_gpu() -> None:
 @pipeline(settings={"orchestrator.dask": {"resources": {"TPU": 2}}})
 def needs_tpus() -> None:
     where()
+
+
+def wait_for(found: Callable[[], object]) -> None:
+    deadline = time.monotonic() + 20
+    while not found():
+        assert time.monotonic() < deadline, "waited 20 s"
+        time.sleep(0.02)
+
+
+@step(enable_cache=False)
+def quick(started: str) -> int:
+    """Returns while `slow` still runs beside it, in another thread of the same worker."""
+    wait_for(Path(started).exists)
+    print("quick done")
+    return 1
+
+
+@step(enable_cache=False)
+def slow(ready: int, started: str, artifacts: str) -> int:
+    """Prints only after `quick`, which started first, saved its output and returned."""
+    Path(started).write_text("")
+    wait_for(lambda: list(Path(artifacts).glob("**/quick/output/*")))
+    time.sleep(0.2)
+    print("slow done")
+    return 2
+
+
+@pipeline(settings={"orchestrator.dask": {"resources": {"pair": 1}}})
+def side_by_side(started: str, artifacts: str) -> None:
+    quick(started)
+    slow(number(1), started, artifacts)
 
 
 @step(enable_cache=False)
@@ -323,6 +343,18 @@ def test_a_step_needing_a_gpu_runs_on_the_worker_that_has_one_and_the_same_code_
     Client().set_active_stack("default")
     with pytest.raises(PipelineRunError, match=r"get_worker|No worker"):
         needs_gpu()  # the step asks Dask where it runs: not a Dask worker here
+
+
+def test_steps_side_by_side_in_one_worker_process_keep_their_own_logs(
+    process_cluster: ProcessCluster, tmp_path: Path
+) -> None:
+    dask_stack("cluster", address=process_cluster.address)
+    client = Client()
+    artifacts = client.build_component(client.active_stack.artifact_store).root
+    run = side_by_side(str(tmp_path / "started"), artifacts)
+    assert run.steps["quick"].logs.strip() == "quick done"
+    assert run.steps["slow"].logs.strip() == "slow done"
+    assert run.steps["quick"].record.worker == run.steps["slow"].record.worker
 
 
 def test_a_step_needing_resources_no_worker_has_fails_at_once(
