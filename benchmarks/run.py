@@ -39,6 +39,8 @@ class Sizes:
     array_mib: int
     seeded_runs: int
     burn_seconds: float
+    dask_chain: int
+    dask_processes: str  # "0" in --quick: Dask workers as threads, which start at once
 
 
 FULL = Sizes(
@@ -49,9 +51,19 @@ FULL = Sizes(
     array_mib=256,
     seeded_runs=10_000,
     burn_seconds=1.0,
+    dask_chain=200,
+    dask_processes="1",
 )
 QUICK = Sizes(
-    runs=2, chain=5, cached_chain=3, fan_out=3, array_mib=1, seeded_runs=3, burn_seconds=0.05
+    runs=2,
+    chain=5,
+    cached_chain=3,
+    fan_out=3,
+    array_mib=1,
+    seeded_runs=3,
+    burn_seconds=0.05,
+    dask_chain=5,
+    dask_processes="0",
 )
 
 
@@ -238,6 +250,48 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
             value.runs,
         )
 
+    def dask_parallel_cpu() -> Row:
+        burn, processes = str(sizes.burn_seconds), sizes.dask_processes
+        runs = [
+            workload("on_dask.py", "burn", burn, processes, env=bench.env())
+            for _ in range(max(1, sizes.runs // 3))
+        ]
+        value = Sample.of([r["one"] / r["two"] for r in runs])
+        one_worker = Sample.of([r["one"] for r in runs])
+        return Row(
+            "4 CPU-bound steps on Dask, 2 worker processes vs 1, speed-up",
+            value.median,
+            "x",
+            one_worker.median,
+            value.median,
+            ">= 1.7x",
+            value.median >= 1.7,
+            value.low,
+            value.high,
+            value.runs,
+        )
+
+    def dask_per_step() -> Row:
+        processes = sizes.dask_processes
+        runs = [
+            workload("on_dask.py", "chain", str(sizes.dask_chain), processes, env=bench.env())
+            for _ in range(max(1, sizes.runs // 3))
+        ]
+        value = Sample.of([r["dask"] * 1000 for r in runs])
+        local = Sample.of([r["local"] * 1000 for r in runs])
+        return Row(
+            f"per-step overhead on Dask ({sizes.dask_chain}-step chain; floor: local orchestrator)",
+            value.median,
+            "ms",
+            local.median,
+            value.median / max(local.median, 1e-9),
+            "<= 10 ms",
+            value.median <= 10,
+            value.low,
+            value.high,
+            value.runs,
+        )
+
     return [
         stack_list,
         help_text,
@@ -250,6 +304,8 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
         run_list,
         peak_memory,
         parallel_cpu,
+        dask_parallel_cpu,
+        dask_per_step,
     ]
 
 
