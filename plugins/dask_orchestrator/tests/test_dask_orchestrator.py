@@ -429,3 +429,62 @@ def test_an_address_dask_cannot_use_is_refused_when_registered(
     result = run_cli("orchestrator", "register", "typo", "--flavor=dask", "--address=tpc//host")
     assert result.exit_code == 1
     assert "is not a Dask scheduler address; write tcp://host:8786" in result.stderr
+
+
+# -- Ctrl-C in a terminal, which signals the whole process group --------------------------------
+
+CTRL_C_PIPELINE = """
+import time
+from pathlib import Path
+
+from runstack import pipeline, step
+
+
+@step(enable_cache=False)
+def first(started: str) -> int:
+    Path(started).write_text("")
+    time.sleep(1)
+    return 1
+
+
+@step(enable_cache=False)
+def second(value: int) -> int:
+    return value
+
+
+@pipeline
+def interrupted(started: str) -> None:
+    second(first(started))
+"""
+
+
+def test_ctrl_c_lets_the_running_step_finish_on_a_local_cluster_of_processes(
+    tmp_path: Path, runstack_home: Path
+) -> None:
+    dask_stack("own_processes", n_workers=1, threads_per_worker=1, processes=True)
+    (tmp_path / "flow.py").write_text(CTRL_C_PIPELINE)
+    started = tmp_path / "started"
+    runstack = Path(sys.executable).with_name("runstack")
+    process = subprocess.Popen(
+        [str(runstack), "pipeline", "run", "flow.py:interrupted", "--param", f"started={started}"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, which Ctrl-C signals as a whole
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        wait_for(started.exists)
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, output
+    [run] = Client().runs.list()
+    steps = Client().runs.get(run.name).steps
+    assert {name: s.status.value for name, s in steps.items()} == {
+        "first": "completed",
+        "second": "stopped",
+    }

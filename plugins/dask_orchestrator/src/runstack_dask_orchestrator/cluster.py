@@ -4,6 +4,9 @@ started for the run; either way a connected client, or one line saying why there
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import ConfigError, RunstackError
@@ -20,9 +23,12 @@ class SchedulerUnreachable(RunstackError):
 class DaskCluster:
     """A connected client, and the LocalCluster behind it when the run started one."""
 
-    def __init__(self, client: Client, address: str, local: LocalCluster | None = None) -> None:
+    def __init__(
+        self, client: Client, address: str, patience: float, local: LocalCluster | None = None
+    ) -> None:
         self.client = client
         self.address = address
+        self.patience = patience
         self._local = local
 
     @classmethod
@@ -30,15 +36,17 @@ class DaskCluster:
         """Reach the configured scheduler (or start a LocalCluster) within `connect_timeout`."""
         from distributed import Client, LocalCluster
 
-        if not config.address:
-            local = LocalCluster(
-                n_workers=config.n_workers,
-                threads_per_worker=config.threads_per_worker,
-                processes=config.processes,
-                dashboard_address=":0",  # any free port: two clusters may run at once
-            )
-            return cls(Client(local, set_as_default=False), local.scheduler_address, local)
         timeout = config.connect_timeout
+        if not config.address:
+            with _deaf_to_ctrl_c():
+                local = LocalCluster(
+                    n_workers=config.n_workers,
+                    threads_per_worker=config.threads_per_worker,
+                    processes=config.processes,
+                    dashboard_address=":0",  # any free port: two clusters may run at once
+                )
+            client = Client(local, set_as_default=False)
+            return cls(client, local.scheduler_address, timeout, local)
         try:
             client = Client(config.address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as error:
@@ -46,7 +54,7 @@ class DaskCluster:
                 f"cannot reach the Dask scheduler at {config.address} (no answer within "
                 f"{timeout:g} s); check the orchestrator's address and that the scheduler runs"
             ) from error
-        cluster = cls(client, config.address)
+        cluster = cls(client, config.address, timeout)
         try:
             client.wait_for_workers(1, timeout=timeout)
         except TimeoutError:
@@ -56,6 +64,15 @@ class DaskCluster:
                 "start one with `dask worker " + config.address + "`"
             ) from None
         return cluster
+
+    def has_workers(self) -> bool:
+        """Whether a worker is there to run a step, or comes within `patience` seconds (a nanny
+        restarting a dead one); all of a LocalCluster's may have died for good."""
+        try:
+            self.client.wait_for_workers(1, timeout=self.patience)
+        except TimeoutError:
+            return False
+        return True
 
     def threads(self) -> int:
         """How many tasks the cluster's workers run at once (at least 1)."""
@@ -82,3 +99,17 @@ class DaskCluster:
         if self._local is not None:
             with contextlib.suppress(Exception):
                 self._local.close()
+
+
+@contextlib.contextmanager
+def _deaf_to_ctrl_c() -> Iterator[None]:
+    """Start worker processes that ignore SIGINT: a terminal's Ctrl-C reaches the whole process
+    group, and Ctrl-C is the run's to handle (running steps finish), not theirs to die of."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited through exec
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -7,6 +7,7 @@ progress output stay in this process, on the threads `TaskGraph.run` starts.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 W = TypeVar("W")
 R = TypeVar("R")
+
+_CHECK_WORKERS = 2.0  # seconds between checks that a waiting step still has a worker
 
 
 class WorkerDied(RunstackError):
@@ -88,7 +91,7 @@ class DaskOrchestrator(BaseOrchestrator):
             _on_worker, _pack(function, work), pure=False, resources=resources or None
         )
         try:
-            result: R = future.result(timeout=timeout)
+            result: R = _wait(cluster, future, timeout)
         except KilledWorker as error:
             last = getattr(error.last_worker, "address", error.last_worker)
             raise WorkerDied(
@@ -96,7 +99,12 @@ class DaskOrchestrator(BaseOrchestrator):
                 f"it was retried on ({error.allowed_failures + 1} in all)"
             ) from None
         except CancelledError:
-            raise CallAbandoned("the run stopped waiting for this step") from None
+            if self._cluster is None:  # `execute` let go of the cluster: a second Ctrl-C
+                raise CallAbandoned("the run stopped waiting for this step") from None
+            raise WorkerDied(
+                f"the Dask scheduler at {cluster.address} dropped the step's task (did the "
+                "scheduler stop?)"
+            ) from None
         except TimeoutError:
             future.cancel()
             raise CallTimeout(
@@ -112,6 +120,23 @@ class DaskOrchestrator(BaseOrchestrator):
     def _resources(self) -> dict[str, float]:
         settings = getattr(self._step_settings, "value", None)
         return settings.resources if isinstance(settings, DaskOrchestratorSettings) else {}
+
+
+def _wait(cluster: DaskCluster, future: Any, timeout: float | None) -> Any:
+    """The future's result; a cluster whose workers all died fails the step instead of
+    leaving it waiting for good (TimeoutError past `timeout`)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = _CHECK_WORKERS if deadline is None else deadline - time.monotonic()
+        try:
+            return future.result(timeout=max(min(left, _CHECK_WORKERS), 0))
+        except TimeoutError:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
+        if not cluster.has_workers():
+            raise WorkerDied(
+                f"the Dask cluster at {cluster.address} has no worker left to run the step"
+            )
 
 
 def _pack(function: Callable[[W], R], work: W) -> bytes:
