@@ -107,9 +107,10 @@ def test_describe_the_default_stack_as_the_docs_show(cli_ok: Cli, cli_json: CliJ
 
     lines = output.splitlines()
     assert lines[0].strip() == "Stack Configuration"
-    assert parse_table(output) == [
-        {"COMPONENT_TYPE": "ARTIFACT_STORE", "COMPONENT_NAME": "default"},
-        {"COMPONENT_TYPE": "ORCHESTRATOR", "COMPONENT_NAME": "default"},
+    rows = parse_table(output)
+    assert [(row["COMPONENT_TYPE"], row["COMPONENT_NAME"], row["FLAVOR"]) for row in rows] == [
+        ("ARTIFACT_STORE", "default", "local"),
+        ("ORCHESTRATOR", "default", "local"),
     ]
     assert lines[-2].strip() == "'default' stack (ACTIVE)"
     assert re.fullmatch(UUID, identifier)

@@ -17,6 +17,7 @@ from runstack.errors import (
     NotFoundError,
     RunstackError,
 )
+from runstack.locality import check_reachable
 from runstack.registration import (
     changed_members,
     check_component_name,
@@ -266,27 +267,20 @@ class Client:
 
     def set_active_stack(self, name_or_id: str) -> Stack:
         stack = self.store.get_stack(name_or_id)
+        check_reachable(self.flavors, stack.name, stack.components)
         self.config = self.config.with_active_stack(stack.id)
         save_config(self.config, self._config_path)
         return stack
 
     def register_stack(
-        self,
-        name: str,
-        components: ComponentNames,
-        *,
-        shared: bool = False,
+        self, name: str, components: ComponentNames, *, shared: bool = False
     ) -> Stack:
         """A new stack from registered components, given by type and name or id."""
         check_stack_name(self.store, name)
-        stack = Stack.new(
-            name=name,
-            owner=self.user,
-            shared=shared,
-            components=stack_members(
-                self.store, {ComponentType.parse(t): n for t, n in components.items()}
-            ),
-        )
+        kinds = {ComponentType.parse(t): n for t, n in components.items()}
+        members = stack_members(self.store, kinds)
+        check_reachable(self.flavors, name, members)
+        stack = Stack.new(name=name, owner=self.user, shared=shared, components=members)
         return self.store.create_stack(stack)
 
     def update_stack(
@@ -298,6 +292,7 @@ class Client:
         stack = self.get_stack(name_or_id)
         changes = {ComponentType.parse(t): n for t, n in components.items()}
         members = changed_members(self.store, stack, changes)
+        check_reachable(self.flavors, stack.name, members)
         updated = stack.changed(components=members)
         self.store.update_stack(updated)
         return updated

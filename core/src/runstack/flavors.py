@@ -31,6 +31,15 @@ class FlavorConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
+    def is_local(self) -> bool | None:
+        """Whether the component, so configured, runs code or keeps files on this machine only.
+
+        None (the default) leaves it to the flavor's `local`. Override it where the config
+        decides: an orchestrator with no scheduler address that starts its cluster here is
+        local, though its flavor can run steps anywhere.
+        """
+        return None
+
 
 @dataclass(frozen=True)
 class ConfigField:
@@ -46,7 +55,13 @@ class ConfigField:
 
 @dataclass(frozen=True)
 class Flavor:
-    """A way to implement a component type, registered by a plugin through `register_flavors`."""
+    """A way to implement a component type, registered by a plugin through `register_flavors`.
+
+    `local` says whether its components are bound to this machine: an orchestrator
+    that runs steps here, an artifact store only this machine reaches. A stack whose
+    orchestrator is not local needs an artifact store that is not local either
+    (`runstack.locality`); a config can decide per component (`FlavorConfig.is_local`).
+    """
 
     name: str
     component_type: ComponentType

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from runstack.component_types import ComponentType
 from runstack.errors import AlreadyExistsError, ConfigError, MissingSecretsError, NotFoundError
+from runstack.locality import check_reachable
 from runstack.registration import (
     check_component_name,
     check_stack_name,
@@ -85,6 +86,7 @@ def import_stack(
             secrets=kept,
             owner=owner,
         )
+    check_reachable(flavors, stack_name, members)
     stack = Stack.new(name=stack_name, owner=owner, components=members)
     try:
         return store.create_stack(stack, list(members.values()), lacking=lacking)

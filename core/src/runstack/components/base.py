@@ -26,3 +26,9 @@ class BaseComponent(ABC):  # noqa: B024 (ABCMeta makes the subclasses' abstract 
     def describe(self) -> dict[str, Any]:
         """Facts worth showing in `runstack status` (where data lives, how many workers)."""
         return {}
+
+    @property
+    def location(self) -> str:
+        """Where it runs code or keeps files, for `stack describe` (a scheduler's address, a
+        bucket); "" says only whether that is this machine, from its flavor and config."""
+        return ""

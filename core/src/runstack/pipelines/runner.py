@@ -22,6 +22,7 @@ from runstack.components import (
 )
 from runstack.errors import ConfigError, RunstackError
 from runstack.history.integrity import record_unreadable
+from runstack.locality import check_reachable
 from runstack.names import check_name, check_not_an_id
 from runstack.pipelines import capture
 from runstack.pipelines.caching import CacheHit, StepCache, digest
@@ -84,6 +85,7 @@ class PipelineRunner:
     def run(self) -> PipelineRun:
         compiled = self.compiled
         stack = self.client.get_stack(compiled.stack)
+        check_reachable(self.client.flavors, stack.name, stack.components)
         orchestrator_settings = self._validate_settings(stack)
         orchestrator = self.client.build_component(stack.orchestrator)
         artifact_store = self.client.build_component(stack.artifact_store)
