@@ -38,7 +38,7 @@ def import_stack(
     definition = read_stack_file(path)
     stack_name = name or definition.name
     check_stack_name(store, stack_name)
-    if any(stack.name == stack_name for stack in store.list_stacks()):
+    if any(stack.name == stack_name for stack in store.stacks.list()):
         raise _stack_name_taken(path, stack_name)
     missing = missing_required(definition.components)
     if missing is not None:
@@ -89,7 +89,7 @@ def import_stack(
     check_reachable(flavors, stack_name, members)
     stack = Stack.new(name=stack_name, owner=owner, components=members)
     try:
-        return store.create_stack(stack, list(members.values()), lacking=lacking)
+        return store.stacks.create(stack, list(members.values()), lacking=lacking)
     except MissingSecretsError as error:
         raise _secrets_needed(path, error.missing) from None
     except AlreadyExistsError:

@@ -72,7 +72,7 @@ class StepRun:
     @property
     def logs(self) -> str:
         """What the step printed and logged, and its full traceback if it failed."""
-        return self.artifact_stores.store.step_logs(self.record.id)
+        return self.artifact_stores.store.step_runs.logs(self.record.id)
 
 
 @dataclass(frozen=True)
@@ -97,12 +97,12 @@ class PipelineRun:
     @classmethod
     def load(cls, artifact_stores: ArtifactStores, name_or_id: str) -> PipelineRun:
         store = artifact_stores.store
-        record = store.get_run(name_or_id)
-        step_runs = store.list_step_runs(record.id)
+        record = store.runs.get(name_or_id)
+        step_runs = store.step_runs.list(record.id)
         ids = {i for s in step_runs for i in (*s.inputs.values(), *s.outputs.values())}
         artifacts = {
             artifact_id: Artifact(artifact, artifact_stores)
-            for artifact_id, artifact in store.get_artifacts(sorted(ids)).items()
+            for artifact_id, artifact in store.artifacts.get_many(sorted(ids)).items()
         }
         steps = {
             s.invocation: StepRun(

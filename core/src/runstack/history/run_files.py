@@ -54,7 +54,7 @@ def _open(artifact_stores: ArtifactStores, store_id: str, count: int) -> BaseArt
     """The artifact store, or None (with a warning saying why) when its files cannot be reached."""
     not_removed = f"the files of {count} artifact(s) were not removed"
     try:
-        component = artifact_stores.store.get_component(ComponentType.ARTIFACT_STORE, store_id)
+        component = artifact_stores.store.components.get(ComponentType.ARTIFACT_STORE, store_id)
     except NotFoundError:
         warnings.warn(
             f"{not_removed}: the artifact store (id {store_id}) no longer exists", stacklevel=2
@@ -98,7 +98,7 @@ def _outside(records: Store, run: RunRecord, artifact: ArtifactRecord, made_here
     if found is None or made_here:
         return f"{path} is not inside the run's own folder {run_folder(*own)!r}"
     try:
-        other = records.get_run(found[1])
+        other = records.runs.get(found[1])
     except NotFoundError:
         return ""
     return f"{path} lies in the folder of run {other.name!r}, which still exists"

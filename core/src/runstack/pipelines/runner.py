@@ -110,7 +110,7 @@ class PipelineRunner:
             pid=os.getpid(),
             host=this_host(),
         )
-        self.store.create_run(self.run_record)
+        self.store.runs.create(self.run_record)
         self.progress = Progress(sys.stdout, len(compiled.steps))
         self.progress.started_run(self.run_record, stack)
         tasks = [
@@ -147,8 +147,8 @@ class PipelineRunner:
             skipped = self._orchestrator_failed(error)
         self._record_unfinished(skipped, status)
         failure = self._failure()
-        self.store.finish_run(self.run_record.id, status, now(), failure)
-        record = self.store.get_run(self.run_record.id)
+        self.store.runs.finish(self.run_record.id, status, now(), failure)
+        record = self.store.runs.get(self.run_record.id)
         self.progress.finished_run(record, Counter(r.status for r in self.recorded.values()))
         run = self.client.runs.get(record.id)
         if status is RunStatus.STOPPED:
@@ -169,7 +169,7 @@ class PipelineRunner:
         """The run's name from its template, refused when it breaks the name rule or could
         be taken for the id of a run."""
         name = check_name(_render_run_name(self.compiled, started), "run")
-        check_not_an_id(name, "run", lambda: ((run.id, run.name) for run in self.store.list_runs()))
+        check_not_an_id(name, "run", lambda: ((run.id, run.name) for run in self.store.runs.list()))
         return name
 
     # -- settings ------------------------------------------------------------
@@ -275,7 +275,7 @@ class PipelineRunner:
     ) -> None:
         name = step_run.invocation
         step_run = _replace(step_run, reason=reason)
-        self.store.start_step_run(step_run, resolved.invocation.position)
+        self.store.step_runs.start(step_run, resolved.invocation.position)
         self.started[name] = step_run
         self.progress.started_step(name)
         step = resolved.invocation.step
@@ -336,7 +336,7 @@ class PipelineRunner:
             if step_run.invocation in self.recorded:
                 return None
             self.recorded[step_run.invocation] = step_run
-            return self.store.finish_step_run(step_run, position, logs, artifacts or [])
+            return self.store.step_runs.finish(step_run, position, logs, artifacts or [])
 
     def _fail_step(self, name: str, error: BaseException, cause: str = "") -> str:
         """Record a step that failed outside its own code: the cause first, then the traceback
