@@ -10,8 +10,6 @@ from __future__ import annotations
 # `import runstack`; type checkers treat this name the same way.
 TYPE_CHECKING = False
 
-__version__ = "0.1.0"
-
 if TYPE_CHECKING:
     from runstack.client import Client
     from runstack.component_types import ComponentType
@@ -23,6 +21,7 @@ if TYPE_CHECKING:
     from runstack.materializers.base import Materializer
     from runstack.pipelines import Pipeline, Step, pipeline, step
     from runstack.stacks import Stack, StackComponent
+    from runstack.version import __version__
 
 _LAZY_NAMES = {
     "Client": "runstack.client",
@@ -42,6 +41,7 @@ _LAZY_NAMES = {
     "Step": "runstack.pipelines",
     "pipeline": "runstack.pipelines",
     "step": "runstack.pipelines",
+    "__version__": "runstack.version",
 }
 
 __all__ = [
