@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from runstack.component_types import ComponentType
     from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
     from runstack.errors import RunstackError
-    from runstack.flavors import Flavor, FlavorConfig
+    from runstack.flavor_config import FlavorConfig
+    from runstack.flavors import Flavor
     from runstack.history.results import PipelineRun
     from runstack.hookspecs import hookimpl
     from runstack.materializers.base import Materializer
@@ -31,7 +32,7 @@ _LAZY_NAMES = {
     "BaseOrchestrator": "runstack.components",
     "RunstackError": "runstack.errors",
     "Flavor": "runstack.flavors",
-    "FlavorConfig": "runstack.flavors",
+    "FlavorConfig": "runstack.flavor_config",
     "hookimpl": "runstack.hookspecs",
     "Materializer": "runstack.materializers.base",
     "Stack": "runstack.stacks",

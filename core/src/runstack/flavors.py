@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import importlib
 import json
 import re
 from collections.abc import Mapping
@@ -11,25 +10,16 @@ from dataclasses import dataclass
 from types import UnionType
 from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
+from pydantic import SecretBytes, SecretStr, ValidationError
 
 from runstack.component_types import ComponentType
 from runstack.errors import ConfigError
+from runstack.flavor_config import FlavorConfig as FlavorConfig
 
 if TYPE_CHECKING:
     from runstack.components.base import BaseComponent
 
 _SECRET_TYPES = (SecretStr, SecretBytes)
-
-
-class FlavorConfig(BaseModel):
-    """Base of every flavor's config model: unknown keys are errors, values are immutable.
-
-    Declare a field as `SecretStr` to have it stored apart, masked in every
-    output and never written to `stack export` files.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True)
@@ -59,22 +49,6 @@ class Flavor:
     @property
     def label(self) -> str:
         return f"{self.component_type.noun} flavor {self.name!r}"
-
-    def implementation_class(self) -> builtins.type[BaseComponent]:
-        """The class that does the work, imported from its `"module:Class"` path on first need."""
-        if not isinstance(self.implementation, str):
-            return self.implementation
-        module_name, _, class_name = self.implementation.partition(":")
-        try:
-            return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
-        except (ImportError, AttributeError) as error:
-            from runstack.implementations import implementation_problem
-
-            raise ConfigError(
-                implementation_problem(self)
-                or f"the {self.label} cannot load its implementation {self.implementation!r}: "
-                f"{error}; reinstall the plugin that provides it"
-            ) from None
 
     def fields(self) -> list[ConfigField]:
         """The config keys with their type, default and description."""
