@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import UnionType
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Protocol, Union, get_args, get_origin
 
 from pydantic import SecretBytes, SecretStr, ValidationError
 
@@ -121,6 +121,12 @@ class Flavor:
             if field.secret and data.pop(field.name, None) is not None:
                 secrets[field.name] = _reveal(getattr(config, field.name))
         return data, secrets
+
+
+class FlavorRegistrar(Protocol):
+    """What a plugin's `register_flavors` hook is handed: call it with each `Flavor`."""
+
+    def __call__(self, flavor: Flavor, /) -> None: ...
 
 
 def _from_text(annotation: Any, raw: str) -> Any:
