@@ -15,7 +15,7 @@ import pytest
 from pipeline_helpers import artifact_path, run_name_in
 from runstack import BaseArtifactStore, Client, pipeline, step
 from runstack.errors import AlreadyExistsError, ConfigError, NotFoundError
-from runstack.materializers.registry import MaterializerWarning
+from runstack.materializers import MaterializerWarning
 from runstack.pipelines.runner import PipelineRunError
 
 Cli = Callable[..., str]

@@ -124,8 +124,8 @@ def _given_secrets(
     return given
 
 
-def _secrets_needed(path: Path, missing: Sequence[tuple[ComponentType, str]]) -> ConfigError:
-    names = [f"{kind.value}.{key}" for kind, key in missing]
+def _secrets_needed(path: Path, missing: Sequence[tuple[str, str]]) -> ConfigError:
+    names = [f"{kind}.{key}" for kind, key in missing]
     return ConfigError(
         f"{path}: the stack file leaves out secrets its components need: {', '.join(names)}; "
         f"give each with --secret {names[0]}='{{{{env.NAME}}}}' (or '{{{{file:PATH}}}}', or "

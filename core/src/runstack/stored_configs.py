@@ -36,7 +36,8 @@ def stored_config(
     trusted = _trusted(registered, component)
     if trusted is not None:
         return trusted, False
-    values = {**component.config, **resolved_secrets(component)}
+    secrets = resolved_secrets(component.type, component.name, component.secrets)
+    values = {**component.config, **secrets}
     try:
         config = registered.flavor.validate_config(values)
     except ConfigError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC
 from typing import Any
 
-from runstack.flavors import FlavorConfig
+from runstack.flavor_config import FlavorConfig
 
 
 class BaseComponent(ABC):  # noqa: B024 (ABCMeta makes the subclasses' abstract methods count)
