@@ -189,7 +189,7 @@ def test_listing_many_runs_checks_only_the_running_ones(
         )
         connection.execute(
             "INSERT INTO step_runs VALUES ('step', 'dead', 'many', 'a', 'train', 'train', 0, "
-            "'running', '2024-01-01T00:00:00', NULL, '', '{}', '{}', '', NULL, '', 1, '')"
+            "'running', '2024-01-01T00:00:00', NULL, '', '{}', '{}', '', NULL, '', 1, '', '', NULL)"
         )
     connection.close()
 

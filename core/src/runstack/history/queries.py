@@ -62,7 +62,7 @@ class RunQueries:
         A run still marked running is deleted only with `force`. Files are removed
         only inside run folders; what is left in place, and why, is warned about.
         """
-        from runstack.history.run_files import remove_run_files
+        from runstack.history.run_files import remove_run_files, remove_run_logs
         from runstack.runs import RunStatus
 
         run = self._store.runs.get(name_or_id)
@@ -71,9 +71,10 @@ class RunQueries:
                 f"run {run.name!r} is still running; wait for it to finish, or pass --force "
                 "to delete it anyway"
             )
-        own_step_runs = {step_run.id for step_run in self._store.step_runs.list(run.id)}
+        step_runs = self._store.step_runs.list(run.id)
         orphans = self._store.runs.delete(run.id)
-        remove_run_files(self._artifact_stores, run, own_step_runs, orphans)
+        remove_run_files(self._artifact_stores, run, {s.id for s in step_runs}, orphans)
+        remove_run_logs(self._artifact_stores, run, step_runs)
         return run
 
     def pipelines(self) -> builtins.list[PipelineSummary]:

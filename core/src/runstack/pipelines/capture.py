@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from runstack.history.step_logs import BoundedLog
+
 _local = threading.local()
 
 
-def _current_buffer() -> io.StringIO | None:
+def _current_buffer() -> BoundedLog | None:
     return getattr(_local, "buffer", None)
 
 
@@ -97,9 +99,9 @@ def routing(echo: bool = True) -> Iterator[None]:
 
 
 @contextmanager
-def capturing() -> Iterator[io.StringIO]:
-    """Collect what this thread prints or logs into the yielded buffer."""
-    buffer = io.StringIO()
+def capturing(limit: int) -> Iterator[BoundedLog]:
+    """Collect what this thread prints or logs into the yielded buffer (its last `limit` bytes)."""
+    buffer = BoundedLog(limit)
     previous = _current_buffer()
     _local.buffer = buffer
     try:

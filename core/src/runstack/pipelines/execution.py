@@ -23,6 +23,13 @@ from runstack.history.artifacts import (
     output_uri,
     save_output,
 )
+from runstack.history.step_logs import (
+    DEFAULT_LIMIT,
+    BoundedLog,
+    StoredLog,
+    log_uri,
+    store_log,
+)
 from runstack.pipelines import capture
 from runstack.pipelines.steps import OutputSpec, describe_type, matches
 from runstack.pipelines.tracebacks import user_traceback
@@ -44,6 +51,7 @@ class StepWork:
     retries: int
     retry_delay: float
     artifact_store: BaseArtifactStore
+    log_limit: int = DEFAULT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class WorkOutcome:
     `unreadable` is the id of an input artifact its materializer could not load.
     """
 
-    logs: str
+    log: StoredLog
     attempts: int
     artifacts: list[ArtifactRecord] = field(default_factory=list)
     error: str = ""
@@ -63,7 +71,7 @@ class WorkOutcome:
 def perform(work: StepWork) -> WorkOutcome:
     """Run the step and capture what it prints and logs; failures come back as data."""
     attempts = 0
-    with capture.routing(), capture.capturing() as log:
+    with capture.routing(), capture.capturing(work.log_limit) as log:
         try:
             arguments = dict(work.parameters)
             for parameter, artifact in work.inputs.items():
@@ -88,12 +96,18 @@ def perform(work: StepWork) -> WorkOutcome:
                 raise
             log.write("".join(traceback.format_exception(error)))
             return WorkOutcome(
-                log.getvalue(),
+                _stored(work, log),
                 max(attempts, 1),
                 error=user_traceback(error),
                 unreadable=error.artifact_id if isinstance(error, UnreadableArtifactError) else "",
             )
-    return WorkOutcome(log.getvalue(), attempts, artifacts)
+    return WorkOutcome(_stored(work, log), attempts, artifacts)
+
+
+def _stored(work: StepWork, log: BoundedLog) -> StoredLog:
+    """The step's log written beside its outputs, from wherever the step ran."""
+    uri = log_uri(work.pipeline, work.run_id, work.invocation, work.step_run_id)
+    return store_log(work.artifact_store, uri, log.getvalue())
 
 
 def is_ctrl_c(error: BaseException) -> bool:

@@ -22,6 +22,7 @@ from runstack.components import (
 )
 from runstack.errors import ConfigError, RunstackError
 from runstack.history.integrity import record_unreadable
+from runstack.history.step_logs import log_limit
 from runstack.locality import check_reachable
 from runstack.names import check_name, check_not_an_id
 from runstack.pipelines import capture
@@ -84,6 +85,7 @@ class PipelineRunner:
 
     def run(self) -> PipelineRun:
         compiled = self.compiled
+        self.log_limit = log_limit()  # a bad limit is refused before anything is recorded
         stack = self.client.get_stack(compiled.stack)
         check_reachable(self.client.flavors, stack.name, stack.components)
         orchestrator_settings = self._validate_settings(stack)
@@ -291,6 +293,7 @@ class PipelineRunner:
             retries=resolved.retries,
             retry_delay=resolved.retry_delay,
             artifact_store=self.artifact_store,
+            log_limit=self.log_limit,
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument
             outcome = self.orchestrator.call(perform, work)
@@ -307,8 +310,10 @@ class PipelineRunner:
                 finished=now(),
                 error=error,
                 attempts=outcome.attempts,
+                log_uri=outcome.log.uri,
+                log_size=outcome.log.size,
             )
-            self._record(failed, outcome.logs)
+            self._record(failed, outcome.log.tail)
             self.progress.finished_step(name, StepStatus.FAILED, format_duration(failed.duration))
             raise StepFailedError(error)
         completed = _replace(
@@ -317,8 +322,10 @@ class PipelineRunner:
             finished=now(),
             attempts=outcome.attempts,
             outputs={a.name.rpartition("::")[2]: a.id for a in outcome.artifacts},
+            log_uri=outcome.log.uri,
+            log_size=outcome.log.size,
         )
-        stored = self._record(completed, outcome.logs, outcome.artifacts)
+        stored = self._record(completed, outcome.log.tail, outcome.artifacts)
         if stored is None:  # the run stopped waiting for this step and recorded it already
             return
         self.outputs[name] = {artifact.name.rpartition("::")[2]: artifact for artifact in stored}

@@ -156,12 +156,17 @@ class StepRuns(Protocol):
         logs: str,
         new_artifacts: Sequence[ArtifactRecord] = (),
     ) -> list[ArtifactRecord]:
-        """Record a finished step and the artifacts it made, in one transaction."""
+        """Record a finished step and the artifacts it made, in one transaction.
+
+        `logs` is the log's last lines when the log itself is in the artifact store
+        (`step_run.log_uri`), or the whole log when it is not."""
         ...
 
     def get(self, step_run_id: str) -> StepRunRecord: ...
 
-    def logs(self, step_run_id: str) -> str: ...
+    def logs(self, step_run_id: str) -> str:
+        """The log text the records hold (see `finish`)."""
+        ...
 
     def run_name(self, step_run_id: str) -> str:
         """The name of the run the step run belongs to."""

@@ -138,6 +138,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE components ADD COLUMN flavor_version TEXT NOT NULL DEFAULT '';
     """,
+    # 8: a step's log lives in the artifact store beside its outputs: where, and its size;
+    # `logs` then keeps only its last lines (older step runs keep their whole log there)
+    """
+    ALTER TABLE step_runs ADD COLUMN log_uri TEXT NOT NULL DEFAULT '';
+    ALTER TABLE step_runs ADD COLUMN log_size INTEGER;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
