@@ -7,7 +7,6 @@ cluster): `StepWork` carries everything it needs and pickles with cloudpickle,
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 import traceback
@@ -113,6 +112,8 @@ def _stored(work: StepWork, log: BoundedLog) -> StoredLog:
 def is_ctrl_c(error: BaseException) -> bool:
     """Whether `error` may be the user's Ctrl-C: only the main thread of a process that has
     Python's handler sees one; a KeyboardInterrupt elsewhere was raised by a step's code."""
+    import signal  # only a failing step asks: a run that succeeds never pays for it
+
     return (
         isinstance(error, KeyboardInterrupt)
         and threading.current_thread() is threading.main_thread()
