@@ -30,7 +30,8 @@ from runstack.history.step_logs import (
     store_log,
 )
 from runstack.pipelines import capture
-from runstack.pipelines.steps import OutputSpec, describe_type, matches
+from runstack.pipelines.annotations import describe_type, matches
+from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.runs import ArtifactRecord
 
