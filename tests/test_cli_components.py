@@ -342,7 +342,7 @@ def test_a_stack_keeps_using_a_renamed_component(cli_ok: Cli, cli_json: CliJson)
     stack = cli_json("stack", "describe", "default")
     assert stack["components"]["orchestrator"]["name"] == "laptop"
     rows = parse_table(cli_ok("stack", "describe"))
-    assert {"COMPONENT_TYPE": "ORCHESTRATOR", "COMPONENT_NAME": "laptop"} in rows
+    assert ("ORCHESTRATOR", "laptop") in [(r["COMPONENT_TYPE"], r["COMPONENT_NAME"]) for r in rows]
 
 
 @pytest.mark.parametrize("group", GROUPS)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -101,15 +104,47 @@ def test_a_fresh_home_lists_the_active_default_stack(cli_ok: Cli, cli_json: CliJ
     assert (listed["name"], listed["active"], listed["shared"]) == ("default", True, False)
 
 
+# What only runs need: `stack list` must not pay for importing it.
+RUN_SIDE = {
+    "runstack.runs",
+    "runstack.processes",
+    "runstack.store.sqlite_runs",
+    "runstack.store.sqlite_step_runs",
+    "runstack.store.sqlite_artifacts",
+    "runstack.store.sqlite_crashes",
+}
+
+
+def test_stack_list_loads_nothing_that_only_runs_need(runstack_home: Path) -> None:
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: print(sorted({RUN_SIDE!r} & set(sys.modules))))\n"
+        "from runstack.cli.main import main\n"
+        "sys.argv = ['runstack', 'stack', 'list']\n"
+        "main()\n"
+    )
+    for _ in range(2):  # the first creates the store, the second only reads it
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "RUNSTACK_HOME": str(runstack_home)},
+        )
+        assert "default" in result.stdout
+        assert result.stdout.splitlines()[-1] == "[]", result.stderr
+
+
 def test_describe_the_default_stack_as_the_docs_show(cli_ok: Cli, cli_json: CliJson) -> None:
     output = cli_ok("stack", "describe")
     identifier = cli_json("stack", "describe")["id"]
 
     lines = output.splitlines()
     assert lines[0].strip() == "Stack Configuration"
-    assert parse_table(output) == [
-        {"COMPONENT_TYPE": "ARTIFACT_STORE", "COMPONENT_NAME": "default"},
-        {"COMPONENT_TYPE": "ORCHESTRATOR", "COMPONENT_NAME": "default"},
+    rows = parse_table(output)
+    assert [(row["COMPONENT_TYPE"], row["COMPONENT_NAME"], row["FLAVOR"]) for row in rows] == [
+        ("ARTIFACT_STORE", "default", "local"),
+        ("ORCHESTRATOR", "default", "local"),
     ]
     assert lines[-2].strip() == "'default' stack (ACTIVE)"
     assert re.fullmatch(UUID, identifier)

@@ -202,7 +202,7 @@ def test_listing_many_runs_checks_only_the_running_ones(
         checked.append(pid)
         return pid != dead_pid.pid
 
-    monkeypatch.setattr("runstack.store.sqlite_runs.is_alive", is_alive)
+    monkeypatch.setattr("runstack.store.sqlite_crashes.is_alive", is_alive)
     runs = json_of(run_cli, "run", "list", "--all")
     assert len(runs) == 10_000
     assert sorted(checked) == sorted([os.getpid(), dead_pid.pid]), checked
@@ -265,8 +265,8 @@ for i in itertools.count():
         stack_id=stack.id, stack_name=stack.name, artifact_store_id=stack.artifact_store.id,
         owner="ana", config={"i": i, "text": "x" * 2000}, parameters={"i": i}, started=now(),
     )
-    client.store.create_run(run)
-    client.store.finish_run(run.id, RunStatus.COMPLETED, now(), "")
+    client.store.runs.create(run)
+    client.store.runs.finish(run.id, RunStatus.COMPLETED, now(), "")
     if i % 2:
         client.delete_stack(name)
         client.delete_component("artifact_store", name)

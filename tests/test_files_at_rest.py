@@ -40,7 +40,7 @@ def test_a_new_home_and_everything_in_it_is_private(
     client.register_component("artifact_store", "kept", "local", {"path": str(tmp_path / "a")})
     names = {p.name: mode(p) for p in store_files(home)}
     assert names == {"runstack.db": 0o600, "runstack.db-wal": 0o600, "runstack.db-shm": 0o600}
-    client.store.close()
+    client.store.database.close()
 
 
 def test_an_existing_home_with_loose_modes_is_tightened_on_the_next_write(

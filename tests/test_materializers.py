@@ -25,12 +25,12 @@ from runstack import Client, hookimpl
 from runstack.components import BaseArtifactStore
 from runstack.errors import NotFoundError
 from runstack.flavor_registry import PluginWarning
+from runstack.installed import installed
+from runstack.materializer_registry import MaterializerRegistry
 from runstack.materializers import (
     Materializer,
     MaterializerRegistrar,
-    MaterializerRegistry,
     MaterializerWarning,
-    installed_materializers,
     type_name,
 )
 from runstack.plugins import register_objects
@@ -53,7 +53,7 @@ def round_trip(
     value: Any, store: BaseArtifactStore, annotation: Any = None, uri: str = "run/step/output"
 ) -> tuple[str, Any]:
     """Save `value` as the runtime will and load it back: (materializer name, loaded value)."""
-    registry = installed_materializers()
+    registry = installed().materializers
     materializer = registry.select(annotation, value)
     materializer.save(value, store, uri)
     loaded = registry.get(materializer.name).load(store, uri, type_name(type(value)))
@@ -153,7 +153,7 @@ def test_subclass_of_a_pydantic_model_is_found_through_its_bases(
 def test_pydantic_artifact_of_a_type_that_cannot_be_imported_says_so(
     store: BaseArtifactStore,
 ) -> None:
-    pydantic_materializer = installed_materializers().get("pydantic")
+    pydantic_materializer = installed().materializers.get("pydantic")
     pydantic_materializer.save(Point(x=1, y=2), store, "out")
     with pytest.raises(NotFoundError, match=r"cannot import the type 'nowhere\.Point'.*install"):
         pydantic_materializer.load(store, "out", "nowhere.Point")
@@ -187,7 +187,7 @@ def test_numpy_arrays_round_trip(array: np.ndarray, store: BaseArtifactStore) ->
 
 def test_large_array_streams_into_the_store_without_a_full_copy(store: BaseArtifactStore) -> None:
     array = np.arange(8 * 2**20, dtype=np.float64)  # 64 MiB
-    numpy_materializer = installed_materializers().get("numpy")
+    numpy_materializer = installed().materializers.get("numpy")
     tracemalloc.start()
     try:
         numpy_materializer.save(array, store, "big")
@@ -230,7 +230,7 @@ def test_dataframe_falls_back_to_csv_without_pyarrow_and_loads_anywhere(
     store: BaseArtifactStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     frame = sample_frame()
-    pandas_materializer = installed_materializers().get("pandas")
+    pandas_materializer = installed().materializers.get("pandas")
     with monkeypatch.context() as without_pyarrow:
         without_pyarrow.setitem(sys.modules, "pyarrow", None)
         pandas_materializer.save(frame, store, "out")
@@ -314,7 +314,7 @@ def test_values_a_materializer_would_change_are_pickled_instead(
 def test_selection_by_annotation_falls_back_to_the_value_type(
     annotation: Any, value: Any, expected: str
 ) -> None:
-    assert installed_materializers().select(annotation, value).name == expected
+    assert installed().materializers.select(annotation, value).name == expected
 
 
 INT_TEXT_PLUGIN = '''
@@ -357,7 +357,7 @@ def int_text_plugin(install_plugin: InstallPlugin) -> None:
 def test_plugin_takes_over_a_builtin_type_but_a_bool_is_not_an_int(
     int_text_plugin: None, store: BaseArtifactStore
 ) -> None:
-    registry = installed_materializers()
+    registry = installed().materializers
     assert registry.select(None, 7).name == "int-text"
     assert registry.select(None, True).name == "json"
     assert registry.select(bool, True).name == "json"
@@ -372,7 +372,7 @@ def test_plugin_takes_over_a_builtin_type_but_a_bool_is_not_an_int(
 def test_annotation_selects_over_the_value_type(
     int_text_plugin: None, store: BaseArtifactStore
 ) -> None:
-    registry = installed_materializers()
+    registry = installed().materializers
     assert registry.select(int, True).name == "int-text"
     assert registry.select(None, True).name == "json"
 
@@ -433,7 +433,7 @@ def test_installed_plugin_materializer_handles_its_type(
     )
     from acme_units.types import Celsius  # type: ignore[import-not-found]
 
-    listed = [(m.name, plugin) for m, plugin in installed_materializers().list()]
+    listed = [(m.name, plugin) for m, plugin in installed().materializers.list()]
     assert listed == sorted(
         [(n, "runstack.builtin") for n in BUILTIN_NAMES] + [("celsius", "units")]
     )
@@ -451,12 +451,12 @@ def test_plugins_load_once_for_flavors_and_materializers(install_plugin: Install
     )
     with pytest.warns(PluginWarning) as caught:
         flavors = Client().flavors
-        materializers = installed_materializers()
+        materializers = installed().materializers
     assert [str(record.message) for record in caught] == [
         "plugin 'broken' from acme-broken 1.0.0: import failed: ImportError: no gpu"
     ]
     assert materializers.plugins is flavors.plugins
-    assert installed_materializers() is materializers
+    assert installed().materializers is materializers
 
 
 def registered_builtin(registry: MaterializerRegistry) -> str:
@@ -475,7 +475,7 @@ def test_name_of_a_builtin_registered_again_warns_and_keeps_the_builtin(
         entry_points={"fastjson": "acme_json.plugin"},
     )
     with pytest.warns(PluginWarning) as caught:
-        registry = installed_materializers()
+        registry = installed().materializers
     [warning] = [str(record.message) for record in caught]
     assert warning == (
         "plugin 'fastjson' from acme-json 1.0.0: registers the materializer 'json', already "
@@ -567,7 +567,7 @@ def test_invalid_registration_is_ignored_with_a_warning(registered: object, prob
 
 def test_unknown_materializer_names_the_installed_ones() -> None:
     with pytest.raises(NotFoundError) as raised:
-        installed_materializers().get("zarr")
+        installed().materializers.get("zarr")
     assert str(raised.value).startswith(
         "unknown materializer 'zarr'; installed: bytes, cloudpickle, json, numpy, pandas, pydantic"
     )
@@ -577,7 +577,7 @@ def test_builtin_materializers_are_there_whatever_plugins_are_blocked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("RUNSTACK_LOAD_PLUGINS", "nothing-by-this-name")
-    registry = installed_materializers()
+    registry = installed().materializers
     assert registry.plugins.plugins == []
     assert [m.name for m, _ in registry.list()] == BUILTIN_NAMES
 
@@ -585,8 +585,8 @@ def test_builtin_materializers_are_there_whatever_plugins_are_blocked(
 def test_importing_materializers_imports_no_data_library(tmp_path: Path) -> None:
     code = (
         "import sys\n"
-        "from runstack.materializers import installed_materializers\n"
-        "installed_materializers().select(None, 1)\n"
+        "from runstack.installed import installed\n"
+        "installed().materializers.select(None, 1)\n"
         "print(sorted({'numpy', 'pandas', 'pyarrow', 'cloudpickle'} & set(sys.modules)))\n"
     )
     result = subprocess.run(

@@ -530,7 +530,7 @@ def test_run_delete_of_a_running_run_needs_force(cli_fails: CliFails, cli_ok: Cl
         pid=os.getpid(),
         host=this_host(),
     )
-    client.store.create_run(run)
+    client.store.runs.create(run)
 
     assert cli_fails("run", "delete", "busy", "-y")[1] == (
         "Error: run 'busy' is still running; wait for it to finish, or pass --force to "

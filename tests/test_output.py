@@ -213,7 +213,7 @@ NARROW_TABLES = [
         ["ACTIVE", "NAME", "COMPONENT ID", "FLAVOR", "SHARED", "OWNER"],
     ),
     (("orchestrator", "flavor", "describe", "local"), ["KEY", "TYPE", "DEFAULT", "DESCRIPTION"]),
-    (("stack", "describe"), ["COMPONENT_TYPE", "COMPONENT_NAME"]),
+    (("stack", "describe"), ["COMPONENT_TYPE", "COMPONENT_NAME", "FLAVOR", "LOCATION"]),
     (("orchestrator", "describe", LONG_NAME.format("or")), ["COMPONENT_PROPERTY", "VALUE"]),
 ]
 TITLED = [

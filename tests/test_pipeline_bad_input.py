@@ -15,7 +15,7 @@ import pytest
 from pipeline_helpers import artifact_path, run_name_in
 from runstack import BaseArtifactStore, Client, pipeline, step
 from runstack.errors import AlreadyExistsError, ConfigError, NotFoundError
-from runstack.materializers.registry import MaterializerWarning
+from runstack.materializers import MaterializerWarning
 from runstack.pipelines.runner import PipelineRunError
 
 Cli = Callable[..., str]
@@ -355,7 +355,9 @@ def test_wrong_step_outputs_fail_the_run_and_none_of_them_is_written(
     assert (run.status.value, run.steps["bad"].status.value) == ("failed", "failed")
     assert run.steps["bad"].outputs == {}
     written = artifact_path(run.steps["make"].outputs["output"]).parents[1]
-    assert [path.name for path in written.rglob("*") if path.is_file()] == ["value.json"]
+    files = sorted(str(path.relative_to(written)) for path in written.rglob("*") if path.is_file())
+    logs = [s.record.log_uri.split("/", 2)[2] for s in run.steps.values() if s.record.log_uri]
+    assert files == sorted(["make/output/value.json", *logs])
 
 
 def test_loading_an_artifact_whose_files_were_removed_names_its_uri() -> None:
@@ -424,6 +426,6 @@ def test_an_output_no_materializer_can_save_fails_its_step_and_leaves_no_files()
     client = Client()
     store = client.build_component(client.active_stack.artifact_store)
     assert isinstance(store, BaseArtifactStore)
-    assert [
-        path for path in Path(store.path(f"locking/{run.id}")).rglob("*") if path.is_file()
-    ] == []
+    written = Path(store.path(f"locking/{run.id}"))
+    files = [str(path.relative_to(written)) for path in written.rglob("*") if path.is_file()]
+    assert files == [f"locked/{run.steps['locked'].record.id}.log"]

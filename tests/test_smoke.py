@@ -12,10 +12,12 @@ def test_default_stack_is_described_as_in_the_docs(run_cli) -> None:  # type: ig
     result = run_cli("stack", "describe")
     assert result.exit_code == 0, result.output
     assert "Stack Configuration" in result.output
-    assert parse_table(result.output) == [
-        {"COMPONENT_TYPE": "ARTIFACT_STORE", "COMPONENT_NAME": "default"},
-        {"COMPONENT_TYPE": "ORCHESTRATOR", "COMPONENT_NAME": "default"},
+    rows = parse_table(result.output)
+    assert [(row["COMPONENT_TYPE"], row["COMPONENT_NAME"], row["FLAVOR"]) for row in rows] == [
+        ("ARTIFACT_STORE", "default", "local"),
+        ("ORCHESTRATOR", "default", "local"),
     ]
+    assert rows[1]["LOCATION"] == "this machine"
     assert "'default' stack (ACTIVE)" in result.output
     assert "is owned by user default and is 'private'." in result.output
 

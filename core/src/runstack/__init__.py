@@ -10,19 +10,19 @@ from __future__ import annotations
 # `import runstack`; type checkers treat this name the same way.
 TYPE_CHECKING = False
 
-__version__ = "0.1.0"
-
 if TYPE_CHECKING:
     from runstack.client import Client
     from runstack.component_types import ComponentType
     from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
     from runstack.errors import RunstackError
-    from runstack.flavors import Flavor, FlavorConfig
+    from runstack.flavor_config import FlavorConfig
+    from runstack.flavors import Flavor
     from runstack.history.results import PipelineRun
     from runstack.hookspecs import hookimpl
     from runstack.materializers.base import Materializer
     from runstack.pipelines import Pipeline, Step, pipeline, step
     from runstack.stacks import Stack, StackComponent
+    from runstack.version import __version__
 
 _LAZY_NAMES = {
     "Client": "runstack.client",
@@ -32,7 +32,7 @@ _LAZY_NAMES = {
     "BaseOrchestrator": "runstack.components",
     "RunstackError": "runstack.errors",
     "Flavor": "runstack.flavors",
-    "FlavorConfig": "runstack.flavors",
+    "FlavorConfig": "runstack.flavor_config",
     "hookimpl": "runstack.hookspecs",
     "Materializer": "runstack.materializers.base",
     "Stack": "runstack.stacks",
@@ -42,6 +42,7 @@ _LAZY_NAMES = {
     "Step": "runstack.pipelines",
     "pipeline": "runstack.pipelines",
     "step": "runstack.pipelines",
+    "__version__": "runstack.version",
 }
 
 __all__ = [

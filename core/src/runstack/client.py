@@ -17,6 +17,7 @@ from runstack.errors import (
     NotFoundError,
     RunstackError,
 )
+from runstack.locality import check_reachable
 from runstack.registration import (
     changed_members,
     check_component_name,
@@ -119,12 +120,12 @@ class Client:
     # -- components ----------------------------------------------------------
 
     def list_components(self, component_type: TypeLike | None = None) -> list[StackComponent]:
-        return self.store.list_components(
+        return self.store.components.list(
             None if component_type is None else ComponentType.parse(component_type)
         )
 
     def get_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
-        return self.store.get_component(ComponentType.parse(component_type), name_or_id)
+        return self.store.components.get(ComponentType.parse(component_type), name_or_id)
 
     def register_component(
         self,
@@ -153,7 +154,7 @@ class Client:
             owner=self.user,
             shared=shared,
         )
-        self.store.create_component(component)
+        self.store.components.create(component)
         return component
 
     def update_component(
@@ -168,7 +169,7 @@ class Client:
             secrets=secrets,
             flavor_version=self._flavor_version(component.type, component.flavor),
         )
-        self.store.update_component(updated)
+        self.store.components.update(updated)
         return updated
 
     def rename_component(
@@ -177,13 +178,13 @@ class Client:
         component = self.get_component(component_type, name_or_id)
         check_component_name(self.store, new_name, component.type)
         renamed = component.changed(name=new_name)
-        self.store.update_component(renamed)
+        self.store.components.update(renamed)
         return renamed
 
     def share_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
         component = self.get_component(component_type, name_or_id)
         shared = component.changed(shared=True)
-        self.store.update_component(shared)
+        self.store.components.update(shared)
         return shared
 
     def delete_component(
@@ -196,7 +197,7 @@ class Client:
         """
         component = self.get_component(component_type, name_or_id)
         runs = (
-            self.store.runs_using_artifact_store(component.id)
+            self.store.runs.using_artifact_store(component.id)
             if component.type is ComponentType.ARTIFACT_STORE
             else []
         )
@@ -209,7 +210,7 @@ class Client:
                     f"run(s) ({shown}); delete those runs first, or pass --force to forget the "
                     f"store and leave its files in {folder}"
                 )
-        self.store.delete_component(component.id)
+        self.store.components.delete(component.id)
         if runs:
             warnings.warn(
                 f"the files of the artifact store {component.name!r} stay in {folder} "
@@ -233,7 +234,7 @@ class Client:
         built = implementation(id=component.id, name=component.name, config=config)
         version = registered.plugin.version
         if validated and version and version != component.flavor_version:
-            self.store.record_flavor_version(component.id, version)
+            self.store.components.record_flavor_version(component.id, version)
         return built
 
     def _flavor_version(self, component_type: ComponentType, name: str) -> str:
@@ -243,11 +244,11 @@ class Client:
     # -- stacks --------------------------------------------------------------
 
     def list_stacks(self) -> list[Stack]:
-        return self.store.list_stacks()
+        return self.store.stacks.list()
 
     def get_stack(self, name_or_id: str | None = None) -> Stack:
         """A stack by name or id; with no argument, the active stack."""
-        return self.active_stack if name_or_id is None else self.store.get_stack(name_or_id)
+        return self.active_stack if name_or_id is None else self.store.stacks.get(name_or_id)
 
     @property
     def active_stack(self) -> Stack:
@@ -255,39 +256,32 @@ class Client:
         active_id = self.config.active_stack_id
         if active_id:
             try:
-                return self.store.get_stack(active_id)
+                return self.store.stacks.get(active_id)
             except NotFoundError:
                 warnings.warn(
                     f"the active stack (id {active_id}) no longer exists; using the default "
                     "stack until 'runstack stack set' picks another",
                     stacklevel=2,
                 )
-        return self.store.get_stack(DEFAULT_NAME)
+        return self.store.stacks.get(DEFAULT_NAME)
 
     def set_active_stack(self, name_or_id: str) -> Stack:
-        stack = self.store.get_stack(name_or_id)
+        stack = self.store.stacks.get(name_or_id)
+        check_reachable(self.flavors, stack.name, stack.components)
         self.config = self.config.with_active_stack(stack.id)
         save_config(self.config, self._config_path)
         return stack
 
     def register_stack(
-        self,
-        name: str,
-        components: ComponentNames,
-        *,
-        shared: bool = False,
+        self, name: str, components: ComponentNames, *, shared: bool = False
     ) -> Stack:
         """A new stack from registered components, given by type and name or id."""
         check_stack_name(self.store, name)
-        stack = Stack.new(
-            name=name,
-            owner=self.user,
-            shared=shared,
-            components=stack_members(
-                self.store, {ComponentType.parse(t): n for t, n in components.items()}
-            ),
-        )
-        return self.store.create_stack(stack)
+        kinds = {ComponentType.parse(t): n for t, n in components.items()}
+        members = stack_members(self.store, kinds)
+        check_reachable(self.flavors, name, members)
+        stack = Stack.new(name=name, owner=self.user, shared=shared, components=members)
+        return self.store.stacks.create(stack)
 
     def update_stack(
         self,
@@ -298,15 +292,16 @@ class Client:
         stack = self.get_stack(name_or_id)
         changes = {ComponentType.parse(t): n for t, n in components.items()}
         members = changed_members(self.store, stack, changes)
+        check_reachable(self.flavors, stack.name, members)
         updated = stack.changed(components=members)
-        self.store.update_stack(updated)
+        self.store.stacks.update(updated)
         return updated
 
     def rename_stack(self, name_or_id: str, new_name: str) -> Stack:
         stack = self._changeable_stack(name_or_id, "rename")
         check_stack_name(self.store, new_name)
         renamed = stack.changed(name=new_name)
-        self.store.update_stack(renamed)
+        self.store.stacks.update(renamed)
         return renamed
 
     def copy_stack(self, name_or_id: str, new_name: str) -> Stack:
@@ -322,7 +317,7 @@ class Client:
             if not component.shared:
                 self.share_component(component.type, component.id)
         shared = stack.changed(shared=True)
-        self.store.update_stack(shared)
+        self.store.stacks.update(shared)
         return self.get_stack(stack.id)
 
     def deletable_stack(self, name_or_id: str) -> Stack:
@@ -338,7 +333,7 @@ class Client:
     def delete_stack(self, name_or_id: str) -> Stack:
         """Delete a stack that is not active; its components stay registered."""
         stack = self.deletable_stack(name_or_id)
-        self.store.delete_stack(stack.id)
+        self.store.stacks.delete(stack.id)
         return stack
 
     def export_stack(self, name_or_id: str, path: Path) -> Stack:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from runstack.errors import ConfigError
+
 
 class ComponentType(StrEnum):
     """A kind of stack component; a stack holds at most one component of each type."""
@@ -59,8 +61,6 @@ class ComponentType(StrEnum):
     @classmethod
     def parse(cls, text: str) -> ComponentType:
         """Accept `artifact_store`, `artifact-store` or `ARTIFACT_STORE`."""
-        from runstack.errors import ConfigError
-
         normalised = text.strip().lower().replace("-", "_")
         try:
             return cls(normalised)

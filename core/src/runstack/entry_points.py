@@ -90,9 +90,11 @@ def _installation_key() -> list[Any]:
 def _stamp(info: str) -> list[int]:
     """What changes when a distribution's metadata folder or entry-point file is rewritten."""
     stamp = []
-    for path in (Path(info), Path(info, "entry_points.txt")):
+    # Strings, not Paths: every process that loads plugins stats every installed
+    # distribution, and building a Path for each costs more than the stat.
+    for path in (info, os.path.join(info, "entry_points.txt")):  # noqa: PTH118
         try:
-            status = path.stat()
+            status = os.stat(path)  # noqa: PTH116
         except OSError:
             stamp += [0, 0]
         else:

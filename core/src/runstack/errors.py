@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from runstack.component_types import ComponentType
+from collections.abc import Sequence
 
 
 class RunstackError(Exception):
@@ -27,13 +24,14 @@ class ConfigError(RunstackError, ValueError):
 
 
 class MissingSecretsError(ConfigError):
-    """Components to be created lack secrets nobody gave; `missing` holds (type, key) pairs."""
+    """Components to be created lack secrets nobody gave; `missing` holds (component type, key)
+    pairs. Errors sit below `component_types`, so a type is any `str`: a `ComponentType` is one."""
 
-    def __init__(self, missing: list[tuple[ComponentType, str]]) -> None:
+    def __init__(self, missing: Sequence[tuple[str, str]]) -> None:
         super().__init__(
-            "secrets not given: " + ", ".join(f"{kind.value}.{key}" for kind, key in missing)
+            "secrets not given: " + ", ".join(f"{kind}.{key}" for kind, key in missing)
         )
-        self.missing = missing
+        self.missing = list(missing)
 
 
 class InUseError(RunstackError):

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from runstack.component_types import ComponentType
 from runstack.errors import NotFoundError
 from runstack.flavors import Flavor
+from runstack.flavors import FlavorRegistrar as FlavorRegistrar
 from runstack.plugins import LoadedPlugins, Plugin, call_registration_hook, report
 from runstack.plugins import PluginWarning as PluginWarning
 from runstack.registrar import Registrar, RegistrationRules
@@ -28,10 +29,6 @@ class RegisteredFlavor:
     plugin: Plugin
 
 
-class FlavorRegistrar(Registrar[tuple[ComponentType, str], Flavor, RegisteredFlavor]):
-    """What a plugin's `register_flavors` hook is handed: call it with each `Flavor`."""
-
-
 class FlavorRegistry:
     """Every installed flavor by (component type, name), and the plugins that provided them."""
 
@@ -39,11 +36,11 @@ class FlavorRegistry:
         self.plugins = plugins
         self.entries: dict[tuple[ComponentType, str], RegisteredFlavor] = {}
         self._implementations_checked = False
-        call_registration_hook(
-            plugins,
-            "register_flavors",
-            lambda plugin: FlavorRegistrar(self.entries, plugin, _RULES),
-        )
+
+        def registrar(plugin: Plugin) -> FlavorRegistrar:
+            return Registrar(self.entries, plugin, _RULES)
+
+        call_registration_hook(plugins, "register_flavors", registrar)
 
     def list(self, component_type: ComponentType | None = None) -> list[RegisteredFlavor]:
         """Installed flavors, by type then name."""

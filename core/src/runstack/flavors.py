@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import builtins
-import importlib
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import UnionType
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Protocol, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
+from pydantic import SecretBytes, SecretStr, ValidationError
 
 from runstack.component_types import ComponentType
 from runstack.errors import ConfigError
+from runstack.flavor_config import FlavorConfig as FlavorConfig
 
 if TYPE_CHECKING:
     from runstack.components.base import BaseComponent
 
 _SECRET_TYPES = (SecretStr, SecretBytes)
-
-
-class FlavorConfig(BaseModel):
-    """Base of every flavor's config model: unknown keys are errors, values are immutable.
-
-    Declare a field as `SecretStr` to have it stored apart, masked in every
-    output and never written to `stack export` files.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True)
@@ -46,7 +36,13 @@ class ConfigField:
 
 @dataclass(frozen=True)
 class Flavor:
-    """A way to implement a component type, registered by a plugin through `register_flavors`."""
+    """A way to implement a component type, registered by a plugin through `register_flavors`.
+
+    `local` says whether its components are bound to this machine: an orchestrator
+    that runs steps here, an artifact store only this machine reaches. A stack whose
+    orchestrator is not local needs an artifact store that is not local either
+    (`runstack.locality`); a config can decide per component (`FlavorConfig.is_local`).
+    """
 
     name: str
     component_type: ComponentType
@@ -59,22 +55,6 @@ class Flavor:
     @property
     def label(self) -> str:
         return f"{self.component_type.noun} flavor {self.name!r}"
-
-    def implementation_class(self) -> builtins.type[BaseComponent]:
-        """The class that does the work, imported from its `"module:Class"` path on first need."""
-        if not isinstance(self.implementation, str):
-            return self.implementation
-        module_name, _, class_name = self.implementation.partition(":")
-        try:
-            return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
-        except (ImportError, AttributeError) as error:
-            from runstack.implementations import implementation_problem
-
-            raise ConfigError(
-                implementation_problem(self)
-                or f"the {self.label} cannot load its implementation {self.implementation!r}: "
-                f"{error}; reinstall the plugin that provides it"
-            ) from None
 
     def fields(self) -> list[ConfigField]:
         """The config keys with their type, default and description."""
@@ -147,6 +127,12 @@ class Flavor:
             if field.secret and data.pop(field.name, None) is not None:
                 secrets[field.name] = _reveal(getattr(config, field.name))
         return data, secrets
+
+
+class FlavorRegistrar(Protocol):
+    """What a plugin's `register_flavors` hook is handed: call it with each `Flavor`."""
+
+    def __call__(self, flavor: Flavor, /) -> None: ...
 
 
 def _from_text(annotation: Any, raw: str) -> Any:

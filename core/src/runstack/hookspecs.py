@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from runstack.flavor_registry import FlavorRegistrar
-    from runstack.materializers.registry import MaterializerRegistrar
+    from runstack.flavors import FlavorRegistrar
+    from runstack.materializers.base import MaterializerRegistrar
 
 PROJECT_NAME = "runstack"
 

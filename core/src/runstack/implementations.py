@@ -11,6 +11,7 @@ module is already imported.
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -53,7 +54,7 @@ def buildable_class(flavor: Flavor) -> type[BaseComponent]:
     from runstack.component_types import ComponentType
     from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
 
-    implementation = flavor.implementation_class()
+    implementation = _imported(flavor)
     expected = {
         ComponentType.ORCHESTRATOR: BaseOrchestrator,
         ComponentType.ARTIFACT_STORE: BaseArtifactStore,
@@ -71,6 +72,21 @@ def buildable_class(flavor: Flavor) -> type[BaseComponent]:
             f"{', '.join(missing)}; report this to the plugin's authors"
         )
     return implementation
+
+
+def _imported(flavor: Flavor) -> object:
+    """The class that does the work, imported from its `"module:Class"` path on first need."""
+    if not isinstance(flavor.implementation, str):
+        return flavor.implementation
+    module_name, _, class_name = flavor.implementation.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise ConfigError(
+            implementation_problem(flavor)
+            or f"the {flavor.label} cannot load its implementation {flavor.implementation!r}: "
+            f"{error}; reinstall the plugin that provides it"
+        ) from None
 
 
 def _path_mistake(path: str) -> str | None:

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass
 
 from runstack.flavor_registry import FlavorRegistry
-from runstack.materializers.registry import MaterializerRegistry
+from runstack.materializer_registry import MaterializerRegistry
 from runstack.plugins import LoadedPlugins, load_installed
 
 

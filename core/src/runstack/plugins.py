@@ -15,7 +15,7 @@ from typing import Any
 
 import pluggy
 
-from runstack import hookspecs
+from runstack import builtin, hookspecs
 from runstack.entry_points import (
     CORE_DISTRIBUTION,
     InstalledEntryPoints,
@@ -123,8 +123,6 @@ def _loaded(
     runstack's own plugin (the built-in materializers) is not subject to the allow
     and block lists: without it no step output could be saved.
     """
-    from runstack.materializers import builtin
-
     builtin_record = Plugin(
         BUILTIN_PLUGIN, CORE_DISTRIBUTION, installed.core_version, builtin.__name__
     )

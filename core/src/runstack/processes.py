@@ -16,8 +16,14 @@ MISSED_HEARTBEATS = 3
 
 @functools.cache
 def this_host() -> str:
-    """The name of this machine, as recorded with the runs it starts."""
-    import socket  # only runs and run listings need it: not paid at start-up
+    """The name of this machine, as recorded with the runs it starts.
+
+    `os.uname` says what `socket.gethostname` does, without importing socket for
+    this alone (a run's process would pay for it); Windows has no uname.
+    """
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
 
     return socket.gethostname()
 

@@ -26,7 +26,7 @@ def check_component_name(store: Store, name: str, kind: ComponentType) -> None:
     from runstack.names import check_not_an_id  # only registrations check names
 
     _check_pattern(name, kind.noun)
-    check_not_an_id(name, kind.noun, lambda: ((c.id, c.name) for c in store.list_components(kind)))
+    check_not_an_id(name, kind.noun, lambda: ((c.id, c.name) for c in store.components.list(kind)))
 
 
 def check_stack_name(store: Store, name: str) -> None:
@@ -34,13 +34,13 @@ def check_stack_name(store: Store, name: str) -> None:
     from runstack.names import check_not_an_id
 
     _check_pattern(name, "stack")
-    check_not_an_id(name, "stack", lambda: ((s.id, s.name) for s in store.list_stacks()))
+    check_not_an_id(name, "stack", lambda: ((s.id, s.name) for s in store.stacks.list()))
 
 
 def existing_component(store: Store, kind: ComponentType, name: str) -> StackComponent | None:
     """The component of this type and name or id, or None."""
     try:
-        return store.get_component(kind, name)
+        return store.components.get(kind, name)
     except NotFoundError:
         return None
 
@@ -67,7 +67,7 @@ def stack_members(
     members = {}
     for kind, name_or_id in names.items():
         try:
-            members[kind] = store.get_component(kind, name_or_id)
+            members[kind] = store.components.get(kind, name_or_id)
         except NotFoundError:
             others = [
                 t for t in ComponentType if t != kind and existing_component(store, t, name_or_id)

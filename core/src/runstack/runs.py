@@ -108,6 +108,8 @@ class StepRunRecord:
     cached_from: str | None = None
     error: str = ""
     attempts: int = 0
+    log_uri: str = ""
+    log_size: int | None = None
     inputs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     worker: str = ""

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from runstack.component_types import ComponentType
 from runstack.errors import ConfigError
-
-if TYPE_CHECKING:
-    from runstack.stacks import StackComponent
 
 _REFERENCE = re.compile(r"\{\{(env|file)[.:]([^{}]+)\}\}")
 
@@ -44,12 +42,15 @@ def anchored(value: str) -> str:
     return "{{file:" + str(Path(target).absolute()) + "}}"
 
 
-def resolved_secrets(component: StackComponent) -> dict[str, str]:
-    """The component's secrets with every reference replaced by what it refers to now."""
-    return {key: _resolve(component, key, value) for key, value in component.secrets.items()}
+def resolved_secrets(
+    component_type: ComponentType, name: str, secrets: Mapping[str, str]
+) -> dict[str, str]:
+    """A component's secrets with every reference replaced by what it refers to now; errors
+    name the component (its type and name) and the command that changes the secret."""
+    return {key: _resolve(component_type, name, key, value) for key, value in secrets.items()}
 
 
-def _resolve(component: StackComponent, key: str, value: str) -> str:
+def _resolve(component_type: ComponentType, name: str, key: str, value: str) -> str:
     match = _REFERENCE.fullmatch(value.strip())
     if match is None:
         return value
@@ -58,7 +59,7 @@ def _resolve(component: StackComponent, key: str, value: str) -> str:
         resolved = os.environ.get(target)
         if resolved is None:
             what = f"the environment variable {target}, which is not set"
-            raise _unreadable(component, key, what, "set it")
+            raise _unreadable(component_type, name, key, what, "set it")
         return resolved
     try:
         # One trailing line break is how editors and `echo` end a file, not part of the secret.
@@ -67,12 +68,11 @@ def _resolve(component: StackComponent, key: str, value: str) -> str:
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         what = f"the file {target}, which cannot be read ({reason})"
-        raise _unreadable(component, key, what, "make it readable") from None
+        raise _unreadable(component_type, name, key, what, "make it readable") from None
 
 
-def _unreadable(component: StackComponent, key: str, what: str, fix: str) -> ConfigError:
-    kind = component.type
+def _unreadable(kind: ComponentType, name: str, key: str, what: str, fix: str) -> ConfigError:
     return ConfigError(
-        f"the {kind.noun} {component.name!r}: its secret {key!r} refers to {what}; {fix}, or "
-        f"change the secret with 'runstack {kind.cli_name} update {component.name} --{key}'"
+        f"the {kind.noun} {name!r}: its secret {key!r} refers to {what}; {fix}, or "
+        f"change the secret with 'runstack {kind.cli_name} update {name} --{key}'"
     )

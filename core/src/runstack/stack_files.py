@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runstack import __version__
 from runstack.component_types import ComponentType
 from runstack.errors import ConfigError
 from runstack.files import read_toml, write_atomically
 from runstack.stacks import Stack, sorted_components
+from runstack.version import __version__
 
 
 @dataclass(frozen=True)

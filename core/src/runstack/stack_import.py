@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from runstack.component_types import ComponentType
 from runstack.errors import AlreadyExistsError, ConfigError, MissingSecretsError, NotFoundError
+from runstack.locality import check_reachable
 from runstack.registration import (
     check_component_name,
     check_stack_name,
@@ -37,7 +38,7 @@ def import_stack(
     definition = read_stack_file(path)
     stack_name = name or definition.name
     check_stack_name(store, stack_name)
-    if any(stack.name == stack_name for stack in store.list_stacks()):
+    if any(stack.name == stack_name for stack in store.stacks.list()):
         raise _stack_name_taken(path, stack_name)
     missing = missing_required(definition.components)
     if missing is not None:
@@ -85,9 +86,10 @@ def import_stack(
             secrets=kept,
             owner=owner,
         )
+    check_reachable(flavors, stack_name, members)
     stack = Stack.new(name=stack_name, owner=owner, components=members)
     try:
-        return store.create_stack(stack, list(members.values()), lacking=lacking)
+        return store.stacks.create(stack, list(members.values()), lacking=lacking)
     except MissingSecretsError as error:
         raise _secrets_needed(path, error.missing) from None
     except AlreadyExistsError:
@@ -122,8 +124,8 @@ def _given_secrets(
     return given
 
 
-def _secrets_needed(path: Path, missing: Sequence[tuple[ComponentType, str]]) -> ConfigError:
-    names = [f"{kind.value}.{key}" for kind, key in missing]
+def _secrets_needed(path: Path, missing: Sequence[tuple[str, str]]) -> ConfigError:
+    names = [f"{kind}.{key}" for kind, key in missing]
     return ConfigError(
         f"{path}: the stack file leaves out secrets its components need: {', '.join(names)}; "
         f"give each with --secret {names[0]}='{{{{env.NAME}}}}' (or '{{{{file:PATH}}}}', or "

@@ -31,12 +31,13 @@ def stored_config(
     A config the flavor no longer accepts (its plugin changed its model since) is
     an error naming the component, the plugin and what to do.
     """
-    from runstack.secret_references import resolved_secrets
-
     trusted = _trusted(registered, component)
     if trusted is not None:
         return trusted, False
-    values = {**component.config, **resolved_secrets(component)}
+    from runstack.secret_references import resolved_secrets
+
+    secrets = resolved_secrets(component.type, component.name, component.secrets)
+    values = {**component.config, **secrets}
     try:
         config = registered.flavor.validate_config(values)
     except ConfigError as error:

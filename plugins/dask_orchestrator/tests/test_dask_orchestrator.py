@@ -488,3 +488,19 @@ def test_ctrl_c_lets_the_running_step_finish_on_a_local_cluster_of_processes(
         "first": "completed",
         "second": "stopped",
     }
+
+
+def test_only_a_cluster_on_this_machine_may_use_the_local_artifact_store(
+    run_cli: Callable[..., Result],
+) -> None:
+    for name, address in [("near", "tcp://127.0.0.1:8786"), ("far", "tcp://scheduler:8786")]:
+        registered = run_cli(
+            "orchestrator", "register", name, "--flavor=dask", f"--address={address}"
+        )
+        assert registered.exit_code == 0, registered.output
+    assert run_cli("stack", "register", "near", "-o", "near", "-a", "default").exit_code == 0
+    refused = run_cli("stack", "register", "far", "-o", "far", "-a", "default")
+    assert refused.exit_code == 1
+    assert "runs steps away from this machine (the dask orchestrator 'far')" in refused.stderr
+    described = run_cli("stack", "describe", "near")
+    assert "tcp://127.0.0.1:8786" in described.stdout

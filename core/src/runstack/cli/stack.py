@@ -80,16 +80,25 @@ def list_stacks(output: str) -> None:
 @output_option()
 def describe(name: str | None, output: str) -> None:
     """Show a stack's components (the active stack when no NAME is given)."""
+    from runstack.locality import location
+
     client = Client()
     described = client.get_stack(name)
     active = described.id == client.active_stack.id
+    where = {
+        kind: location(client.flavors, client.build_component, component)
+        for kind, component in described.components.items()
+    }
     if output == "json":
-        echo_json({**described.to_dict(), "active": active})
+        shown = described.to_dict()
+        for kind, component in shown["components"].items():
+            component["location"] = where[ComponentType(kind)]
+        echo_json({**shown, "active": active})
         return
     echo_table(
-        ["COMPONENT_TYPE", "COMPONENT_NAME"],
+        ["COMPONENT_TYPE", "COMPONENT_NAME", "FLAVOR", "LOCATION"],
         [
-            [kind.label, component.name]
+            [kind.label, component.name, component.flavor, where[kind]]
             for kind, component in sorted_components(described.components)
         ],
         title="Stack Configuration",

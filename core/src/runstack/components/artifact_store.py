@@ -49,6 +49,10 @@ class BaseArtifactStore(BaseComponent):
     def describe(self) -> dict[str, Any]:
         return {"root": self.root}
 
+    @property
+    def location(self) -> str:
+        return self.root
+
     def path(self, relative: str) -> str:
         """The full path of `relative` under the root; refuses absolute paths, `..` and
         symbolic links that lead out of the root."""

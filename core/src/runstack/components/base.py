@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC
 from typing import Any
 
-from runstack.flavors import FlavorConfig
+from runstack.flavor_config import FlavorConfig
 
 
 class BaseComponent(ABC):  # noqa: B024 (ABCMeta makes the subclasses' abstract methods count)
@@ -26,3 +26,9 @@ class BaseComponent(ABC):  # noqa: B024 (ABCMeta makes the subclasses' abstract 
     def describe(self) -> dict[str, Any]:
         """Facts worth showing in `runstack status` (where data lives, how many workers)."""
         return {}
+
+    @property
+    def location(self) -> str:
+        """Where it runs code or keeps files, for `stack describe` (a scheduler's address, a
+        bucket); "" says only whether that is this machine, from its flavor and config."""
+        return ""

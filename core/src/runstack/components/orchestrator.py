@@ -12,7 +12,7 @@ from typing import TypeVar
 from runstack.components.base import BaseComponent
 from runstack.components.task_graph import Task, TaskGraph, TaskResult
 from runstack.errors import RunstackError
-from runstack.flavors import FlavorConfig
+from runstack.flavor_config import FlavorConfig
 
 W = TypeVar("W")
 R = TypeVar("R")

@@ -19,7 +19,7 @@ from runstack.errors import ConfigError
 from runstack.topological import prepared_sorter
 
 if TYPE_CHECKING:
-    from runstack.flavors import FlavorConfig
+    from runstack.flavor_config import FlavorConfig
 
 
 class TaskStatus(StrEnum):

@@ -32,7 +32,7 @@ class ArtifactStores:
         from runstack.components import BaseArtifactStore
 
         if component_id not in self._built:
-            component = self.store.get_component(ComponentType.ARTIFACT_STORE, component_id)
+            component = self.store.components.get(ComponentType.ARTIFACT_STORE, component_id)
             built = self._build(component)
             assert isinstance(built, BaseArtifactStore)
             self._built[component_id] = built

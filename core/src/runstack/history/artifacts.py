@@ -7,8 +7,8 @@ from typing import Any
 
 from runstack.components import BaseArtifactStore
 from runstack.errors import NotFoundError, RunstackError
+from runstack.installed import installed
 from runstack.materializers.base import type_name
-from runstack.materializers.registry import installed_materializers
 from runstack.names import is_uuid, name_problem
 from runstack.runs import ArtifactRecord
 from runstack.stacks import new_id, now
@@ -48,7 +48,7 @@ def materializer_for(annotation: Any) -> str:
         return "auto"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return installed_materializers().select(annotation, None).name
+        return installed().materializers.select(annotation, None).name
 
 
 def save_output(
@@ -61,7 +61,7 @@ def save_output(
     producer_step_run_id: str,
 ) -> ArtifactRecord:
     """Write one output with the materializer its type selects and describe what was written."""
-    materializer = installed_materializers().select(annotation, value)
+    materializer = installed().materializers.select(annotation, value)
     materializer.save(value, store, uri)
     files = store.file_sizes(uri)
     return ArtifactRecord(
@@ -86,7 +86,7 @@ def load_artifact(store: BaseArtifactStore, artifact: ArtifactRecord) -> Any:
             f"artifact {artifact.name} (version {artifact.version}, id {artifact.id}) is missing "
             f"from the artifact store: {store.path(artifact.uri)} no longer exists"
         )
-    materializer = installed_materializers().get(artifact.materializer)
+    materializer = installed().materializers.get(artifact.materializer)
     try:
         return materializer.load(store, artifact.uri, artifact.type_name)
     except Exception as error:

@@ -43,13 +43,13 @@ def output_problem(store: BaseArtifactStore, artifact: ArtifactRecord, run_name:
 
 def record_unreadable(store: Store, artifact_id: str, error: str) -> str:
     """Mark an artifact its materializer could not load as damaged; the error, naming its maker."""
-    artifact = store.get_artifacts([artifact_id])[artifact_id]
+    artifact = store.artifacts.get_many([artifact_id])[artifact_id]
     try:
-        producer = store.get_step_run(artifact.producer_step_run_id)
-        made_by = f"step {producer.invocation!r} of run {store.run_name_of_step_run(producer.id)!r}"
+        producer = store.step_runs.get(artifact.producer_step_run_id)
+        made_by = f"step {producer.invocation!r} of run {store.step_runs.run_name(producer.id)!r}"
     except NotFoundError:
         made_by = "a run since deleted"  # other runs used it, so the artifact was kept
-    store.mark_artifact_damaged(artifact_id, error.strip())
+    store.artifacts.mark_damaged(artifact_id, error.strip())
     return (
         f"{error.strip()}; it was made by {made_by} and is now marked damaged, "
         "so the cache will not reuse it: the next run makes it again"

@@ -41,7 +41,7 @@ class RunQueries:
     ) -> builtins.list[RunRecord]:
         """Runs, newest first; filter by pipeline name, stack (name or id) and status."""
         stack_id = None if stack is None else self._stack_id(stack)
-        return self._store.list_runs(
+        return self._store.runs.list(
             pipeline=pipeline, stack_id=stack_id, status=_status(status), limit=limit
         )
 
@@ -54,7 +54,7 @@ class RunQueries:
     ) -> int:
         """How many runs `list` would return without a limit."""
         stack_id = None if stack is None else self._stack_id(stack)
-        return self._store.count_runs(pipeline=pipeline, stack_id=stack_id, status=_status(status))
+        return self._store.runs.count(pipeline=pipeline, stack_id=stack_id, status=_status(status))
 
     def delete(self, name_or_id: str, *, force: bool = False) -> RunRecord:
         """Delete a run's records, and the files of artifacts no other run uses.
@@ -62,23 +62,24 @@ class RunQueries:
         A run still marked running is deleted only with `force`. Files are removed
         only inside run folders; what is left in place, and why, is warned about.
         """
-        from runstack.history.run_files import remove_run_files
+        from runstack.history.run_files import remove_run_files, remove_run_logs
         from runstack.runs import RunStatus
 
-        run = self._store.get_run(name_or_id)
+        run = self._store.runs.get(name_or_id)
         if run.status is RunStatus.RUNNING and not force:
             raise ConfigError(
                 f"run {run.name!r} is still running; wait for it to finish, or pass --force "
                 "to delete it anyway"
             )
-        own_step_runs = {step_run.id for step_run in self._store.list_step_runs(run.id)}
-        orphans = self._store.delete_run(run.id)
-        remove_run_files(self._artifact_stores, run, own_step_runs, orphans)
+        step_runs = self._store.step_runs.list(run.id)
+        orphans = self._store.runs.delete(run.id)
+        remove_run_files(self._artifact_stores, run, {s.id for s in step_runs}, orphans)
+        remove_run_logs(self._artifact_stores, run, step_runs)
         return run
 
     def pipelines(self) -> builtins.list[PipelineSummary]:
         """Every pipeline that has run, with its run count and latest run."""
-        return self._store.list_pipelines()
+        return self._store.runs.pipelines()
 
 
 class ArtifactQueries:
@@ -90,18 +91,18 @@ class ArtifactQueries:
 
     def list(self, limit: int | None = None) -> builtins.list[ArtifactRecord]:
         """Artifacts, newest first."""
-        return self._store.list_artifacts(limit)
+        return self._store.artifacts.list(limit)
 
     def get(self, artifact_id: str) -> Artifact:
         """An artifact by id (or a unique id prefix); `.load()` reads it back."""
         from runstack.history.results import Artifact
 
-        return Artifact(self._store.get_artifact(artifact_id), self._artifact_stores)
+        return Artifact(self._store.artifacts.get(artifact_id), self._artifact_stores)
 
     def lineage(self, artifact_id: str) -> dict[str, Any]:
         """Which step made an artifact, which cached steps reused it, which read it, by run."""
-        artifact = self._store.get_artifact(artifact_id)
-        users = self._store.artifact_users(artifact.id)
+        artifact = self._store.artifacts.get(artifact_id)
+        users = self._store.artifacts.users(artifact.id)
 
         def uses(wanted: str, role: str) -> builtins.list[dict[str, str]]:
             return [

@@ -56,6 +56,7 @@ class StepRun:
     inputs: dict[str, Artifact]
     outputs: dict[str, Artifact]
     artifact_stores: ArtifactStores
+    artifact_store_id: str
 
     @property
     def name(self) -> str:
@@ -71,8 +72,22 @@ class StepRun:
 
     @property
     def logs(self) -> str:
-        """What the step printed and logged, and its full traceback if it failed."""
-        return self.artifact_stores.store.step_logs(self.record.id)
+        """What the step printed and logged, and its full traceback if it failed.
+
+        Read from the artifact store, beside the step's outputs; if it cannot be read
+        there, the last lines the records keep, after a note saying why."""
+        from runstack.history.step_logs import read_log
+
+        kept = self.artifact_stores.store.step_runs.logs(self.record.id)
+        if not self.record.log_uri:  # nothing printed, or recorded before logs moved
+            return kept
+        try:
+            return read_log(self.artifact_stores.get(self.artifact_store_id), self.record.log_uri)
+        except Exception as error:  # an unreachable store still leaves the last lines
+            return (
+                f"[runstack: the log at {self.record.log_uri} cannot be read ({error}); "
+                f"its last lines:]\n{kept}"
+            )
 
 
 @dataclass(frozen=True)
@@ -97,12 +112,12 @@ class PipelineRun:
     @classmethod
     def load(cls, artifact_stores: ArtifactStores, name_or_id: str) -> PipelineRun:
         store = artifact_stores.store
-        record = store.get_run(name_or_id)
-        step_runs = store.list_step_runs(record.id)
+        record = store.runs.get(name_or_id)
+        step_runs = store.step_runs.list(record.id)
         ids = {i for s in step_runs for i in (*s.inputs.values(), *s.outputs.values())}
         artifacts = {
             artifact_id: Artifact(artifact, artifact_stores)
-            for artifact_id, artifact in store.get_artifacts(sorted(ids)).items()
+            for artifact_id, artifact in store.artifacts.get_many(sorted(ids)).items()
         }
         steps = {
             s.invocation: StepRun(
@@ -110,6 +125,7 @@ class PipelineRun:
                 inputs={name: artifacts[i] for name, i in s.inputs.items() if i in artifacts},
                 outputs={name: artifacts[i] for name, i in s.outputs.items() if i in artifacts},
                 artifact_stores=artifact_stores,
+                artifact_store_id=record.artifact_store_id,
             )
             for s in step_runs
         }

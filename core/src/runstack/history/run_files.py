@@ -17,7 +17,7 @@ from runstack.history.artifacts import recorded_run, run_folder
 if TYPE_CHECKING:
     from runstack.components import BaseArtifactStore
     from runstack.history.artifact_stores import ArtifactStores
-    from runstack.runs import ArtifactRecord, RunRecord
+    from runstack.runs import ArtifactRecord, RunRecord, StepRunRecord
     from runstack.store.base import Store
 
 
@@ -36,13 +36,13 @@ def remove_run_files(
     for artifact in orphans:
         by_store.setdefault(artifact.artifact_store_id, []).append(artifact)
     for store_id, artifacts in by_store.items():
-        store = _open(artifact_stores, store_id, len(artifacts))
+        store = _open(artifact_stores, store_id, f"{len(artifacts)} artifact(s)")
         if store is None:
             continue
         for artifact in artifacts:
             made_here = artifact.producer_step_run_id in own_step_runs
             problem = _outside(artifact_stores.store, run, artifact, made_here) or _remove(
-                store, artifact
+                store, artifact.uri
             )
             if problem:
                 warnings.warn(
@@ -50,11 +50,28 @@ def remove_run_files(
                 )
 
 
-def _open(artifact_stores: ArtifactStores, store_id: str, count: int) -> BaseArtifactStore | None:
+def remove_run_logs(
+    artifact_stores: ArtifactStores, run: RunRecord, step_runs: list[StepRunRecord]
+) -> None:
+    """Remove the logs of a deleted run's steps, each only if it lies in the run's folder."""
+    uris = [step_run.log_uri for step_run in step_runs if step_run.log_uri]
+    if not uris:
+        return
+    store = _open(artifact_stores, run.artifact_store_id, f"{len(uris)} step log(s)")
+    if store is None:
+        return
+    for uri in uris:
+        inside = recorded_run(uri) == (run.pipeline_name, run.id)
+        problem = _remove(store, uri) if inside else "it is not inside the run's own folder"
+        if problem:
+            warnings.warn(f"left the step log {uri!r} in place: {problem}", stacklevel=2)
+
+
+def _open(artifact_stores: ArtifactStores, store_id: str, what: str) -> BaseArtifactStore | None:
     """The artifact store, or None (with a warning saying why) when its files cannot be reached."""
-    not_removed = f"the files of {count} artifact(s) were not removed"
+    not_removed = f"the files of {what} were not removed"
     try:
-        component = artifact_stores.store.get_component(ComponentType.ARTIFACT_STORE, store_id)
+        component = artifact_stores.store.components.get(ComponentType.ARTIFACT_STORE, store_id)
     except NotFoundError:
         warnings.warn(
             f"{not_removed}: the artifact store (id {store_id}) no longer exists", stacklevel=2
@@ -75,14 +92,15 @@ def _open(artifact_stores: ArtifactStores, store_id: str, count: int) -> BaseArt
     return store
 
 
-def _remove(store: BaseArtifactStore, artifact: ArtifactRecord) -> str:
-    """Remove an artifact's files; why they could not be ("" if they were, or were gone).
+def _remove(store: BaseArtifactStore, uri: str) -> str:
+    """Remove an artifact's (or a log's) files; why they could not be ("" if they were, or were
+    gone).
 
     The run's records are deleted already: one artifact that cannot be removed (a folder
     swapped for a link out of the store, a permission) must not keep the others."""
     try:
-        if store.exists(artifact.uri):
-            store.rm(artifact.uri, recursive=True)
+        if store.exists(uri):
+            store.rm(uri, recursive=True)
     except (RunstackError, OSError) as error:
         return str(error)
     return ""
@@ -98,7 +116,7 @@ def _outside(records: Store, run: RunRecord, artifact: ArtifactRecord, made_here
     if found is None or made_here:
         return f"{path} is not inside the run's own folder {run_folder(*own)!r}"
     try:
-        other = records.get_run(found[1])
+        other = records.runs.get(found[1])
     except NotFoundError:
         return ""
     return f"{path} lies in the folder of run {other.name!r}, which still exists"

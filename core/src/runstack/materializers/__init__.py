@@ -6,20 +6,18 @@ numpy, pandas or cloudpickle only when it saves or loads a value.
 
 from __future__ import annotations
 
-from runstack.materializers.base import Materializer, import_type, type_name
-from runstack.materializers.registry import (
+from runstack.materializers.base import (
+    Materializer,
     MaterializerRegistrar,
-    MaterializerRegistry,
     MaterializerWarning,
-    installed_materializers,
+    import_type,
+    type_name,
 )
 
 __all__ = [
     "Materializer",
     "MaterializerRegistrar",
-    "MaterializerRegistry",
     "MaterializerWarning",
     "import_type",
-    "installed_materializers",
     "type_name",
 ]

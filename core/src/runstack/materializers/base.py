@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from runstack.errors import NotFoundError
 
@@ -49,6 +49,17 @@ class Materializer(ABC):
     @abstractmethod
     def load(self, store: BaseArtifactStore, uri: str, type_name: str) -> Any:
         """Read back what `save` wrote in `uri`; `type_name` is the saved value's type."""
+
+
+class MaterializerRegistrar(Protocol):
+    """What a plugin's `register_materializers` hook is handed: call it with each materializer,
+    a `Materializer` subclass (instantiated without arguments) or an instance."""
+
+    def __call__(self, materializer: type[Materializer] | Materializer, /) -> None: ...
+
+
+class MaterializerWarning(UserWarning):
+    """A step output is saved with cloudpickle because no materializer handles its type."""
 
 
 def type_name(data_type: type) -> str:

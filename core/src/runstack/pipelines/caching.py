@@ -74,16 +74,16 @@ class StepCache:
 
     def lookup(self, step_run: StepRunRecord) -> CacheHit | str:
         """The earlier run to reuse, or why there is none."""
-        hit = self.store.find_cached_step_run(step_run.cache_key, self.artifact_store.id)
+        hit = self.store.step_runs.find_cached(step_run.cache_key, self.artifact_store.id)
         if hit is None:
             return self._why_not_cached(step_run)
-        artifacts = self.store.get_artifacts(list(hit.outputs.values()))
+        artifacts = self.store.artifacts.get_many(list(hit.outputs.values()))
         origin_id = hit.cached_from or hit.id
         try:
-            origin_run_name = self.store.run_name_of_step_run(origin_id)
+            origin_run_name = self.store.step_runs.run_name(origin_id)
         except NotFoundError:  # that run was deleted; the run that reused its outputs keeps them
             origin_id = hit.id
-            origin_run_name = self.store.run_name_of_step_run(origin_id)
+            origin_run_name = self.store.step_runs.run_name(origin_id)
         for artifact_id in hit.outputs.values():
             problem = output_problem(self.artifact_store, artifacts[artifact_id], origin_run_name)
             if problem:
@@ -95,7 +95,7 @@ class StepCache:
         )
 
     def _why_not_cached(self, step_run: StepRunRecord) -> str:
-        previous = self.store.previous_step_run(
+        previous = self.store.step_runs.previous(
             self.pipeline, step_run.invocation, self.artifact_store.id
         )
         if previous is None:

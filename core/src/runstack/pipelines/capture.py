@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from runstack.history.step_logs import BoundedLog
+
 _local = threading.local()
 # How many `routing` blocks are open in this process, and how to undo the routers: steps
 # side by side in one worker process (a Dask worker's threads) each open one, and only
@@ -24,7 +26,7 @@ _open = 0
 _restore: Callable[[], None] | None = None
 
 
-def _current_buffer() -> io.StringIO | None:
+def _current_buffer() -> BoundedLog | None:
     return getattr(_local, "buffer", None)
 
 
@@ -120,9 +122,9 @@ def _install(echo: bool) -> Callable[[], None]:
 
 
 @contextmanager
-def capturing() -> Iterator[io.StringIO]:
-    """Collect what this thread prints or logs into the yielded buffer."""
-    buffer = io.StringIO()
+def capturing(limit: int) -> Iterator[BoundedLog]:
+    """Collect what this thread prints or logs into the yielded buffer (its last `limit` bytes)."""
+    buffer = BoundedLog(limit)
     previous = _current_buffer()
     _local.buffer = buffer
     try:

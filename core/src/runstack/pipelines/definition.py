@@ -12,25 +12,20 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
 from runstack.errors import ConfigError
 from runstack.names import check_name
+from runstack.pipelines.annotations import describe_type, strip_annotated
 from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter, current_graph
 from runstack.pipelines.parameter_types import expected_type
 from runstack.pipelines.run_config import (
     RunConfig,
     Settings,
     StepRunConfig,
+    check_retries,
+    check_timeout,
     load_run_config,
     merge_changes,
     merge_settings,
 )
-from runstack.pipelines.steps import (
-    DecoratorOptions,
-    check_retries,
-    check_timeout,
-    chosen_name,
-    describe_type,
-    option_values,
-    strip_annotated,
-)
+from runstack.pipelines.steps import DecoratorOptions, chosen_name, option_values
 
 if TYPE_CHECKING:
     from runstack.history.results import PipelineRun

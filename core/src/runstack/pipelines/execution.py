@@ -7,7 +7,6 @@ cluster): `StepWork` carries everything it needs and pickles with cloudpickle,
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 import traceback
@@ -23,8 +22,16 @@ from runstack.history.artifacts import (
     output_uri,
     save_output,
 )
+from runstack.history.step_logs import (
+    DEFAULT_LIMIT,
+    BoundedLog,
+    StoredLog,
+    log_uri,
+    store_log,
+)
 from runstack.pipelines import capture
-from runstack.pipelines.steps import OutputSpec, describe_type, matches
+from runstack.pipelines.annotations import describe_type, matches
+from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.runs import ArtifactRecord
 
@@ -44,6 +51,7 @@ class StepWork:
     retries: int
     retry_delay: float
     artifact_store: BaseArtifactStore
+    log_limit: int = DEFAULT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class WorkOutcome:
     is where it ran, as the orchestrator named it with `running_on` ("" if it did not).
     """
 
-    logs: str
+    log: StoredLog
     attempts: int
     artifacts: list[ArtifactRecord] = field(default_factory=list)
     error: str = ""
@@ -65,7 +73,7 @@ class WorkOutcome:
 def perform(work: StepWork) -> WorkOutcome:
     """Run the step and capture what it prints and logs; failures come back as data."""
     attempts = 0
-    with capture.routing(), capture.capturing() as log:
+    with capture.routing(), capture.capturing(work.log_limit) as log:
         try:
             arguments = dict(work.parameters)
             for parameter, artifact in work.inputs.items():
@@ -90,18 +98,26 @@ def perform(work: StepWork) -> WorkOutcome:
                 raise
             log.write("".join(traceback.format_exception(error)))
             return WorkOutcome(
-                log.getvalue(),
+                _stored(work, log),
                 max(attempts, 1),
                 error=user_traceback(error),
                 unreadable=error.artifact_id if isinstance(error, UnreadableArtifactError) else "",
                 worker=current_worker(),
             )
-    return WorkOutcome(log.getvalue(), attempts, artifacts, worker=current_worker())
+    return WorkOutcome(_stored(work, log), attempts, artifacts, worker=current_worker())
+
+
+def _stored(work: StepWork, log: BoundedLog) -> StoredLog:
+    """The step's log written beside its outputs, from wherever the step ran."""
+    uri = log_uri(work.pipeline, work.run_id, work.invocation, work.step_run_id)
+    return store_log(work.artifact_store, uri, log.getvalue())
 
 
 def is_ctrl_c(error: BaseException) -> bool:
     """Whether `error` may be the user's Ctrl-C: only the main thread of a process that has
     Python's handler sees one; a KeyboardInterrupt elsewhere was raised by a step's code."""
+    import signal  # only a failing step asks: a run that succeeds never pays for it
+
     return (
         isinstance(error, KeyboardInterrupt)
         and threading.current_thread() is threading.main_thread()

@@ -25,7 +25,7 @@ def beating(store: Store, run_id: str) -> Iterator[None]:
     def beat() -> None:
         while not stop.wait(interval):
             try:
-                store.record_heartbeat(run_id, now())
+                store.runs.record_heartbeat(run_id, now())
             except RunstackError:
                 # A store that cannot take the beat (full, replaced) fails the run's own
                 # next write with the reason; a missed beat only ages the heartbeat.

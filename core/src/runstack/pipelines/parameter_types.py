@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import ConfigError
-from runstack.pipelines.steps import describe_type
+from runstack.pipelines.annotations import describe_type
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter

@@ -22,6 +22,7 @@ parameters = { epochs = 20 }
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -81,7 +82,6 @@ def load_run_config(path: Path) -> RunConfig:
             f"{'keys for a step' if in_step else 'top-level keys'}: "
             f"{', '.join(STEP_KEYS if in_step else RUN_KEYS)}"
         ) from None
-    from runstack.pipelines.steps import check_timeout
 
     layers = [
         ("", config, data),
@@ -138,3 +138,23 @@ def merge_changes(
     if "extra" in changes:
         merged["extra"] = {**extra, **(changes["extra"] or {})}
     return merged
+
+
+def check_retries(retries: int | None, retry_delay: float | None) -> None:
+    """Refuse retry options a run could not use, when a step or pipeline is declared."""
+    if retries is not None and (not isinstance(retries, int) or retries < 0):
+        raise ConfigError(f"retries must be a whole number >= 0, got {retries!r}")
+    if retry_delay is not None and retry_delay < 0:
+        raise ConfigError(f"retry_delay must be >= 0 seconds, got {retry_delay!r}")
+
+
+def check_timeout(timeout: float | None) -> None:
+    """Refuse a timeout no step could meet, or one no clock can wait for (infinite, NaN, or
+    past what a thread can wait): leaving it out is how a step runs without one."""
+    if timeout is None:
+        return
+    number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+    if not (number and 0 < timeout <= threading.TIMEOUT_MAX):
+        endless = number and timeout > 0
+        limit = f", at most {threading.TIMEOUT_MAX:.0f} (leave it out for none)" if endless else ""
+        raise ConfigError(f"timeout must be a number of seconds > 0, got {timeout!r}{limit}")

@@ -22,6 +22,8 @@ from runstack.components import (
 )
 from runstack.errors import ConfigError, RunstackError
 from runstack.history.integrity import record_unreadable
+from runstack.history.step_logs import log_limit
+from runstack.locality import check_reachable
 from runstack.names import check_name, check_not_an_id
 from runstack.pipelines import capture
 from runstack.pipelines.caching import CacheHit, StepCache, digest
@@ -83,7 +85,9 @@ class PipelineRunner:
 
     def run(self) -> PipelineRun:
         compiled = self.compiled
+        self.log_limit = log_limit()  # a bad limit is refused before anything is recorded
         stack = self.client.get_stack(compiled.stack)
+        check_reachable(self.client.flavors, stack.name, stack.components)
         orchestrator_settings, step_settings = self._validate_settings(stack)
         orchestrator = self.client.build_component(stack.orchestrator)
         artifact_store = self.client.build_component(stack.artifact_store)
@@ -108,7 +112,7 @@ class PipelineRunner:
             pid=os.getpid(),
             host=this_host(),
         )
-        self.store.create_run(self.run_record)
+        self.store.runs.create(self.run_record)
         self.progress = Progress(sys.stdout, len(compiled.steps))
         self.progress.started_run(self.run_record, stack)
         tasks = [
@@ -146,8 +150,8 @@ class PipelineRunner:
             skipped = self._orchestrator_failed(error)
         self._record_unfinished(skipped, status)
         failure = self._failure()
-        self.store.finish_run(self.run_record.id, status, now(), failure)
-        record = self.store.get_run(self.run_record.id)
+        self.store.runs.finish(self.run_record.id, status, now(), failure)
+        record = self.store.runs.get(self.run_record.id)
         self.progress.finished_run(record, Counter(r.status for r in self.recorded.values()))
         run = self.client.runs.get(record.id)
         if status is RunStatus.STOPPED:
@@ -168,7 +172,7 @@ class PipelineRunner:
         """The run's name from its template, refused when it breaks the name rule or could
         be taken for the id of a run."""
         name = check_name(_render_run_name(self.compiled, started), "run")
-        check_not_an_id(name, "run", lambda: ((run.id, run.name) for run in self.store.list_runs()))
+        check_not_an_id(name, "run", lambda: ((run.id, run.name) for run in self.store.runs.list()))
         return name
 
     # -- settings ------------------------------------------------------------
@@ -283,7 +287,7 @@ class PipelineRunner:
     ) -> None:
         name = step_run.invocation
         step_run = _replace(step_run, reason=reason)
-        self.store.start_step_run(step_run, resolved.invocation.position)
+        self.store.step_runs.start(step_run, resolved.invocation.position)
         self.started[name] = step_run
         self.progress.started_step(name)
         step = resolved.invocation.step
@@ -299,6 +303,7 @@ class PipelineRunner:
             retries=resolved.retries,
             retry_delay=resolved.retry_delay,
             artifact_store=self.artifact_store,
+            log_limit=self.log_limit,
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument
             outcome = self.orchestrator.call(perform, work)
@@ -316,8 +321,10 @@ class PipelineRunner:
                 error=error,
                 attempts=outcome.attempts,
                 worker=outcome.worker,
+                log_uri=outcome.log.uri,
+                log_size=outcome.log.size,
             )
-            self._record(failed, outcome.logs)
+            self._record(failed, outcome.log.tail)
             self.progress.finished_step(name, StepStatus.FAILED, format_duration(failed.duration))
             raise StepFailedError(error)
         completed = _replace(
@@ -327,8 +334,10 @@ class PipelineRunner:
             attempts=outcome.attempts,
             worker=outcome.worker,
             outputs={a.name.rpartition("::")[2]: a.id for a in outcome.artifacts},
+            log_uri=outcome.log.uri,
+            log_size=outcome.log.size,
         )
-        stored = self._record(completed, outcome.logs, outcome.artifacts)
+        stored = self._record(completed, outcome.log.tail, outcome.artifacts)
         if stored is None:  # the run stopped waiting for this step and recorded it already
             return
         self.outputs[name] = {artifact.name.rpartition("::")[2]: artifact for artifact in stored}
@@ -346,7 +355,7 @@ class PipelineRunner:
             if step_run.invocation in self.recorded:
                 return None
             self.recorded[step_run.invocation] = step_run
-            return self.store.finish_step_run(step_run, position, logs, artifacts or [])
+            return self.store.step_runs.finish(step_run, position, logs, artifacts or [])
 
     def _fail_step(self, name: str, error: BaseException, cause: str = "") -> str:
         """Record a step that failed outside its own code: the cause first, then the traceback

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import functools
 import inspect
-import threading
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from types import NoneType, UnionType
+from types import NoneType
 from typing import Annotated, Any, TypedDict, Unpack, get_args, get_origin, overload
 
 from runstack.errors import ConfigError
 from runstack.names import check_name
+from runstack.pipelines.annotations import strip_annotated
 from runstack.pipelines.fingerprint import code_fingerprint
-from runstack.pipelines.run_config import merge_changes
+from runstack.pipelines.run_config import check_retries, check_timeout, merge_changes
 
 
 @dataclass(frozen=True)
@@ -153,26 +153,6 @@ def _check_output_names(step: str, outputs: list[OutputSpec]) -> None:
         seen.add(output.name)
 
 
-def check_retries(retries: int | None, retry_delay: float | None) -> None:
-    """Refuse retry options a run could not use, when a step or pipeline is declared."""
-    if retries is not None and (not isinstance(retries, int) or retries < 0):
-        raise ConfigError(f"retries must be a whole number >= 0, got {retries!r}")
-    if retry_delay is not None and retry_delay < 0:
-        raise ConfigError(f"retry_delay must be >= 0 seconds, got {retry_delay!r}")
-
-
-def check_timeout(timeout: float | None) -> None:
-    """Refuse a timeout no step could meet, or one no clock can wait for (infinite, NaN, or
-    past what a thread can wait): leaving it out is how a step runs without one."""
-    if timeout is None:
-        return
-    number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
-    if not (number and 0 < timeout <= threading.TIMEOUT_MAX):
-        endless = number and timeout > 0
-        limit = f", at most {threading.TIMEOUT_MAX:.0f} (leave it out for none)" if endless else ""
-        raise ConfigError(f"timeout must be a number of seconds > 0, got {timeout!r}{limit}")
-
-
 def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:
     try:
         return typing.get_type_hints(function, include_extras=True)
@@ -181,11 +161,6 @@ def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:
             f"step {name!r} has annotations that cannot be resolved ({error}); "
             "import the types it names at module level"
         ) from None
-
-
-def strip_annotated(annotation: Any) -> Any:
-    """`Annotated[T, ...]` as `T`; anything else as it is."""
-    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
 
 
 def _output_specs(annotation: Any) -> list[OutputSpec]:
@@ -203,29 +178,3 @@ def _named(annotation: Any, default: str) -> OutputSpec:
         names = [item for item in metadata if isinstance(item, str)]
         return OutputSpec(names[0] if names else default, base)
     return OutputSpec(default, annotation)
-
-
-def matches(value: Any, annotation: Any) -> bool:
-    """Whether `value` fits `annotation`, as far as a runtime check can tell."""
-    annotation = strip_annotated(annotation)
-    if annotation is Any or annotation is typing.Any:
-        return True
-    if annotation is None or annotation is NoneType:
-        return value is None
-    origin = get_origin(annotation)
-    if origin in (typing.Union, UnionType):
-        return any(matches(value, arm) for arm in get_args(annotation))
-    if origin is not None:
-        return not isinstance(origin, type) or isinstance(value, origin)
-    if annotation is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if isinstance(annotation, type):
-        return isinstance(value, annotation)
-    return True
-
-
-def describe_type(annotation: Any) -> str:
-    """A short name for a type in messages: `int`, `list[str]`, `ndarray`."""
-    if isinstance(annotation, type) and not get_args(annotation):
-        return annotation.__name__
-    return str(annotation).replace("typing.", "")

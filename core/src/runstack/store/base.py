@@ -1,7 +1,7 @@
 """The store interface: what the client needs from wherever stacks, components and runs are kept.
 
-Everything crosses it as the plain records of `runstack.stacks`, so a REST
-client for a shared server can implement it without touching the client or CLI.
+Everything crosses it as the plain records of `runstack.stacks` and `runstack.runs`,
+so a REST client for a shared server can implement it without touching the client or CLI.
 """
 
 from __future__ import annotations
@@ -23,133 +23,18 @@ if TYPE_CHECKING:
     )
 
 
-class RunStore(Protocol):
-    """Runs, step runs and artifacts: the record of what ran and what it made."""
+class Components(Protocol):
+    """The registered stack components."""
 
-    def create_run(self, run: RunRecord) -> None:
-        """Record a starting run (and its pipeline, the first time it runs)."""
-        ...
-
-    def finish_run(
-        self, run_id: str, status: RunStatus, finished: datetime, error: str
-    ) -> None: ...
-
-    def record_heartbeat(self, run_id: str, moment: datetime) -> None:
-        """Note that a running run's process is still at work (see `pipelines.heartbeat`)."""
-        ...
-
-    def get_run(self, name_or_id: str) -> RunRecord:
-        """A run by name, id or unique id prefix.
-
-        Here and in `list_runs`, a running run whose process is known to have died
-        reads as crashed (and is recorded so), with the steps it was running.
-        """
-        ...
-
-    def list_runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        stack_id: str | None = None,
-        status: RunStatus | None = None,
-        limit: int | None = None,
-    ) -> list[RunRecord]:
-        """Runs, newest first, optionally filtered."""
-        ...
-
-    def count_runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        stack_id: str | None = None,
-        status: RunStatus | None = None,
-    ) -> int:
-        """How many runs match the filters of `list_runs`."""
-        ...
-
-    def list_pipelines(self) -> list[PipelineSummary]: ...
-
-    def delete_run(self, run_id: str) -> list[ArtifactRecord]:
-        """Delete a run's records; return (and forget) the artifacts nothing else uses."""
-        ...
-
-    def runs_using_artifact_store(self, component_id: str) -> list[str]:
-        """Names of the runs whose artifacts are in this artifact store, oldest first."""
-        ...
-
-    def start_step_run(self, step_run: StepRunRecord, position: int) -> None:
-        """Record that a step started, so a crash leaves a trace."""
-        ...
-
-    def finish_step_run(
-        self,
-        step_run: StepRunRecord,
-        position: int,
-        logs: str,
-        new_artifacts: Sequence[ArtifactRecord] = (),
-    ) -> list[ArtifactRecord]:
-        """Record a finished step and the artifacts it made, in one transaction."""
-        ...
-
-    def list_step_runs(self, run_id: str) -> list[StepRunRecord]: ...
-
-    def get_step_run(self, step_run_id: str) -> StepRunRecord: ...
-
-    def step_logs(self, step_run_id: str) -> str: ...
-
-    def run_name_of_step_run(self, step_run_id: str) -> str: ...
-
-    def find_cached_step_run(self, cache_key: str, artifact_store_id: str) -> StepRunRecord | None:
-        """The newest successful step run with this cache key in this artifact store."""
-        ...
-
-    def previous_step_run(
-        self, pipeline_name: str, invocation: str, artifact_store_id: str
-    ) -> StepRunRecord | None:
-        """The newest successful run of the same step of the same pipeline."""
-        ...
-
-    def list_artifacts(self, limit: int | None = None) -> list[ArtifactRecord]: ...
-
-    def get_artifact(self, artifact_id: str) -> ArtifactRecord: ...
-
-    def get_artifacts(self, artifact_ids: Sequence[str]) -> dict[str, ArtifactRecord]: ...
-
-    def mark_artifact_damaged(self, artifact_id: str, reason: str) -> None:
-        """Record why an artifact cannot be read back, so the cache never reuses it again."""
-        ...
-
-    def artifact_users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
-        """(direction, run name, step, input/output name) for each use of an artifact.
-
-        Direction is `output` for the step run that wrote it, `cached` for step runs
-        that reused it from the cache, `input` for step runs that read it.
-        """
-        ...
-
-
-class Store(RunStore, Protocol):
-    """Reads and writes components and stacks; each write is one transaction.
-
-    Lookups raise `NotFoundError`, name clashes `AlreadyExistsError`, removing
-    something still referenced `InUseError`; the messages are user-facing.
-    """
-
-    location: str
-
-    def list_components(self, component_type: ComponentType | None = None) -> list[StackComponent]:
-        """All components, or those of one type, ordered by type then name."""
-        ...
-
-    def get_component(self, component_type: ComponentType, name_or_id: str) -> StackComponent:
+    def get(self, component_type: ComponentType, name_or_id: str) -> StackComponent:
         """One component by exact name, full id or unique id prefix."""
         ...
 
-    def create_component(self, component: StackComponent) -> None:
+    def create(self, component: StackComponent) -> None:
         """Add a new component; its (type, name) must be free."""
         ...
 
-    def update_component(self, component: StackComponent) -> None:
+    def update(self, component: StackComponent) -> None:
         """Replace name, config, secrets, shared flag and update time of the component `id`."""
         ...
 
@@ -157,23 +42,23 @@ class Store(RunStore, Protocol):
         """Note that the component's config fits its flavor's model as of plugin `version`."""
         ...
 
-    def delete_component(self, component_id: str) -> None:
-        """Remove a component that no stack uses."""
+    def delete(self, component_id: str) -> None:
+        """Remove a component that no stack uses (the error names the stacks that do)."""
         ...
 
-    def stacks_using(self, component_id: str) -> list[str]:
-        """Names of the stacks that contain this component."""
+    def list(self, component_type: ComponentType | None = None) -> list[StackComponent]:
+        """All components, or those of one type, ordered by type then name."""
         ...
 
-    def list_stacks(self) -> list[Stack]:
-        """All stacks with their components, ordered by name."""
-        ...
 
-    def get_stack(self, name_or_id: str) -> Stack:
+class Stacks(Protocol):
+    """The stacks, each with its components."""
+
+    def get(self, name_or_id: str) -> Stack:
         """One stack by exact name, full id or unique id prefix."""
         ...
 
-    def create_stack(
+    def create(
         self,
         stack: Stack,
         new_components: Sequence[StackComponent] = (),
@@ -189,10 +74,168 @@ class Store(RunStore, Protocol):
         """
         ...
 
-    def update_stack(self, stack: Stack) -> None:
+    def update(self, stack: Stack) -> None:
         """Replace name, shared flag, update time and components of the stack with this id."""
         ...
 
-    def delete_stack(self, stack_id: str) -> None:
+    def delete(self, stack_id: str) -> None:
         """Remove a stack (its components stay registered)."""
         ...
+
+    def list(self) -> list[Stack]:
+        """All stacks with their components, ordered by name."""
+        ...
+
+
+class Runs(Protocol):
+    """The runs of pipelines.
+
+    Reading them (`get`, `list`, `count`), a running run whose process is known to
+    have died reads as crashed (and is recorded so), with the steps it was running.
+    """
+
+    def create(self, run: RunRecord) -> None:
+        """Record a starting run (and its pipeline, the first time it runs)."""
+        ...
+
+    def finish(self, run_id: str, status: RunStatus, finished: datetime, error: str) -> None: ...
+
+    def record_heartbeat(self, run_id: str, moment: datetime) -> None:
+        """Note that a running run's process is still at work (see `pipelines.heartbeat`)."""
+        ...
+
+    def get(self, name_or_id: str) -> RunRecord:
+        """A run by name, id or unique id prefix."""
+        ...
+
+    def count(
+        self,
+        *,
+        pipeline: str | None = None,
+        stack_id: str | None = None,
+        status: RunStatus | None = None,
+    ) -> int:
+        """How many runs match the filters of `list`."""
+        ...
+
+    def pipelines(self) -> list[PipelineSummary]:
+        """Every pipeline that ran, with how often and when last."""
+        ...
+
+    def delete(self, run_id: str) -> list[ArtifactRecord]:
+        """Delete a run's records; return (and forget) the artifacts nothing else uses."""
+        ...
+
+    def using_artifact_store(self, component_id: str) -> list[str]:
+        """Names of the runs whose artifacts are in this artifact store, oldest first."""
+        ...
+
+    def list(
+        self,
+        *,
+        pipeline: str | None = None,
+        stack_id: str | None = None,
+        status: RunStatus | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs, newest first, optionally filtered."""
+        ...
+
+
+class StepRuns(Protocol):
+    """The steps of runs, and what the cache looks up among them."""
+
+    def start(self, step_run: StepRunRecord, position: int) -> None:
+        """Record that a step started, so a crash leaves a trace."""
+        ...
+
+    def finish(
+        self,
+        step_run: StepRunRecord,
+        position: int,
+        logs: str,
+        new_artifacts: Sequence[ArtifactRecord] = (),
+    ) -> list[ArtifactRecord]:
+        """Record a finished step and the artifacts it made, in one transaction.
+
+        `logs` is the log's last lines when the log itself is in the artifact store
+        (`step_run.log_uri`), or the whole log when it is not."""
+        ...
+
+    def get(self, step_run_id: str) -> StepRunRecord: ...
+
+    def logs(self, step_run_id: str) -> str:
+        """The log text the records hold (see `finish`)."""
+        ...
+
+    def run_name(self, step_run_id: str) -> str:
+        """The name of the run the step run belongs to."""
+        ...
+
+    def find_cached(self, cache_key: str, artifact_store_id: str) -> StepRunRecord | None:
+        """The newest successful step run with this cache key in this artifact store."""
+        ...
+
+    def previous(
+        self, pipeline_name: str, invocation: str, artifact_store_id: str
+    ) -> StepRunRecord | None:
+        """The newest successful run of the same step of the same pipeline."""
+        ...
+
+    def list(self, run_id: str) -> list[StepRunRecord]:
+        """The step runs of a run, in the order of its pipeline's steps."""
+        ...
+
+
+class Artifacts(Protocol):
+    """The records of step outputs; step runs add them, deleted runs drop their own."""
+
+    def get(self, artifact_id: str) -> ArtifactRecord:
+        """An artifact by id or unique id prefix."""
+        ...
+
+    def get_many(self, artifact_ids: Sequence[str]) -> dict[str, ArtifactRecord]:
+        """Artifacts by exact id (those that exist), in one lookup."""
+        ...
+
+    def mark_damaged(self, artifact_id: str, reason: str) -> None:
+        """Record why an artifact cannot be read back, so the cache never reuses it again."""
+        ...
+
+    def users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
+        """(direction, run name, step, input/output name) for each use of an artifact.
+
+        Direction is `output` for the step run that wrote it, `cached` for step runs
+        that reused it from the cache, `input` for step runs that read it.
+        """
+        ...
+
+    def list(self, limit: int | None = None) -> list[ArtifactRecord]:
+        """Artifacts, newest first."""
+        ...
+
+
+class Store(Protocol):
+    """Components, stacks, runs, step runs and artifacts, each kept by its own part.
+
+    Each write is one transaction. Lookups raise `NotFoundError`, name clashes
+    `AlreadyExistsError`, removing something still referenced `InUseError`; the
+    messages are user-facing.
+    """
+
+    location: str
+
+    @property
+    def components(self) -> Components: ...
+
+    @property
+    def stacks(self) -> Stacks: ...
+
+    @property
+    def runs(self) -> Runs: ...
+
+    @property
+    def step_runs(self) -> StepRuns: ...
+
+    @property
+    def artifacts(self) -> Artifacts: ...

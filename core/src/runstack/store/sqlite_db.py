@@ -26,6 +26,9 @@ BUSY_TIMEOUT_SECONDS = 30.0
 
 T = TypeVar("T")
 
+# Fills a brand-new store, inside the transaction that created it (given the owner's name).
+Seed = Callable[[sqlite3.Connection, str], None]
+
 
 def id_prefix(column: str, prefix: str) -> tuple[str, str]:
     """A condition matching ids that start with `prefix`, and its parameter.
@@ -62,11 +65,12 @@ class SqliteDatabase:
     opened on the first write: a command that only reads (`stack list`) then
     never pays for the checkpoint, and its fsync, that closing a writer costs.
     Both are shared by the threads of a run; a lock keeps each transaction (and
-    each read) whole.
+    each read) whole. Every table of the store holds the same one.
     """
 
-    def __init__(self, path: Path, *, owner: str) -> None:
+    def __init__(self, path: Path, *, owner: str, seed: Seed) -> None:
         self.path = path
+        self._seed = seed
         self.location = str(path)
         self._lock = threading.RLock()
         self._writer: sqlite3.Connection | None = None
@@ -219,11 +223,8 @@ class SqliteDatabase:
             raise
         connection.execute("PRAGMA journal_mode = WAL")
 
-    def _seed(self, connection: sqlite3.Connection, owner: str) -> None:
-        """Fill a brand-new store (inside the transaction that created it)."""
-
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taking the write lock up front so it never deadlocks."""
         with self._lock:
             self._check_same_file()
@@ -243,7 +244,7 @@ class SqliteDatabase:
                     raise _errors().store_error(self.path, error, writing=True) from None
                 raise
 
-    def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             try:
                 return self._connection.execute(sql, parameters).fetchall()

@@ -138,7 +138,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE components ADD COLUMN flavor_version TEXT NOT NULL DEFAULT '';
     """,
-    # 8: where a step's code ran when its orchestrator says (a Dask worker's address; '' when
+    # 8: a step's log lives in the artifact store beside its outputs: where, and its size;
+    # `logs` then keeps only its last lines (older step runs keep their whole log there)
+    """
+    ALTER TABLE step_runs ADD COLUMN log_uri TEXT NOT NULL DEFAULT '';
+    ALTER TABLE step_runs ADD COLUMN log_size INTEGER;
+    """,
+    # 9: where a step's code ran when its orchestrator says (a Dask worker's address; '' when
     # it ran in the run's own process or the orchestrator does not say)
     """
     ALTER TABLE step_runs ADD COLUMN worker TEXT NOT NULL DEFAULT '';

@@ -9,7 +9,8 @@ from pydantic import Field, field_validator
 from runstack.flavors import FlavorConfig
 
 # What Dask's comm layer connects to: an optional scheme, a host and a port.
-_ADDRESS = re.compile(r"((tcp|tls|ws|wss|ucx)://)?[^\s:/]+(:\d+)?")
+_ADDRESS = re.compile(r"((tcp|tls|ws|wss|ucx)://)?(?P<host>[^\s:/]+)(:\d+)?")
+_LOOPBACK = re.compile(r"localhost|127(\.\d{1,3}){3}")
 
 
 class DaskOrchestratorConfig(FlavorConfig):
@@ -37,6 +38,14 @@ class DaskOrchestratorConfig(FlavorConfig):
         default=True,
         description="LocalCluster only: workers as processes (true) or as threads of this one.",
     )
+
+    def is_local(self) -> bool | None:
+        """A LocalCluster, or a scheduler reached on the loopback (whose workers reach it there
+        too), runs steps on this machine; any other scheduler may run them anywhere."""
+        if not self.address:
+            return True
+        match = _ADDRESS.fullmatch(self.address)
+        return bool(match and _LOOPBACK.fullmatch(match["host"]))
 
     @field_validator("address")
     @classmethod

@@ -49,10 +49,12 @@ class DaskOrchestrator(BaseOrchestrator):
     config: DaskOrchestratorConfig
     _cluster: DaskCluster | None = None
 
+    @property
+    def location(self) -> str:
+        return self.config.address or "a LocalCluster on this machine, started for each run"
+
     def describe(self) -> dict[str, Any]:
-        if self.config.address:
-            return {"scheduler": self.config.address}
-        return {"scheduler": "a LocalCluster started for each run"}
+        return {"scheduler": self.location}
 
     def execute(
         self, tasks: Sequence[Task], settings: FlavorConfig | None = None

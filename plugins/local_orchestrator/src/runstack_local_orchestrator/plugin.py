@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from runstack import hookimpl
 from runstack.component_types import ComponentType
-from runstack.flavor_registry import FlavorRegistrar
-from runstack.flavors import Flavor
+from runstack.flavors import Flavor, FlavorRegistrar
 from runstack_local_orchestrator.config import LocalOrchestratorConfig, LocalOrchestratorSettings
 
 

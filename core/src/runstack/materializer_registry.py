@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
 from runstack.errors import NotFoundError
-from runstack.materializers.base import Materializer, type_name
+from runstack.materializers.base import (
+    Materializer,
+    MaterializerRegistrar,
+    MaterializerWarning,
+    type_name,
+)
 from runstack.plugins import (
     LoadedPlugins,
     Plugin,
@@ -26,10 +31,6 @@ FALLBACK = "cloudpickle"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-class MaterializerWarning(UserWarning):
-    """A step output is saved with cloudpickle because no materializer handles its type."""
-
-
 @dataclass(frozen=True)
 class RegisteredMaterializer:
     """A materializer and the plugin it came from."""
@@ -38,11 +39,8 @@ class RegisteredMaterializer:
     plugin: Plugin
 
 
-class MaterializerRegistrar(Registrar[str, Materializer, RegisteredMaterializer]):
-    """What a plugin's `register_materializers` hook is handed: call it with each materializer.
-
-    It takes a `Materializer` subclass (instantiated without arguments) or an instance.
-    """
+class _ClassOrInstanceRegistrar(Registrar[str, Materializer, RegisteredMaterializer]):
+    """A registrar that also takes a `Materializer` subclass, instantiated without arguments."""
 
     def __call__(self, materializer: type[Materializer] | Materializer) -> None:
         if isinstance(materializer, type) and issubclass(materializer, Materializer):
@@ -66,11 +64,11 @@ class MaterializerRegistry:
     def __init__(self, plugins: LoadedPlugins) -> None:
         self.plugins = plugins
         self.entries: dict[str, RegisteredMaterializer] = {}
-        call_registration_hook(
-            plugins,
-            "register_materializers",
-            lambda plugin: MaterializerRegistrar(self.entries, plugin, _RULES),
-        )
+
+        def registrar(plugin: Plugin) -> MaterializerRegistrar:
+            return _ClassOrInstanceRegistrar(self.entries, plugin, _RULES)
+
+        call_registration_hook(plugins, "register_materializers", registrar)
         by_plugins = sorted(self.entries.values(), key=lambda e: e.plugin is plugins.builtin)
         self._by_type: dict[str, Materializer] = {}
         for entry in by_plugins:
@@ -161,10 +159,3 @@ def _fallback_message(data_type: type, declined: list[str]) -> str:
         "not load under other Python or library versions; to save it properly, register a "
         f"materializer that handles {name!r} from a plugin's register_materializers hook"
     )
-
-
-def installed_materializers() -> MaterializerRegistry:
-    """The materializers of the installed plugins, loaded once per process with their flavors."""
-    from runstack.installed import installed
-
-    return installed().materializers

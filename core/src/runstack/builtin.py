@@ -17,7 +17,7 @@ from runstack.materializers.standard import (
 )
 
 if TYPE_CHECKING:
-    from runstack.materializers.registry import MaterializerRegistrar
+    from runstack.materializers.base import MaterializerRegistrar
 
 BUILTIN_MATERIALIZERS = (
     JsonMaterializer,

@@ -1,0 +1,74 @@
+"""How runs and step runs are laid out in the SQLite store's rows, and read back from them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from runstack.runs import RunRecord, RunStatus, StepRunRecord, StepStatus
+
+RUN_COLUMNS = (
+    "r.id, r.name, p.name, r.status, r.stack_id, r.stack_name, r.artifact_store_id, r.owner, "
+    "r.config, r.parameters, r.started, r.finished, r.error, r.pid, r.host"
+)
+RUN_FROM = "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
+STEP_COLUMNS = (
+    "id, run_id, invocation, step_name, status, started, finished, cache_key, cache_parts, "
+    "parameters, reason, cached_from, error, attempts, log_uri, log_size, worker"
+)
+
+
+def to_iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def from_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def run_from_row(row: Sequence[Any]) -> RunRecord:
+    return RunRecord(
+        id=row[0],
+        name=row[1],
+        pipeline_name=row[2],
+        status=RunStatus(row[3]),
+        stack_id=row[4],
+        stack_name=row[5],
+        artifact_store_id=row[6],
+        owner=row[7],
+        config=json.loads(row[8]),
+        parameters=json.loads(row[9]),
+        started=datetime.fromisoformat(row[10]),
+        finished=from_iso(row[11]),
+        error=row[12],
+        pid=row[13],
+        host=row[14],
+    )
+
+
+def step_run_from_row(
+    row: Sequence[Any], inputs: dict[str, str], outputs: dict[str, str]
+) -> StepRunRecord:
+    return StepRunRecord(
+        id=row[0],
+        run_id=row[1],
+        invocation=row[2],
+        step_name=row[3],
+        status=StepStatus(row[4]),
+        started=from_iso(row[5]),
+        finished=from_iso(row[6]),
+        cache_key=row[7],
+        cache_parts=json.loads(row[8]),
+        parameters=json.loads(row[9]),
+        reason=row[10],
+        cached_from=row[11],
+        error=row[12],
+        attempts=row[13],
+        log_uri=row[14],
+        log_size=row[15],
+        worker=row[16],
+        inputs=inputs,
+        outputs=outputs,
+    )

@@ -1,0 +1,194 @@
+"""Stacks in the SQLite store: each a name and one component per type, the default one seeded."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from runstack.component_types import ComponentType
+from runstack.defaults import default_stack
+from runstack.errors import AlreadyExistsError, ConfigError, MissingSecretsError, NotFoundError
+from runstack.stacks import Stack, StackComponent
+from runstack.store.sqlite_components import (
+    COMPONENT_COLUMNS,
+    component_from_row,
+    insert_component,
+)
+from runstack.store.sqlite_db import SqliteDatabase, id_prefix, meant
+
+
+def seed_default_stack(connection: sqlite3.Connection, owner: str) -> None:
+    """Give a brand-new store the default stack and its components."""
+    stack, components = default_stack(owner)
+    for component in components:
+        insert_component(connection, component)
+    _insert_stack(connection, stack)
+
+
+class StackTable:
+    """The stacks, with the components each is made of."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self.database = database
+
+    def get(self, name_or_id: str) -> Stack:
+        prefix, pattern = id_prefix("id", name_or_id)
+        stacks = self._load(
+            f"WHERE name = ? OR id = ? OR {prefix}", (name_or_id, name_or_id, pattern)
+        )
+        found = meant(stacks, name_or_id, lambda stack: (stack.id, stack.name))
+        if found is not None:
+            return found
+        if stacks:
+            raise NotFoundError(
+                f"{name_or_id!r} matches several stacks by id prefix; "
+                "give more of the id or the name"
+            )
+        known = ", ".join(
+            row[0] for row in self.database.query("SELECT name FROM stacks ORDER BY name")
+        )
+        raise NotFoundError(
+            f"no stack named {name_or_id!r}; registered: {known or 'none'} "
+            "(see 'runstack stack list')"
+        )
+
+    def _load(self, where: str, parameters: Sequence[Any]) -> list[Stack]:
+        stack_rows = self.database.query(
+            f"SELECT id, name, owner, shared, created, updated FROM stacks {where} ORDER BY name",
+            parameters,
+        )
+        if not stack_rows:
+            return []
+        ids = [row[0] for row in stack_rows]
+        placeholders = ", ".join("?" * len(ids))
+        component_rows = self.database.query(
+            f"SELECT sc.stack_id, {', '.join('c.' + c for c in COMPONENT_COLUMNS.split(', '))} "
+            "FROM stack_components sc JOIN components c ON c.id = sc.component_id "
+            f"WHERE sc.stack_id IN ({placeholders})",
+            ids,
+        )
+        members: dict[str, dict[ComponentType, StackComponent]] = {i: {} for i in ids}
+        for row in component_rows:
+            component = component_from_row(row[1:])
+            members[row[0]][component.type] = component
+        return [
+            Stack(
+                id=row[0],
+                name=row[1],
+                owner=row[2],
+                shared=bool(row[3]),
+                created=datetime.fromisoformat(row[4]),
+                updated=datetime.fromisoformat(row[5]),
+                components=members[row[0]],
+            )
+            for row in stack_rows
+        ]
+
+    def create(
+        self,
+        stack: Stack,
+        new_components: Sequence[StackComponent] = (),
+        *,
+        lacking: Mapping[ComponentType, Sequence[str]] | None = None,
+    ) -> Stack:
+        """Add a stack, creating `new_components` first, in one transaction; the stack as stored.
+
+        A new component whose type and name are taken is the stored one when flavor,
+        config and the secrets it carries match, and refused when they differ. One
+        to be created must not lack secrets (`lacking`: keys by type). All of it is
+        decided inside the transaction, so concurrent imports of one file agree.
+        """
+        with self.database.transaction() as connection:
+            members = dict(stack.components)
+            missing: list[tuple[ComponentType, str]] = []
+            for component in new_components:
+                existing = _same_component(connection, component)
+                if existing is None:
+                    missing += [
+                        (component.type, k) for k in (lacking or {}).get(component.type, ())
+                    ]
+                    insert_component(connection, component)
+                else:
+                    members[component.type] = existing
+            if missing:
+                raise MissingSecretsError(missing)
+            stored = replace(stack, components=members)
+            _insert_stack(connection, stored)
+            return stored
+
+    def update(self, stack: Stack) -> None:
+        with self.database.transaction() as connection:
+            _check_name_free(connection, stack)
+            cursor = connection.execute(
+                "UPDATE stacks SET name = ?, shared = ?, updated = ? WHERE id = ?",
+                (stack.name, int(stack.shared), stack.updated.isoformat(), stack.id),
+            )
+            if cursor.rowcount == 0:
+                raise NotFoundError(f"stack {stack.name!r} no longer exists")
+            connection.execute("DELETE FROM stack_components WHERE stack_id = ?", (stack.id,))
+            _insert_members(connection, stack)
+
+    def delete(self, stack_id: str) -> None:
+        with self.database.transaction() as connection:
+            connection.execute("DELETE FROM stacks WHERE id = ?", (stack_id,))
+
+    def list(self) -> list[Stack]:
+        return self._load("", ())
+
+
+def _same_component(
+    connection: sqlite3.Connection, component: StackComponent
+) -> StackComponent | None:
+    """The stored component of this type and name if it matches; None if there is none."""
+    row = connection.execute(
+        f"SELECT {COMPONENT_COLUMNS} FROM components WHERE type = ? AND name = ?",
+        (component.type.value, component.name),
+    ).fetchone()
+    if row is None:
+        return None
+    existing = component_from_row(row)
+    secrets_match = all(existing.secrets.get(k) == v for k, v in component.secrets.items())
+    if (existing.flavor, existing.config) != (component.flavor, component.config) or not (
+        secrets_match
+    ):
+        raise ConfigError(
+            f"{component.type.with_article} named {component.name!r} already exists with "
+            "another flavor, config or secrets; rename one of them, then import again"
+        )
+    return existing
+
+
+def _insert_stack(connection: sqlite3.Connection, stack: Stack) -> None:
+    _check_name_free(connection, stack)
+    connection.execute(
+        "INSERT INTO stacks (id, name, owner, shared, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            stack.id,
+            stack.name,
+            stack.owner,
+            int(stack.shared),
+            stack.created.isoformat(),
+            stack.updated.isoformat(),
+        ),
+    )
+    _insert_members(connection, stack)
+
+
+def _check_name_free(connection: sqlite3.Connection, stack: Stack) -> None:
+    clash = connection.execute(
+        "SELECT 1 FROM stacks WHERE name = ? AND id != ?", (stack.name, stack.id)
+    ).fetchone()
+    if clash:
+        raise AlreadyExistsError(
+            f"a stack named {stack.name!r} already exists; choose another name"
+        )
+
+
+def _insert_members(connection: sqlite3.Connection, stack: Stack) -> None:
+    connection.executemany(
+        "INSERT INTO stack_components (stack_id, type, component_id) VALUES (?, ?, ?)",
+        [(stack.id, t.value, c.id) for t, c in stack.components.items()],
+    )
