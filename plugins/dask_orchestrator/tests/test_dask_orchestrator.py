@@ -51,7 +51,12 @@ def local_cluster() -> Iterator[LocalCluster]:
 @dataclass(frozen=True)
 class ProcessCluster:
     address: str
-    gpu_worker: str
+    client: Any  # a distributed.Client of the scheduler
+
+    def gpu_worker(self) -> str:
+        """The address of the worker advertising GPU=1 (a new one once restarted)."""
+        workers = self.client.scheduler_info()["workers"]
+        return next(a for a, info in workers.items() if info.get("resources", {}).get("GPU"))
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +94,7 @@ def process_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proces
         address = json.loads(scheduler_file.read_text())["address"]
         client = DaskClient(address, timeout=30, set_as_default=False)
         client.wait_for_workers(2, timeout=60)
-        yield ProcessCluster(address, gpu_worker(client))
+        yield ProcessCluster(address, client)
         client.shutdown()  # scheduler, workers and nannies stop together, at once
     finally:
         for process in processes:
@@ -98,11 +103,6 @@ def process_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proces
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def gpu_worker(client: Any) -> str:
-    workers = client.scheduler_info()["workers"]
-    return next(a for a, info in workers.items() if info.get("resources", {}).get("GPU"))
 
 
 def dask_stack(name: str, **config: Any) -> BaseOrchestrator:
@@ -338,8 +338,9 @@ def test_a_step_needing_a_gpu_runs_on_the_worker_that_has_one_and_the_same_code_
 ) -> None:
     dask_stack("cluster", address=process_cluster.address)
     run = needs_gpu()
-    assert run.steps["where"].outputs["output"].load() == process_cluster.gpu_worker
-    assert workers_of(run.name) == {"where": process_cluster.gpu_worker}
+    gpu_worker = process_cluster.gpu_worker()
+    assert run.steps["where"].outputs["output"].load() == gpu_worker
+    assert workers_of(run.name) == {"where": gpu_worker}
     Client().set_active_stack("default")
     with pytest.raises(PipelineRunError, match=r"get_worker|No worker"):
         needs_gpu()  # the step asks Dask where it runs: not a Dask worker here
