@@ -48,6 +48,7 @@ class DaskOrchestrator(BaseOrchestrator):
 
     config: DaskOrchestratorConfig
     _cluster: DaskCluster | None = None
+    _step_settings: threading.local  # the settings of the step each step thread runs
 
     @property
     def location(self) -> str:
@@ -120,6 +121,7 @@ class DaskOrchestrator(BaseOrchestrator):
         return result
 
     def _resources(self) -> dict[str, float]:
+        """The Dask resources of the step this thread runs (its settings, or the run's)."""
         settings = getattr(self._step_settings, "value", None)
         return settings.resources if isinstance(settings, DaskOrchestratorSettings) else {}
 
