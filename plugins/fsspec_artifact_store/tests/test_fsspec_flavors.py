@@ -112,6 +112,17 @@ def test_a_path_for_another_service_or_without_a_bucket_is_refused_at_registrati
     assert "path: Value error, " in line and expected in line
 
 
+def test_an_s3_endpoint_that_is_no_url_is_refused_at_registration(
+    run_cli: Callable[..., Result],
+) -> None:
+    line = one_line_error(
+        run_cli,
+        *("artifact-store", "register", "x", "--flavor=s3", "--path=s3://bucket/runs"),
+        "--endpoint_url=127.0.0.1:9000",
+    )
+    assert "endpoint_url: Value error, must look like http://host:port" in line
+
+
 @pytest.mark.parametrize(
     "config",
     [

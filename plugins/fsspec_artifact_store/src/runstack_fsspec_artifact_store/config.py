@@ -48,6 +48,14 @@ class S3ArtifactStoreConfig(ObjectStoreConfig):
     )
     secret: SecretStr | None = Field(default=None, description="Secret access key.")
 
+    @field_validator("endpoint_url")
+    @classmethod
+    def _a_url(cls, value: str | None) -> str | None:
+        """Refuse at registration what botocore would refuse at the first request."""
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must look like http://host:port or https://host")
+        return value
+
 
 class AzureArtifactStoreConfig(ObjectStoreConfig):
     example = "az://container/prefix"
