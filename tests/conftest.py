@@ -7,6 +7,7 @@ import itertools
 import json
 import sys
 import textwrap
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -88,6 +89,25 @@ class SequentialOrchestrator(BaseOrchestrator):
     def execute(self, tasks, settings=None):
         return TaskGraph(tasks).run(max_parallel=1)
 """
+
+
+# The plugins the core's suite is written against; the repository's other plugin
+# distributions test themselves in plugins/*/tests.
+SUITE_PLUGINS = ("runstack-local-orchestrator", "runstack-local-artifact-store")
+OTHER_PLUGINS = ",".join(
+    name
+    for pyproject in sorted(Path(__file__).resolve().parents[1].glob("plugins/*/pyproject.toml"))
+    if (name := tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["name"])
+    not in SUITE_PLUGINS
+)
+
+
+@pytest.fixture(autouse=True)
+def only_the_suite_plugins(runstack_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide the repository's other installed plugins, so that listings show what the tests
+    installed beside the local plugins, whichever distributions the environment has."""
+    if OTHER_PLUGINS:
+        monkeypatch.setenv("RUNSTACK_DISABLE_PLUGINS", OTHER_PLUGINS)
 
 
 @pytest.fixture
