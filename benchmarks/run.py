@@ -228,6 +228,21 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
             1.3,
         )
 
+    def big_array_s3() -> Row:
+        runs = [
+            workload("big_array_s3.py", str(sizes.array_mib), order, env=bench.env())
+            for order in ["local-first", "s3-first"] * max(1, sizes.runs // 6)
+        ]
+        value = Sample.of([r["s3"] for r in runs])
+        return _row(
+            f"{sizes.array_mib} MiB array between two steps, s3 store (moto) vs local store",
+            value,
+            Sample.of([r["local"] for r in runs]),
+            "s",
+            "reported",
+            True,
+        )
+
     def run_list() -> Row:
         env = bench.env()
         workload("seed_runs.py", str(sizes.seeded_runs), env=env)
@@ -288,6 +303,7 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
         one_step,
         fan_out,
         big_array,
+        big_array_s3,
         run_list,
         peak_memory,
         parallel_cpu,

@@ -7,6 +7,7 @@ import itertools
 import json
 import sys
 import textwrap
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -90,15 +91,23 @@ class SequentialOrchestrator(BaseOrchestrator):
 """
 
 
-# This repository's plugins beyond the local ones: each is tested in plugins/<name>/tests, and
-# the core's tests see the installed plugins they were written for (the local ones).
-OTHER_PLUGINS = ("dask_orchestrator",)
+# The plugins the core's suite is written against; the repository's other plugin
+# distributions test themselves in plugins/*/tests.
+SUITE_PLUGINS = ("runstack-local-orchestrator", "runstack-local-artifact-store")
+OTHER_PLUGINS = ",".join(
+    name
+    for pyproject in sorted(Path(__file__).resolve().parents[1].glob("plugins/*/pyproject.toml"))
+    if (name := tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["name"])
+    not in SUITE_PLUGINS
+)
 
 
 @pytest.fixture(autouse=True)
-def only_the_local_plugins(runstack_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Block the other plugins; a test setting RUNSTACK_DISABLE_PLUGINS adds to this list."""
-    monkeypatch.setenv("RUNSTACK_DISABLE_PLUGINS", ",".join(OTHER_PLUGINS))
+def only_the_suite_plugins(runstack_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide the repository's other installed plugins, so that listings show what the tests
+    installed beside the local plugins, whichever distributions the environment has."""
+    if OTHER_PLUGINS:
+        monkeypatch.setenv("RUNSTACK_DISABLE_PLUGINS", OTHER_PLUGINS)
 
 
 @pytest.fixture

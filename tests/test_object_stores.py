@@ -237,3 +237,28 @@ def test_the_contract_of_an_object_store_needs_a_missing_bucket(
     store = memory_store(Client(), "mem", new_bucket(create=True))
     with pytest.raises(AssertionError, match="missing_bucket="):
         assert_artifact_store_contract(store)
+
+
+class RefusingMemoryStore(RootedStore):
+    """An object store whose service refuses to say whether the bucket exists."""
+
+    object_store = True
+
+    @property
+    def filesystem(self) -> MemoryFileSystem:
+        return MemoryFileSystem()
+
+    def _has_bucket(self, bucket: str) -> bool:
+        raise PermissionError(f"access to {bucket} refused")
+
+
+def test_an_object_store_says_how_its_bucket_is_looked_at_and_its_error_stops_the_write(
+    new_bucket: Callable[..., str],
+) -> None:
+    # s3fs's `exists` answers False for a refused key or an unreachable endpoint, which would
+    # pass for a missing bucket: a store asks in its own way, and its error is the write's.
+    bucket = new_bucket(create=True)
+    store = RefusingMemoryStore(id="1", name="s", config=FolderConfig(path=f"memory://{bucket}/r"))
+    with pytest.raises(PermissionError, match="refused"), store.open("a.json", "w") as stream:
+        stream.write("{}")
+    assert MemoryFileSystem().find(bucket) == []

@@ -122,7 +122,7 @@ class BaseArtifactStore(BaseComponent):
         if self._bucket_exists:
             return
         bucket = self.bucket
-        if not self.filesystem.exists(bucket):
+        if not self._has_bucket(bucket):
             raise NotFoundError(
                 f"bucket {bucket!r} of artifact store {self.name!r} (root {self.root}) does "
                 "not exist; create the bucket, or correct the store's root"
@@ -178,6 +178,12 @@ class BaseArtifactStore(BaseComponent):
 
     def _exists(self, path: str) -> bool:
         return bool(self.filesystem.exists(path))
+
+    def _has_bucket(self, bucket: str) -> bool:
+        """Whether an object store's bucket exists. Override it where the filesystem's
+        `exists` hides errors (s3fs answers False when the endpoint is unreachable or the
+        credentials are refused): answer False only for a missing bucket, raise otherwise."""
+        return bool(self.filesystem.exists(bucket))
 
     def _disk_usage(self, path: str) -> int:
         return int(self.filesystem.du(path, total=True))
