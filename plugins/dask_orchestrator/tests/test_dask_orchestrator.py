@@ -4,6 +4,7 @@ failing pipeline, workers killed mid-step, resources, an unreachable scheduler).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -311,6 +312,57 @@ def test_the_quickstart_runs_unchanged_on_scheduler_and_worker_processes(
     assert os.getpid() != steps["make_dataset"].outputs["features"].record.producer_step_run_id
     described = run_cli("run", "describe", run.name, "-o", "json")
     assert {s["worker"] for s in json.loads(described.stdout)["steps"]} == workers
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1 (any credentials), with a bucket `runs`."""
+    pytest.importorskip("runstack_fsspec_artifact_store", reason="the s3 store is another plugin")
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        ).create_bucket(Bucket="runs")
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def test_the_quickstart_on_worker_processes_and_s3_caches_and_reads_back(
+    process_cluster: ProcessCluster, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(QUICKSTART))
+    quickstart = importlib.import_module("pipeline").quickstart
+    client = Client()
+    s3 = {"path": "s3://runs/quickstart", "endpoint_url": s3_endpoint, "region": "us-east-1"}
+    client.register_component(
+        "artifact_store", "s3", "s3", {**s3, "key": "testing", "secret": "testing"}
+    )
+    client.register_component(
+        "orchestrator", "cluster", "dask", {"address": process_cluster.address}
+    )
+    client.register_stack("on_s3", {"orchestrator": "cluster", "artifact_store": "s3"})
+    client.set_active_stack("on_s3")
+    first = quickstart()
+    assert {s.status.value for s in first.steps.values()} == {"completed"}
+    assert all(s.record.worker.startswith("tcp://127.0.0.1:") for s in first.steps.values())
+    again = quickstart()
+    assert {s.status.value for s in again.steps.values()} == {"cached"}
+    accuracy = Client().runs.get(first.name).steps["evaluate"].outputs["accuracy"]
+    assert accuracy.artifact_store.root.startswith("s3://runs/quickstart")
+    assert accuracy.load() > 0.9
 
 
 def test_a_failing_step_fails_the_run_and_skips_what_depends_on_it(
