@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e ./core -e ./plugins/local_orchestrator -e ./plugins/local_artifact_store \
-	-e "./plugins/fsspec_artifact_store[s3,azure,gcs]"
+	-e "./plugins/fsspec_artifact_store[s3,azure,gcs]" \
+	-e ./plugins/dask_orchestrator
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint format bench bytecode clean azurite

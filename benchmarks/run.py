@@ -39,6 +39,8 @@ class Sizes:
     array_mib: int
     seeded_runs: int
     burn_seconds: float
+    dask_chain: int
+    dask_processes: str  # "0" in --quick: Dask workers as threads, which start at once
 
 
 FULL = Sizes(
@@ -49,9 +51,19 @@ FULL = Sizes(
     array_mib=256,
     seeded_runs=10_000,
     burn_seconds=1.0,
+    dask_chain=200,
+    dask_processes="1",
 )
 QUICK = Sizes(
-    runs=2, chain=5, cached_chain=3, fan_out=3, array_mib=1, seeded_runs=3, burn_seconds=0.05
+    runs=2,
+    chain=5,
+    cached_chain=3,
+    fan_out=3,
+    array_mib=1,
+    seeded_runs=3,
+    burn_seconds=0.05,
+    dask_chain=5,
+    dask_processes="0",
 )
 
 
@@ -95,6 +107,23 @@ def ratio_row(figure: str, value: Sample, floor: Sample, limit: float, unit: str
 def above_row(figure: str, value: Sample, floor: Sample, limit: float, unit: str) -> Row:
     above = value.median - floor.median
     return _row(figure, value, floor, unit, f"<= floor + {limit:g} {unit}", above <= limit)
+
+
+def speedup_row(figure: str, speedups: Sample, serial: Sample) -> Row:
+    """A speed-up (x, target 1.7x) beside the seconds of the serial run it is measured against."""
+    median = speedups.median
+    return Row(
+        figure,
+        median,
+        "x",
+        serial.median,
+        median,
+        ">= 1.7x",
+        median >= 1.7,
+        speedups.low,
+        speedups.high,
+        speedups.runs,
+    )
 
 
 def _row(figure: str, value: Sample, floor: Sample, unit: str, target: str, passed: bool) -> Row:
@@ -237,21 +266,33 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
             workload("burn.py", str(sizes.burn_seconds), env=bench.env())
             for _ in range(max(2, sizes.runs // 3))
         ]
-        speedups = [r["serial"] / r["pipeline"] for r in runs]
-        value = Sample.of(speedups)
+        speedups = Sample.of([r["serial"] / r["pipeline"] for r in runs])
         serial = Sample.of([r["serial"] for r in runs])
-        return Row(
-            "2 CPU-bound steps on 2 workers, speed-up",
-            value.median,
-            "x",
-            serial.median,
-            value.median,
-            ">= 1.7x",
-            value.median >= 1.7,
-            value.low,
-            value.high,
-            value.runs,
+        return speedup_row("2 CPU-bound steps on 2 workers, speed-up", speedups, serial)
+
+    def dask_parallel_cpu() -> Row:
+        burn, processes = str(sizes.burn_seconds), sizes.dask_processes
+        runs = [
+            workload("on_dask.py", "burn", burn, processes, env=bench.env())
+            for _ in range(max(1, sizes.runs // 3))
+        ]
+        speedups = Sample.of([r["one"] / r["two"] for r in runs])
+        one_worker = Sample.of([r["one"] for r in runs])
+        figure = "4 CPU-bound steps on Dask, 2 worker processes vs 1, speed-up"
+        return speedup_row(figure, speedups, one_worker)
+
+    def dask_per_step() -> Row:
+        processes = sizes.dask_processes
+        runs = [
+            workload("on_dask.py", "chain", str(sizes.dask_chain), processes, env=bench.env())
+            for _ in range(max(1, sizes.runs // 3))
+        ]
+        value = Sample.of([r["dask"] * 1000 for r in runs])
+        local = Sample.of([r["local"] * 1000 for r in runs])
+        figure = (
+            f"per-step overhead on Dask ({sizes.dask_chain}-step chain; floor: local orchestrator)"
         )
+        return _row(figure, value, local, "ms", "<= 10 ms", value.median <= 10)
 
     return [
         stack_list,
@@ -266,6 +307,8 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
         run_list,
         peak_memory,
         parallel_cpu,
+        dask_parallel_cpu,
+        dask_per_step,
     ]
 
 

@@ -188,8 +188,11 @@ def test_listing_many_runs_checks_only_the_running_ones(
             [(name, name, status, pid, where) for name, status, pid, where in finished + running],
         )
         connection.execute(
-            "INSERT INTO step_runs VALUES ('step', 'dead', 'many', 'a', 'train', 'train', 0, "
-            "'running', '2024-01-01T00:00:00', NULL, '', '{}', '{}', '', NULL, '', 1, '', '', NULL)"
+            "INSERT INTO step_runs (id, run_id, pipeline_name, artifact_store_id, invocation, "
+            "step_name, position, status, started, finished, cache_key, cache_parts, parameters, "
+            "reason, cached_from, error, attempts, logs) "
+            "VALUES ('step', 'dead', 'many', 'a', 'train', 'train', 0, "
+            "'running', '2024-01-01T00:00:00', NULL, '', '{}', '{}', '', NULL, '', 1, '')"
         )
     connection.close()
 

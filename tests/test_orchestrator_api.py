@@ -3,6 +3,8 @@ with a sequential orchestrator written as an outside plugin."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from runstack import pipeline, step
 from runstack.components import BaseOrchestrator, Task, TaskGraph, TaskStatus
 from runstack.errors import ConfigError
 from runstack.pipelines.runner import PipelineRunError
-from runstack.testing import assert_flavor_contract, assert_orchestrator_contract
+from runstack.testing import assert_flavor_contract, assert_orchestrator_contract, parse_table
 
 
 def noop() -> None:
@@ -187,3 +189,93 @@ def test_the_contract_fails_an_orchestrator_that_runs_tasks_on_the_main_thread()
 
     with pytest.raises(AssertionError, match="Ctrl-C"):
         assert_orchestrator_contract(OnTheMainThread(id="x", name="x", config=FlavorConfig()))
+
+
+# -- per-step settings, and where a step ran -------------------------------------------
+
+RACKS_PLUGIN = """
+from runstack import Flavor, FlavorConfig, hookimpl
+from runstack.component_types import ComponentType
+
+
+class RacksConfig(FlavorConfig):
+    pass
+
+
+class RacksSettings(FlavorConfig):
+    rack: str = "any"
+
+
+@hookimpl
+def register_flavors(register):
+    register(
+        Flavor(
+            name="racks",
+            component_type=ComponentType.ORCHESTRATOR,
+            config_class=RacksConfig,
+            settings_class=RacksSettings,
+            implementation="acme_racks.orchestrator:RacksOrchestrator",
+            description="Runs each step on the rack its settings name.",
+        )
+    )
+"""
+
+RACKS_ORCHESTRATOR = """
+import threading
+from dataclasses import replace
+
+from runstack.components import BaseOrchestrator, TaskGraph, running_on
+
+
+class RacksOrchestrator(BaseOrchestrator):
+    def execute(self, tasks, settings=None):
+        self.rack = threading.local()
+
+        def on_its_rack(task):
+            def run():
+                self.rack.name = task.settings.rack
+                return task.run()
+
+            return run
+
+        return TaskGraph([replace(t, run=on_its_rack(t)) for t in tasks]).run(max_parallel=2)
+
+    def call(self, function, work, timeout=None):
+        with running_on(f"rack {self.rack.name}"):
+            return function(work)
+"""
+
+
+def test_each_step_gets_its_settings_and_its_record_says_where_it_ran(
+    install_plugin: Callable[..., Path], cli_ok: Callable[..., str]
+) -> None:
+    install_plugin(
+        "acme-racks",
+        {"acme_racks.plugin": RACKS_PLUGIN, "acme_racks.orchestrator": RACKS_ORCHESTRATOR},
+        entry_points={"racks": "acme_racks.plugin"},
+    )
+    cli_ok("orchestrator", "register", "racks", "--flavor=racks")
+    cli_ok("stack", "register", "racks", "-o", "racks", "-a", "default")
+
+    @step(enable_cache=False)
+    def make() -> int:
+        return 1
+
+    @pipeline(settings={"orchestrator.racks": {"rack": "a"}})
+    def flow() -> None:
+        make()
+        make.with_options(settings={"orchestrator.racks": {"rack": "b"}})()
+
+    on_racks = flow.with_options(stack="racks")()
+    assert {s.name: s.record.worker for s in on_racks.steps.values()} == {
+        "make": "rack a",
+        "make_2": "rack b",
+    }
+    described = parse_table(cli_ok("run", "describe", on_racks.name))
+    assert [(row["STEP"], row["WORKER"]) for row in described] == [
+        ("make", "rack a"),
+        ("make_2", "rack b"),
+    ]
+    on_local = flow()  # the same code; the local orchestrator names no worker
+    assert {s.record.worker for s in on_local.steps.values()} == {""}
+    assert "WORKER" not in parse_table(cli_ok("run", "describe", on_local.name))[0]

@@ -16,6 +16,7 @@ DISTRIBUTIONS = {
     "core": "runstack",
     "plugins/local_orchestrator": "runstack_local_orchestrator",
     "plugins/local_artifact_store": "runstack_local_artifact_store",
+    "plugins/dask_orchestrator": "runstack_dask_orchestrator",
 }
 
 # What an author writes from CONTRIBUTING: a config, a flavor, an orchestrator,

@@ -90,7 +90,8 @@ class StepRunRecord:
 
     `invocation` is the step's id within its pipeline (`train`, or `train_2`
     when a step is used twice); `cache_parts` holds the hashes that make up
-    `cache_key`, so a later run can say *why* it did not reuse this one.
+    `cache_key`, so a later run can say *why* it did not reuse this one. `worker`
+    names where its code ran when the orchestrator says (a Dask worker's address).
     """
 
     id: str
@@ -111,6 +112,7 @@ class StepRunRecord:
     log_size: int | None = None
     inputs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
+    worker: str = ""
 
     @property
     def duration(self) -> float | None:
@@ -132,6 +134,7 @@ class StepRunRecord:
             "reason": self.reason,
             "error": self.error,
             "attempts": self.attempts,
+            "worker": self.worker,
             "parameters": self.parameters,
             "cache_key": self.cache_key,
             "inputs": self.inputs,

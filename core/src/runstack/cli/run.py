@@ -83,14 +83,17 @@ def describe(name: str, output: str) -> None:
     record = described.record
     for label, value in _summary(record):
         click.echo(f"{label + ':':<11}{value}")
+    # WORKER only for orchestrators that say where steps ran (a Dask worker's address)
+    workers = any(s.record.worker for s in described.steps.values())
     echo_table(
-        ["STEP", "STATUS", "DURATION", "WHY", "OUTPUTS"],
+        ["STEP", "STATUS", "DURATION", "WHY", *(["WORKER"] if workers else []), "OUTPUTS"],
         [
             [
                 s.name,
                 s.status.value,
                 format_duration(s.record.duration),
                 s.record.reason,
+                *([s.record.worker] if workers else []),
                 ", ".join(f"{n} ({short_id(a.id)})" for n, a in s.outputs.items()),
             ]
             for s in described.steps.values()

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from runstack.components.artifact_store import BaseArtifactStore
 from runstack.components.base import BaseComponent
-from runstack.components.orchestrator import BaseOrchestrator, CallAbandoned, CallTimeout
+from runstack.components.orchestrator import (
+    BaseOrchestrator,
+    CallAbandoned,
+    CallTimeout,
+    current_worker,
+    running_on,
+)
 from runstack.components.task_graph import Task, TaskGraph, TaskResult, TaskStatus
 
 __all__ = [
@@ -18,4 +24,6 @@ __all__ = [
     "TaskGraph",
     "TaskResult",
     "TaskStatus",
+    "current_worker",
+    "running_on",
 ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from abc import abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from runstack.components.base import BaseComponent
@@ -14,6 +16,24 @@ from runstack.flavor_config import FlavorConfig
 
 W = TypeVar("W")
 R = TypeVar("R")
+
+_worker: ContextVar[str] = ContextVar("runstack_worker", default="")
+
+
+@contextmanager
+def running_on(worker: str) -> Iterator[None]:
+    """Say where the step code called inside runs (a Dask worker's address, say), on the
+    worker itself: the step's record keeps it and `run describe` shows it."""
+    token = _worker.set(worker)
+    try:
+        yield
+    finally:
+        _worker.reset(token)
+
+
+def current_worker() -> str:
+    """The worker named by the innermost `running_on` of this thread; "" outside one."""
+    return _worker.get()
 
 
 class CallTimeout(RunstackError, TimeoutError):

@@ -13,9 +13,13 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from runstack.errors import ConfigError
 from runstack.topological import prepared_sorter
+
+if TYPE_CHECKING:
+    from runstack.flavor_config import FlavorConfig
 
 
 class TaskStatus(StrEnum):
@@ -30,11 +34,14 @@ class Task:
 
     `run` records the step in the store, so it runs in the orchestrator's own process;
     only what it hands to `BaseOrchestrator.call` may travel to another process or machine.
+    `settings` are this step's settings for the orchestrator (the pipeline's, overridden
+    key by key by the step's), validated with its flavor's `settings_class`; None if none.
     """
 
     name: str
     run: Callable[[], object]
     upstream: frozenset[str] = frozenset()
+    settings: FlavorConfig | None = None
 
 
 @dataclass(frozen=True)

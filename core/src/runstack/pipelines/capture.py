@@ -11,13 +11,19 @@ import io
 import logging
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
 from runstack.history.step_logs import BoundedLog
 
 _local = threading.local()
+# How many `routing` blocks are open in this process, and how to undo the routers: steps
+# side by side in one worker process (a Dask worker's threads) each open one, and only
+# the last to close may put the original streams back.
+_routing = threading.Lock()
+_open = 0
+_restore: Callable[[], None] | None = None
 
 
 def _current_buffer() -> BoundedLog | None:
@@ -71,14 +77,30 @@ class _StepLogHandler(logging.Handler):
 
 @contextmanager
 def routing(echo: bool = True) -> Iterator[None]:
-    """Install the routers for the length of a run (restored even on Ctrl-C).
+    """Install the routers for the length of a run (restored even on Ctrl-C), or of the
+    steps a worker process runs at once (restored when the last of them ends).
 
     If the user has not configured logging, `logger.info(...)` in a step is kept
     too: the root level drops to INFO for the run (only the step's log sees it).
     """
-    if isinstance(sys.stdout, _Router):  # already routed: a run, or a worker forked from one
+    global _open, _restore
+    with _routing:
+        _open += 1
+        # already routed: a run, or a worker forked from one, which restores nothing
+        if _open == 1 and not isinstance(sys.stdout, _Router):
+            _restore = _install(echo)
+    try:
         yield
-        return
+    finally:
+        with _routing:
+            _open -= 1
+            if _open == 0 and _restore is not None:
+                _restore()
+                _restore = None
+
+
+def _install(echo: bool) -> Callable[[], None]:
+    """Route stdout, stderr and logging to the steps' buffers; what undoes it."""
     original_out, original_err = sys.stdout, sys.stderr
     root = logging.getLogger()
     unconfigured = not root.handlers
@@ -90,12 +112,13 @@ def routing(echo: bool = True) -> Iterator[None]:
     sys.stdout = _Router(original_out, echo)
     sys.stderr = _Router(original_err, echo)
     root.addHandler(handler)
-    try:
-        yield
-    finally:
+
+    def restore() -> None:
         root.removeHandler(handler)
         root.setLevel(previous_level)
         sys.stdout, sys.stderr = original_out, original_err
+
+    return restore
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from runstack.components import BaseArtifactStore
+from runstack.components import BaseArtifactStore, current_worker
 from runstack.errors import ConfigError, RunstackError
 from runstack.history.artifacts import (
     UnreadableArtifactError,
@@ -58,7 +58,8 @@ class StepWork:
 class WorkOutcome:
     """What running a step produced: its artifacts, or the error trimmed to the user's code.
 
-    `unreadable` is the id of an input artifact its materializer could not load.
+    `unreadable` is the id of an input artifact its materializer could not load; `worker`
+    is where it ran, as the orchestrator named it with `running_on` ("" if it did not).
     """
 
     log: StoredLog
@@ -66,6 +67,7 @@ class WorkOutcome:
     artifacts: list[ArtifactRecord] = field(default_factory=list)
     error: str = ""
     unreadable: str = ""
+    worker: str = ""
 
 
 def perform(work: StepWork) -> WorkOutcome:
@@ -100,8 +102,9 @@ def perform(work: StepWork) -> WorkOutcome:
                 max(attempts, 1),
                 error=user_traceback(error),
                 unreadable=error.artifact_id if isinstance(error, UnreadableArtifactError) else "",
+                worker=current_worker(),
             )
-    return WorkOutcome(_stored(work, log), attempts, artifacts)
+    return WorkOutcome(_stored(work, log), attempts, artifacts, worker=current_worker())
 
 
 def _stored(work: StepWork, log: BoundedLog) -> StoredLog:

@@ -88,7 +88,7 @@ class PipelineRunner:
         self.log_limit = log_limit()  # a bad limit is refused before anything is recorded
         stack = self.client.get_stack(compiled.stack)
         check_reachable(self.client.flavors, stack.name, stack.components)
-        orchestrator_settings = self._validate_settings(stack)
+        orchestrator_settings, step_settings = self._validate_settings(stack)
         orchestrator = self.client.build_component(stack.orchestrator)
         artifact_store = self.client.build_component(stack.artifact_store)
         assert isinstance(orchestrator, BaseOrchestrator)
@@ -120,6 +120,7 @@ class PipelineRunner:
                 name,
                 functools.partial(self._execute, name),
                 compiled.steps[name].invocation.upstream,
+                step_settings.get(name),
             )
             for name in compiled.order
         ]
@@ -176,15 +177,20 @@ class PipelineRunner:
 
     # -- settings ------------------------------------------------------------
 
-    def _validate_settings(self, stack: Stack) -> FlavorConfig | None:
+    def _validate_settings(
+        self, stack: Stack
+    ) -> tuple[FlavorConfig | None, dict[str, FlavorConfig | None]]:
         """Check every settings table that applies to the stack against the flavor of the
         stack's component (tables qualified by another flavor do not apply).
 
-        Returns the pipeline-level orchestrator settings, which the orchestrator gets.
+        Returns the orchestrator settings of the pipeline and those of each step (the
+        pipeline's with the step's over them), which the orchestrator gets.
         """
+        steps = list(self.compiled.steps)
         layers = [self.compiled.settings, *(s.settings for s in self.compiled.steps.values())]
         flavors = {kind: component.flavor for kind, component in stack.components.items()}
         orchestrator_settings = None
+        step_settings: dict[str, FlavorConfig | None] = {}
         for index, layer in enumerate(layers):
             for kind, values in applicable_settings(layer, flavors).items():
                 component = stack.components.get(kind)
@@ -197,9 +203,13 @@ class PipelineRunner:
                     continue
                 flavor = self.client.get_flavor(kind, component.flavor)
                 validated = flavor.validate_settings(values)
-                if index == 0 and kind is ComponentType.ORCHESTRATOR:
+                if kind is not ComponentType.ORCHESTRATOR:
+                    continue
+                if index == 0:
                     orchestrator_settings = validated
-        return orchestrator_settings
+                else:
+                    step_settings[steps[index - 1]] = validated
+        return orchestrator_settings, step_settings
 
     # -- one step ------------------------------------------------------------
 
@@ -310,6 +320,7 @@ class PipelineRunner:
                 finished=now(),
                 error=error,
                 attempts=outcome.attempts,
+                worker=outcome.worker,
                 log_uri=outcome.log.uri,
                 log_size=outcome.log.size,
             )
@@ -321,6 +332,7 @@ class PipelineRunner:
             status=StepStatus.COMPLETED,
             finished=now(),
             attempts=outcome.attempts,
+            worker=outcome.worker,
             outputs={a.name.rpartition("::")[2]: a.id for a in outcome.artifacts},
             log_uri=outcome.log.uri,
             log_size=outcome.log.size,

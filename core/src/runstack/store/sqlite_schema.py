@@ -144,6 +144,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE step_runs ADD COLUMN log_uri TEXT NOT NULL DEFAULT '';
     ALTER TABLE step_runs ADD COLUMN log_size INTEGER;
     """,
+    # 9: where a step's code ran when its orchestrator says (a Dask worker's address; '' when
+    # it ran in the run's own process or the orchestrator does not say)
+    """
+    ALTER TABLE step_runs ADD COLUMN worker TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

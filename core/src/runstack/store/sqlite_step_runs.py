@@ -129,15 +129,15 @@ def _upsert(
     connection.execute(
         "INSERT INTO step_runs (id, run_id, pipeline_name, artifact_store_id, invocation, "
         "step_name, position, status, started, finished, cache_key, cache_parts, parameters, "
-        "reason, cached_from, error, attempts, logs, log_uri, log_size) "
+        "reason, cached_from, error, attempts, logs, log_uri, log_size, worker) "
         "SELECT ?, r.id, p.name, r.artifact_store_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ? "
+        "?, ?, ? "
         f"{RUN_FROM} WHERE r.id = ? "
         "ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
         "started = excluded.started, finished = excluded.finished, "
         "reason = excluded.reason, cached_from = excluded.cached_from, "
         "error = excluded.error, attempts = excluded.attempts, logs = excluded.logs, "
-        "log_uri = excluded.log_uri, log_size = excluded.log_size",
+        "log_uri = excluded.log_uri, log_size = excluded.log_size, worker = excluded.worker",
         (
             step_run.id,
             step_run.invocation,
@@ -156,6 +156,7 @@ def _upsert(
             logs,
             step_run.log_uri,
             step_run.log_size,
+            step_run.worker,
             step_run.run_id,
         ),
     )

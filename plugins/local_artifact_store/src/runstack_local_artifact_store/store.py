@@ -26,6 +26,12 @@ class LocalArtifactStore(BaseArtifactStore):
     def root(self) -> str:
         return self.config.path or str(paths.local_artifacts_root(self.id))
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled for a worker (another process, perhaps another RUNSTACK_HOME): the folder
+        # travels resolved, so the worker writes where this process reads.
+        _ = self.root
+        return {key: value for key, value in self.__dict__.items() if key != "filesystem"}
+
     @functools.cached_property
     def filesystem(self) -> LocalFileSystem:
         # Imported on first use (ls, glob, rm): importing fsspec is slow, and a
