@@ -418,17 +418,31 @@ def test_a_step_needing_resources_no_worker_has_fails_at_once(
         needs_tpus()
 
 
-def test_code_a_worker_cannot_import_is_named(
-    process_cluster: ProcessCluster, tmp_path: Path, run_cli: Callable[..., Result]
+def test_the_user_s_code_travels_but_a_library_a_worker_lacks_is_named(
+    process_cluster: ProcessCluster,
+    tmp_path: Path,
+    run_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     dask_stack("cluster", address=process_cluster.address)
+    library = tmp_path / "site-packages"  # installed here only, not on the workers
+    library.mkdir()
+    (library / "only_here.py").write_text("def answer() -> int:\n    return 42\n")
+    monkeypatch.syspath_prepend(str(library))
+    (tmp_path / "helpers.py").write_text("def twice(x: int) -> int:\n    return 2 * x\n")
     (tmp_path / "elsewhere.py").write_text(
-        "from runstack import pipeline, step\n\n\n@step\ndef one() -> int:\n    return 1\n\n\n"
-        "@pipeline\ndef lonely() -> None:\n    one()\n"
+        "from helpers import twice\nfrom only_here import answer\n"
+        "from runstack import pipeline, step\n\n\n"
+        "@step\ndef one() -> int:\n    return twice(1)\n\n\n"
+        "@step\ndef lib() -> int:\n    return answer()\n\n\n"
+        "@pipeline\ndef lonely() -> None:\n    one()\n\n\n"
+        "@pipeline\ndef needy() -> None:\n    lib()\n"
     )
-    result = run_cli("pipeline", "run", f"{tmp_path / 'elsewhere.py'}:lonely")
-    assert result.exit_code == 1
-    assert "a Dask worker could not import module 'elsewhere'" in result.stderr
+    ran = run_cli("pipeline", "run", f"{tmp_path / 'elsewhere.py'}:lonely")
+    assert ran.exit_code == 0, ran.output  # its file and the module beside it travel
+    failed = run_cli("pipeline", "run", f"{tmp_path / 'elsewhere.py'}:needy")
+    assert failed.exit_code == 1
+    assert "a Dask worker could not import module 'only_here'" in failed.stderr
 
 
 def test_a_worker_killed_mid_step_is_replaced_by_another(

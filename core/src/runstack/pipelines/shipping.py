@@ -1,9 +1,11 @@
-"""How a step's function travels to a worker process, so its tracebacks there stay readable.
+"""How a step's function travels to a worker, so that it runs there and its tracebacks stay
+readable.
 
-cloudpickle pickles a function by value unless its module attribute is the
-function itself; for a step that attribute is the `Step`, and by-value code
-reports `File "<dynamic-code>"` with no source line. So do the helpers that travel
-by value with it (those of a script, or defined in a function).
+The user's own code (a pipeline file, its modules beside it) travels by value: a
+worker on another machine, or started in another folder, cannot import it. Installed
+libraries travel by reference, so workers need them installed. By-value code reports
+`File "<dynamic-code>"` with no source line; the file names and lines are restored on
+arrival, for the step and for the helpers that travel with it.
 """
 
 from __future__ import annotations
@@ -11,17 +13,21 @@ from __future__ import annotations
 import contextlib
 import importlib
 import linecache
+import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import CodeType, FunctionType
 from typing import Any
+
+from runstack.user_code import is_user_module
 
 _DYNAMIC = "<dynamic-code>"  # the file name cloudpickle gives all code it ships by value
 
 
 class ShippedFunction:
-    """A step's function that pickles by reference when its module is loaded here (a forked
-    worker has it too), else by value with its file name and source lines restored."""
+    """A step's function that pickles by reference when it comes from an installed package,
+    else by value (its module's code along) with its file name and source lines restored."""
 
     __slots__ = ("function",)
 
@@ -35,6 +41,7 @@ class ShippedFunction:
         reference = _reference(self.function)
         if reference is not None:
             return _by_reference, reference
+        _ship_modules_beside_by_value(self.function)
         files = {
             _place(function.__code__): function.__code__.co_filename
             for function in _travelling(self.function, lambda f: _reference(f) is None)
@@ -44,11 +51,14 @@ class ShippedFunction:
 
 
 def _reference(function: Callable[..., Any]) -> tuple[str, str] | None:
-    """(module, qualified name) if the module is loaded and names this function or its step."""
+    """(module, qualified name) if the function comes from an installed module that names
+    it or its step; None for the user's own code, which travels by value."""
     module_name = getattr(function, "__module__", None)
     qualname = getattr(function, "__qualname__", "")
     module = sys.modules.get(module_name or "")
     if module is None or module_name == "__main__" or "<locals>" in qualname:
+        return None
+    if is_user_module(module_name or ""):
         return None
     found: Any = module
     for part in qualname.split("."):
@@ -56,6 +66,24 @@ def _reference(function: Callable[..., Any]) -> tuple[str, str] | None:
     if found is function or getattr(found, "function", None) is function:
         return module_name, qualname  # type: ignore[return-value]
     return None
+
+
+def _ship_modules_beside_by_value(function: Callable[..., Any]) -> None:
+    """Have cloudpickle carry the step's module and the user's modules in its folder (its
+    helpers, classes, constants) by value, as it carries a script's. Code elsewhere (an
+    installed package, a plugin) still travels by reference."""
+    module = sys.modules.get(getattr(function, "__module__", "") or "")
+    source = getattr(module, "__file__", None)
+    if not isinstance(source, str):
+        return
+    folder = str(Path(source).parent)
+    import cloudpickle
+
+    for name, loaded in list(sys.modules.items()):
+        path = getattr(loaded, "__file__", None)
+        beside = isinstance(path, str) and path.startswith(folder + os.sep)
+        if beside and name != "__main__" and is_user_module(name):
+            cloudpickle.register_pickle_by_value(loaded)
 
 
 def _by_reference(module_name: str, qualname: str) -> ShippedFunction:
