@@ -50,19 +50,21 @@ class FlavorRegistry:
         )
 
     def check_implementations(self) -> None:
-        """Report each flavor whose implementation path leads nowhere against its plugin, once.
+        """Report each flavor whose implementation (or config class) path leads nowhere against
+        its plugin, once.
 
         Only commands that list plugins pay for this; nothing is imported.
         """
-        from runstack.implementations import implementation_problem
+        from runstack.implementations import implementation_problem, model_problems
 
         if self._implementations_checked:
             return
         self._implementations_checked = True
         for entry in self.list():
-            problem = implementation_problem(entry.flavor)
-            if problem is not None:
-                report(entry.plugin, problem)
+            problems = [implementation_problem(entry.flavor), *model_problems(entry.flavor)]
+            for problem in problems:
+                if problem is not None:
+                    report(entry.plugin, problem)
 
     def get(self, component_type: ComponentType, name: str) -> Flavor:
         """The flavor, or an error that lists the installed ones (or says what to install)."""
@@ -93,7 +95,10 @@ def flavor_problem(flavor: object) -> str | None:
     name = flavor.name
     if not isinstance(name, str) or not name.replace("_", "").replace("-", "").isalnum():
         return f"flavor name {flavor.name!r} must be letters, digits, '-' or '_'"
-    if not (isinstance(flavor.config_class, type) and issubclass(flavor.config_class, BaseModel)):
+    config = flavor.config_class
+    if isinstance(config, str):
+        return None  # a "module:Class" path: checked by `plugin list`, imported on first need
+    if not (isinstance(config, type) and issubclass(config, BaseModel)):
         return f"flavor {flavor.name!r} has a config_class that is not a pydantic model"
     return None
 

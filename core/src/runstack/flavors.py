@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import importlib
 import json
 import re
 from collections.abc import Mapping
@@ -42,24 +43,58 @@ class Flavor:
     that runs steps here, an artifact store only this machine reaches. A stack whose
     orchestrator is not local needs an artifact store that is not local either
     (`runstack.locality`); a config can decide per component (`FlavorConfig.is_local`).
+
+    `config_class` and `settings_class`, like `implementation`, may be given as a
+    `"module:Class"` path, imported on first need: loading the plugin then builds no
+    model for flavors a command does not use.
     """
 
     name: str
     component_type: ComponentType
-    config_class: builtins.type[FlavorConfig]
+    config_class: builtins.type[FlavorConfig] | str
     implementation: str | builtins.type[BaseComponent]
     description: str
     local: bool = True
-    settings_class: builtins.type[FlavorConfig] | None = None
+    settings_class: builtins.type[FlavorConfig] | str | None = None
 
     @property
     def label(self) -> str:
         return f"{self.component_type.noun} flavor {self.name!r}"
 
+    def config_model(self) -> builtins.type[FlavorConfig]:
+        """The config class, imported from its path on first need."""
+        return self._model(self.config_class, "config_class")
+
+    def settings_model(self) -> builtins.type[FlavorConfig] | None:
+        """The settings class (None if the flavor takes no settings)."""
+        if self.settings_class is None:
+            return None
+        return self._model(self.settings_class, "settings_class")
+
+    def _model(
+        self, given: builtins.type[FlavorConfig] | str, role: str
+    ) -> builtins.type[FlavorConfig]:
+        model: object = given
+        if isinstance(given, str):
+            module_name, _, class_name = given.partition(":")
+            try:
+                model = getattr(importlib.import_module(module_name), class_name)
+            except (ImportError, AttributeError) as error:
+                raise ConfigError(
+                    f"the {self.label} names {given!r} as its {role}, which cannot be loaded "
+                    f"({error}); reinstall the plugin, or report this to its authors"
+                ) from None
+        if not (isinstance(model, type) and issubclass(model, FlavorConfig)):
+            raise ConfigError(
+                f"the {self.label} has a {role} that is not a FlavorConfig ({model!r}); "
+                "report this to the plugin's authors"
+            )
+        return model
+
     def fields(self) -> list[ConfigField]:
         """The config keys with their type, default and description."""
         result = []
-        for name, info in self.config_class.model_fields.items():
+        for name, info in self.config_model().model_fields.items():
             default = None if info.is_required() else info.get_default(call_default_factory=True)
             result.append(
                 ConfigField(
@@ -80,7 +115,7 @@ class Flavor:
         True); JSON arrays and objects are decoded; list fields also take
         `a,b,c`; `null` clears an optional value.
         """
-        fields = self.config_class.model_fields
+        fields = self.config_model().model_fields
         return {
             key: _from_text(fields[key].annotation, raw) if key in fields else raw
             for key, raw in values.items()
@@ -88,15 +123,16 @@ class Flavor:
 
     def validate_config(self, values: Mapping[str, Any]) -> FlavorConfig:
         """Parse user values with the config model, in messages a person can act on."""
-        return self._validate(self.config_class, values, "config")
+        return self._validate(self.config_model(), values, "config")
 
     def validate_settings(self, values: Mapping[str, Any]) -> FlavorConfig | None:
         """Parse a run's settings for this flavor (`settings={"orchestrator": {...}}`)."""
-        if self.settings_class is None:
+        model = self.settings_model()
+        if model is None:
             if values:
                 raise ConfigError(f"the {self.label} takes no settings, got {', '.join(values)}")
             return None
-        return self._validate(self.settings_class, values, "setting")
+        return self._validate(model, values, "setting")
 
     def _validate(
         self, model: builtins.type[FlavorConfig], values: Mapping[str, Any], what: str

@@ -29,14 +29,24 @@ _BLOCKS = (ast.If, ast.Try, ast.TryStar, ast.ExceptHandler, ast.With, ast.For, a
 
 def implementation_problem(flavor: Flavor) -> str | None:
     """What is wrong with the flavor's implementation path, as the plugin author's mistake."""
-    path = flavor.implementation
+    return _named_path_problem(flavor, flavor.implementation, "implementation")
+
+
+def model_problems(flavor: Flavor) -> list[str]:
+    """What is wrong with the flavor's config and settings class paths, if given as paths."""
+    named = [(flavor.config_class, "config_class"), (flavor.settings_class, "settings_class")]
+    found = (_named_path_problem(flavor, path, role) for path, role in named)
+    return [problem for problem in found if problem is not None]
+
+
+def _named_path_problem(flavor: Flavor, path: object, role: str) -> str | None:
     if not isinstance(path, str):
         return None
     mistake = _path_mistake(path)
     if mistake is None:
         return None
     return (
-        f"the {flavor.label} names {path!r} as its implementation, but {mistake}; "
+        f"the {flavor.label} names {path!r} as its {role}, but {mistake}; "
         "report this to the plugin's authors"
     )
 

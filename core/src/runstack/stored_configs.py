@@ -55,7 +55,7 @@ def stored_config(
 def _trusted(registered: RegisteredFlavor, component: StackComponent) -> FlavorConfig | None:
     """The model constructed from the stored values, where that equals validating them."""
     version = registered.plugin.version
-    model = registered.flavor.config_class
+    model = registered.flavor.config_model()
     if not version or component.flavor_version != version or component.secrets:
         return None
     if model.__pydantic_decorators__.model_validators:

@@ -151,7 +151,8 @@ def assert_flavor_contract(flavor: Flavor) -> None:
 
     problem = flavor_problem(flavor)
     assert problem is None, problem
-    assert issubclass(flavor.config_class, FlavorConfig), "config_class must subclass FlavorConfig"
+    flavor.config_model()  # each imported if named by path; an error unless a FlavorConfig
+    flavor.settings_model()
     assert flavor.description.strip(), "a flavor needs a one-line description"
     assert "\n" not in flavor.description, "the description must be one line"
     for field in flavor.fields():
