@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from distributed import Client, LocalCluster
 
 
+_SEND_INTERVAL = 0.001  # seconds between the client's messages to the scheduler
+
+
 class SchedulerUnreachable(RunstackError):
     """The Dask scheduler did not answer, or has no worker to run steps on."""
 
@@ -26,6 +29,11 @@ class DaskCluster:
     def __init__(
         self, client: Client, address: str, patience: float, local: LocalCluster | None = None
     ) -> None:
+        # The client batches what it sends the scheduler, 10 ms apart: right for thousands of
+        # small tasks, but each step of a chain waits on the last, so every step paid 10 ms.
+        # Steps are few and long; 1 ms keeps batching and cuts a step's round trip by a third.
+        if client.scheduler_comm is not None:  # connected (it is, once Client() returns)
+            client.scheduler_comm.interval = _SEND_INTERVAL
         self.client = client
         self.address = address
         self.patience = patience
