@@ -303,6 +303,7 @@ def test_the_quickstart_runs_unchanged_on_scheduler_and_worker_processes(
     dask_stack("cluster", address=process_cluster.address)
     result = run_cli("pipeline", "run", "pipeline:quickstart")
     assert result.exit_code == 0, result.output
+    assert "Test accuracy" in result.stdout  # printed on a worker, shown here as on the laptop
     [run] = Client().runs.list()
     steps = Client().runs.get(run.name).steps
     assert steps["evaluate"].outputs["accuracy"].load() > 0.9

@@ -60,6 +60,13 @@ class BaseOrchestrator(BaseComponent):
         `TaskGraph(tasks).run(max_parallel)` does all of this.
         """
 
+    @property
+    def shares_console(self) -> bool:
+        """Whether what a step prints reaches this process's console as the step runs (it
+        runs here, or in a process started from here). An orchestrator whose workers run
+        apart says False; runstack then prints each finished step's log itself."""
+        return True
+
     def call(self, function: Callable[[W], R], work: W, timeout: float | None = None) -> R:
         """Run a step's code where this orchestrator runs code: by default, right here.
 

@@ -22,7 +22,7 @@ from runstack.components import (
 )
 from runstack.errors import ConfigError, RunstackError
 from runstack.history.integrity import record_unreadable
-from runstack.history.step_logs import log_limit
+from runstack.history.step_logs import StoredLog, log_limit, read_log
 from runstack.locality import check_reachable
 from runstack.names import check_name, check_not_an_id
 from runstack.pipelines import capture
@@ -340,8 +340,21 @@ class PipelineRunner:
         stored = self._record(completed, outcome.log.tail, outcome.artifacts)
         if stored is None:  # the run stopped waiting for this step and recorded it already
             return
+        if not self.orchestrator.shares_console:
+            self._echo_log(outcome.log)
         self.outputs[name] = {artifact.name.rpartition("::")[2]: artifact for artifact in stored}
         self.progress.finished_step(name, StepStatus.COMPLETED, format_duration(completed.duration))
+
+    def _echo_log(self, log: StoredLog) -> None:
+        """Print what a step printed on a worker whose output this console never saw."""
+        text = log.tail
+        if log.uri:
+            try:
+                text = read_log(self.artifact_store, log.uri)
+            except Exception:  # the records' last lines are better than nothing
+                text = log.tail
+        if text:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
     def _record(
         self, step_run: StepRunRecord, logs: str, artifacts: list[ArtifactRecord] | None = None

@@ -57,6 +57,12 @@ class DaskOrchestrator(BaseOrchestrator):
     def describe(self) -> dict[str, Any]:
         return {"scheduler": self.location}
 
+    @property
+    def shares_console(self) -> bool:
+        """A LocalCluster's workers are this process's children and print to its console;
+        workers started apart print to theirs."""
+        return not self.config.address
+
     def execute(
         self, tasks: Sequence[Task], settings: FlavorConfig | None = None
     ) -> dict[str, TaskResult]:
