@@ -23,6 +23,7 @@ from typing import Any
 from runstack.user_code import is_user_module
 
 _DYNAMIC = "<dynamic-code>"  # the file name cloudpickle gives all code it ships by value
+_SCANNED: set[tuple[str, int]] = set()  # (folder, number of modules loaded) already registered
 
 
 class ShippedFunction:
@@ -77,6 +78,10 @@ def _ship_modules_beside_by_value(function: Callable[..., Any]) -> None:
     if not isinstance(source, str):
         return
     folder = str(Path(source).parent)
+    scanned = (folder, len(sys.modules))  # every step ships this way: look again only when
+    if scanned in _SCANNED:  # modules were imported since
+        return
+    _SCANNED.add(scanned)
     import cloudpickle
 
     for name, loaded in list(sys.modules.items()):

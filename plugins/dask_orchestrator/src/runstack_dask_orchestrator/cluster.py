@@ -35,6 +35,9 @@ class DaskCluster:
         if client.scheduler_comm is not None:  # connected (it is, once Client() returns)
             client.scheduler_comm.interval = _SEND_INTERVAL
         self.client = client
+        # Each finished step's future, held until the run ends: releasing one sends the
+        # scheduler and the worker messages that the next step's then waits behind.
+        self.finished: list[Any] = []
         self.address = address
         self.patience = patience
         self._local = local
@@ -102,6 +105,7 @@ class DaskCluster:
 
     def close(self) -> None:
         """Disconnect, and stop the LocalCluster if this run started it."""
+        self.finished.clear()
         with contextlib.suppress(Exception):
             self.client.close()
         if self._local is not None:

@@ -101,6 +101,7 @@ class DaskOrchestrator(BaseOrchestrator):
         )
         try:
             result: R = _wait(cluster, future, timeout)
+            cluster.finished.append(future)
         except KilledWorker as error:
             last = getattr(error.last_worker, "address", error.last_worker)
             raise WorkerDied(
