@@ -148,6 +148,7 @@ def fan_out() -> None:
 
 @step
 def broken(value: int) -> int:
+    print(f"checking {value}")
     raise ValueError(f"cannot use {value}")
 
 
@@ -367,11 +368,16 @@ def test_the_quickstart_on_worker_processes_and_s3_caches_and_reads_back(
 
 
 def test_a_failing_step_fails_the_run_and_skips_what_depends_on_it(
-    process_cluster: ProcessCluster, run_cli: Callable[..., Result]
+    process_cluster: ProcessCluster,
+    run_cli: Callable[..., Result],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     dask_stack("cluster", address=process_cluster.address)
     with pytest.raises(PipelineRunError, match="cannot use 1") as raised:
         failing()
+    printed = capsys.readouterr().out
+    assert "checking 1" in printed  # printed on a worker started apart, shown here
+    assert "Traceback" not in printed.split("checking 1")[1].split("broken failed")[0]
     statuses = {name: s.status.value for name, s in raised.value.run.steps.items()}
     assert statuses == {
         "number": "completed",

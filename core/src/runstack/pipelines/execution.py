@@ -28,6 +28,7 @@ from runstack.history.step_logs import (
     StoredLog,
     log_uri,
     store_log,
+    tail,
 )
 from runstack.pipelines import capture
 from runstack.pipelines.annotations import describe_type, matches
@@ -59,7 +60,9 @@ class WorkOutcome:
     """What running a step produced: its artifacts, or the error trimmed to the user's code.
 
     `unreadable` is the id of an input artifact its materializer could not load; `worker`
-    is where it ran, as the orchestrator named it with `running_on` ("" if it did not).
+    is where it ran, as the orchestrator named it with `running_on` ("" if it did not);
+    `printed` the last lines a failed step printed before its error (its log goes on
+    with the traceback), for a console that did not see them.
     """
 
     log: StoredLog
@@ -68,6 +71,7 @@ class WorkOutcome:
     error: str = ""
     unreadable: str = ""
     worker: str = ""
+    printed: str = ""
 
 
 def perform(work: StepWork) -> WorkOutcome:
@@ -96,6 +100,7 @@ def perform(work: StepWork) -> WorkOutcome:
         except BaseException as error:  # SystemExit in a step is the step's failure too
             if is_ctrl_c(error):
                 raise
+            printed = tail(log.getvalue())
             log.write("".join(traceback.format_exception(error)))
             return WorkOutcome(
                 _stored(work, log),
@@ -103,6 +108,7 @@ def perform(work: StepWork) -> WorkOutcome:
                 error=user_traceback(error),
                 unreadable=error.artifact_id if isinstance(error, UnreadableArtifactError) else "",
                 worker=current_worker(),
+                printed=printed,
             )
     return WorkOutcome(_stored(work, log), attempts, artifacts, worker=current_worker())
 

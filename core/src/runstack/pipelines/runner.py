@@ -325,6 +325,8 @@ class PipelineRunner:
                 log_size=outcome.log.size,
             )
             self._record(failed, outcome.log.tail)
+            if not self.orchestrator.shares_console and outcome.printed:
+                sys.stdout.write(outcome.printed.rstrip("\n") + "\n")
             self.progress.finished_step(name, StepStatus.FAILED, format_duration(failed.duration))
             raise StepFailedError(error)
         completed = _replace(
