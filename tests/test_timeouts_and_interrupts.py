@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pipeline_helpers import TWO_STEPS, run_name_in, statuses
-from runstack import pipeline
+from runstack import Client, pipeline
 from runstack.errors import ConfigError
 from runstack.pipelines.runner import PipelineRunError
 
@@ -311,3 +311,45 @@ def test_an_orchestrator_whose_call_takes_no_timeout_still_runs_steps_without_on
     flow = load_pipeline(f"{write_module(TWO_STEPS)}:two")
     run = flow.with_options(stack="plain")()
     assert statuses(run) == {"first": "completed", "second": "completed"}
+
+
+FOLLOWER = """
+import time
+from pathlib import Path
+
+
+@step(enable_cache=False)
+def talks(marker: str) -> int:
+    print("the second run speaks")
+    Path(marker + ".release").touch()  # the first run's abandoned step may now end
+    finished = Path(marker + ".finished")
+    while not finished.exists():
+        time.sleep(0.02)
+    time.sleep(0.2)  # and close its capture
+    raise ValueError("second run fails")
+
+
+@pipeline
+def follower(marker: str) -> None:
+    talks(marker)
+"""
+
+
+def test_a_step_left_running_by_an_earlier_run_does_not_take_a_later_run_s_output(
+    run_cli: Callable[..., Result], write_module: Callable[..., Path], tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker"
+    config = tmp_path / "run.toml"
+    config.write_text(
+        f'[parameters]\nmarker = "{marker}"\n[steps.hangs]\ntimeout = 0.3\n', encoding="utf-8"
+    )
+    first = run_cli("pipeline", "run", f"{write_module(HANGING)}:hanging", "--config", str(config))
+    assert "timed out after 0.3 s" in first.stderr
+    second = run_cli(
+        "pipeline", "run", f"{write_module(FOLLOWER)}:follower", "--param", f"marker={marker}"
+    )
+    Path(f"{marker}.release").touch()
+    assert second.exit_code == 1, second.output
+    assert "second run fails" in second.stderr  # its one error line, where the runner sent it
+    run = Client().runs.get(run_name_in(second.stdout))
+    assert "the second run speaks" in run.steps["talks"].logs

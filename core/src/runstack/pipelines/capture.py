@@ -11,19 +11,15 @@ import io
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
 from runstack.history.step_logs import BoundedLog
 
 _local = threading.local()
-# How many `routing` blocks are open in this process, and how to undo the routers: steps
-# side by side in one worker process (a Dask worker's threads) each open one, and only
-# the last to close may put the original streams back.
 _routing = threading.Lock()
-_open = 0
-_restore: Callable[[], None] | None = None
+_installed: _Routers | None = None  # the routers in place, if a `routing` block put them
 
 
 def _current_buffer() -> BoundedLog | None:
@@ -75,50 +71,66 @@ class _StepLogHandler(logging.Handler):
             self._console.write(record.getMessage() + "\n")
 
 
+class _Routers:
+    """stdout, stderr and logging routed to the steps' buffers by one `routing` block, and
+    shared by the blocks opened while they are in place (steps side by side in one worker
+    process): the last of those to close takes them away."""
+
+    def __init__(self, echo: bool) -> None:
+        self.users = 0
+        self._original = sys.stdout, sys.stderr
+        self._root = logging.getLogger()
+        unconfigured = not self._root.handlers
+        self._handler = _StepLogHandler(sys.stderr if unconfigured else None)
+        self._handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+        self._level = self._root.level
+        if unconfigured and self._root.level > logging.INFO:
+            self._root.setLevel(logging.INFO)
+        self.out = sys.stdout = _Router(self._original[0], echo)
+        self.err = sys.stderr = _Router(self._original[1], echo)
+        self._root.addHandler(self._handler)
+
+    def remove(self) -> None:
+        """Undo the routing; streams replaced since (a test runner's, a later run's) stay."""
+        self._root.removeHandler(self._handler)
+        self._root.setLevel(self._level)
+        if sys.stdout is self.out:
+            sys.stdout = self._original[0]
+        if sys.stderr is self.err:
+            sys.stderr = self._original[1]
+
+
 @contextmanager
 def routing(echo: bool = True) -> Iterator[None]:
     """Install the routers for the length of a run (restored even on Ctrl-C), or of the
     steps a worker process runs at once (restored when the last of them ends).
 
+    A step the run stopped waiting for (a timeout on a thread) may close its block long
+    after: it then undoes nothing another run put in place.
     If the user has not configured logging, `logger.info(...)` in a step is kept
     too: the root level drops to INFO for the run (only the step's log sees it).
     """
-    global _open, _restore
+    global _installed
     with _routing:
-        _open += 1
-        # already routed: a run, or a worker forked from one, which restores nothing
-        if _open == 1 and not isinstance(sys.stdout, _Router):
-            _restore = _install(echo)
+        joined: _Routers | None = None
+        if _installed is not None and sys.stdout is _installed.out:
+            joined = _installed
+        elif not isinstance(sys.stdout, _Router):  # else routed already: a worker forked
+            joined = _installed = _Routers(echo)  # from a run, which restores nothing
+        if joined is not None:
+            joined.users += 1
     try:
         yield
     finally:
-        with _routing:
-            _open -= 1
-            if _open == 0 and _restore is not None:
-                _restore()
-                _restore = None
-
-
-def _install(echo: bool) -> Callable[[], None]:
-    """Route stdout, stderr and logging to the steps' buffers; what undoes it."""
-    original_out, original_err = sys.stdout, sys.stderr
-    root = logging.getLogger()
-    unconfigured = not root.handlers
-    handler = _StepLogHandler(original_err if unconfigured else None)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    previous_level = root.level
-    if unconfigured and root.level > logging.INFO:
-        root.setLevel(logging.INFO)
-    sys.stdout = _Router(original_out, echo)
-    sys.stderr = _Router(original_err, echo)
-    root.addHandler(handler)
-
-    def restore() -> None:
-        root.removeHandler(handler)
-        root.setLevel(previous_level)
-        sys.stdout, sys.stderr = original_out, original_err
-
-    return restore
+        if joined is not None:
+            with _routing:
+                joined.users -= 1
+                if joined.users == 0:
+                    joined.remove()
+                    if _installed is joined:
+                        _installed = None
 
 
 @contextmanager
