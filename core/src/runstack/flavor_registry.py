@@ -55,16 +55,14 @@ class FlavorRegistry:
 
         Only commands that list plugins pay for this; nothing is imported.
         """
-        from runstack.implementations import implementation_problem, model_problems
+        from runstack.implementations import path_problems
 
         if self._implementations_checked:
             return
         self._implementations_checked = True
         for entry in self.list():
-            problems = [implementation_problem(entry.flavor), *model_problems(entry.flavor)]
-            for problem in problems:
-                if problem is not None:
-                    report(entry.plugin, problem)
+            for problem in path_problems(entry.flavor):
+                report(entry.plugin, problem)
 
     def get(self, component_type: ComponentType, name: str) -> Flavor:
         """The flavor, or an error that lists the installed ones (or says what to install)."""

@@ -71,19 +71,24 @@ class Flavor:
             return None
         return self._model(self.settings_class, "settings_class")
 
+    def imported(self, given: object, role: str) -> object:
+        """What the flavor gives as its `role`, imported first if it is a `"module:Class"` path
+        (the implementation, the config or the settings class)."""
+        if not isinstance(given, str):
+            return given
+        module_name, _, class_name = given.partition(":")
+        try:
+            return getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as error:
+            raise ConfigError(
+                f"the {self.label} names {given!r} as its {role}, which cannot be loaded "
+                f"({error}); reinstall the plugin, or report this to its authors"
+            ) from None
+
     def _model(
         self, given: builtins.type[FlavorConfig] | str, role: str
     ) -> builtins.type[FlavorConfig]:
-        model: object = given
-        if isinstance(given, str):
-            module_name, _, class_name = given.partition(":")
-            try:
-                model = getattr(importlib.import_module(module_name), class_name)
-            except (ImportError, AttributeError) as error:
-                raise ConfigError(
-                    f"the {self.label} names {given!r} as its {role}, which cannot be loaded "
-                    f"({error}); reinstall the plugin, or report this to its authors"
-                ) from None
+        model = self.imported(given, role)
         if not (isinstance(model, type) and issubclass(model, FlavorConfig)):
             raise ConfigError(
                 f"the {self.label} has a {role} that is not a FlavorConfig ({model!r}); "

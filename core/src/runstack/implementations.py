@@ -27,14 +27,14 @@ if TYPE_CHECKING:
 _BLOCKS = (ast.If, ast.Try, ast.TryStar, ast.ExceptHandler, ast.With, ast.For, ast.While)
 
 
-def implementation_problem(flavor: Flavor) -> str | None:
-    """What is wrong with the flavor's implementation path, as the plugin author's mistake."""
-    return _named_path_problem(flavor, flavor.implementation, "implementation")
-
-
-def model_problems(flavor: Flavor) -> list[str]:
-    """What is wrong with the flavor's config and settings class paths, if given as paths."""
-    named = [(flavor.config_class, "config_class"), (flavor.settings_class, "settings_class")]
+def path_problems(flavor: Flavor) -> list[str]:
+    """What is wrong with each path the flavor names: implementation, config and settings
+    class (only those given as `"module:Class"` paths are checked)."""
+    named = [
+        (flavor.implementation, "implementation"),
+        (flavor.config_class, "config_class"),
+        (flavor.settings_class, "settings_class"),
+    ]
     found = (_named_path_problem(flavor, path, role) for path, role in named)
     return [problem for problem in found if problem is not None]
 
@@ -52,10 +52,11 @@ def _named_path_problem(flavor: Flavor, path: object, role: str) -> str | None:
 
 
 def require_implementation(flavor: Flavor) -> None:
-    """Refuse a flavor whose implementation cannot be found (before a component is registered)."""
-    problem = implementation_problem(flavor)
-    if problem is not None:
-        raise ConfigError(problem)
+    """Refuse a flavor whose implementation, config or settings class path leads nowhere
+    (before a component is registered), as the plugin author's mistake."""
+    problems = path_problems(flavor)
+    if problems:
+        raise ConfigError(problems[0])
 
 
 def buildable_class(flavor: Flavor) -> type[BaseComponent]:
@@ -85,18 +86,13 @@ def buildable_class(flavor: Flavor) -> type[BaseComponent]:
 
 
 def _imported(flavor: Flavor) -> object:
-    """The class that does the work, imported from its `"module:Class"` path on first need."""
-    if not isinstance(flavor.implementation, str):
-        return flavor.implementation
-    module_name, _, class_name = flavor.implementation.partition(":")
+    """The class that does the work, imported from its `"module:Class"` path on first need;
+    a path that leads nowhere is reported as the plugin author's mistake."""
     try:
-        return getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as error:
-        raise ConfigError(
-            implementation_problem(flavor)
-            or f"the {flavor.label} cannot load its implementation {flavor.implementation!r}: "
-            f"{error}; reinstall the plugin that provides it"
-        ) from None
+        return flavor.imported(flavor.implementation, "implementation")
+    except ConfigError as error:
+        mistake = _named_path_problem(flavor, flavor.implementation, "implementation")
+        raise ConfigError(mistake or str(error)) from None
 
 
 def _path_mistake(path: str) -> str | None:
