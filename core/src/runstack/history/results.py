@@ -79,15 +79,9 @@ class StepRun:
         from runstack.history.step_logs import read_log
 
         kept = self.artifact_stores.store.step_runs.logs(self.record.id)
-        if not self.record.log_uri:  # nothing printed, or recorded before logs moved
-            return kept
-        try:
-            return read_log(self.artifact_stores.get(self.artifact_store_id), self.record.log_uri)
-        except Exception as error:  # an unreachable store still leaves the last lines
-            return (
-                f"[runstack: the log at {self.record.log_uri} cannot be read ({error}); "
-                f"its last lines:]\n{kept}"
-            )
+        return read_log(
+            self.record.log_uri, kept, lambda: self.artifact_stores.get(self.artifact_store_id)
+        )
 
 
 @dataclass(frozen=True)

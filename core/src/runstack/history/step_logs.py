@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -111,7 +112,14 @@ def tail(text: str) -> str:
     return kept[-TAIL_BYTES:]
 
 
-def read_log(store: BaseArtifactStore, uri: str) -> str:
-    """A stored log's text."""
-    with store.open(uri, "rb") as file:
-        return bytes(file.read()).decode("utf-8", "replace")
+def read_log(uri: str, kept: str, store: Callable[[], BaseArtifactStore]) -> str:
+    """The log at `uri` in the store; the `kept` last lines the records hold when there is no
+    log there (nothing printed, or recorded before logs moved) or when it cannot be read (then
+    after a note saying why: an unreachable store still leaves the last lines)."""
+    if not uri:
+        return kept
+    try:
+        with store().open(uri, "rb") as file:
+            return bytes(file.read()).decode("utf-8", "replace")
+    except Exception as error:
+        return f"[runstack: the log at {uri} cannot be read ({error}); its last lines:]\n{kept}"

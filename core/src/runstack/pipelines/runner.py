@@ -27,7 +27,7 @@ from runstack.locality import check_reachable
 from runstack.names import check_name, check_not_an_id
 from runstack.pipelines import capture
 from runstack.pipelines.caching import CacheHit, StepCache, digest
-from runstack.pipelines.execution import StepWork, is_ctrl_c, perform
+from runstack.pipelines.execution import StepWork, WorkOutcome, is_ctrl_c, perform
 from runstack.pipelines.heartbeat import beating
 from runstack.pipelines.progress import Progress
 from runstack.pipelines.settings import applicable_settings
@@ -314,31 +314,14 @@ class PipelineRunner:
             if outcome.unreadable:
                 cause = record_unreadable(self.store, outcome.unreadable, error)
                 error = f"step {name!r}: {cause}\n"
-            failed = _replace(
-                step_run,
-                status=StepStatus.FAILED,
-                finished=now(),
-                error=error,
-                attempts=outcome.attempts,
-                worker=outcome.worker,
-                log_uri=outcome.log.uri,
-                log_size=outcome.log.size,
-            )
+            failed = _ended(step_run, outcome, StepStatus.FAILED, error=error)
             self._record(failed, outcome.log.tail)
             if not self.orchestrator.shares_console and outcome.printed:
                 sys.stdout.write(outcome.printed.rstrip("\n") + "\n")
             self.progress.finished_step(name, StepStatus.FAILED, format_duration(failed.duration))
             raise StepFailedError(error)
-        completed = _replace(
-            step_run,
-            status=StepStatus.COMPLETED,
-            finished=now(),
-            attempts=outcome.attempts,
-            worker=outcome.worker,
-            outputs={a.name.rpartition("::")[2]: a.id for a in outcome.artifacts},
-            log_uri=outcome.log.uri,
-            log_size=outcome.log.size,
-        )
+        outputs = {a.name.rpartition("::")[2]: a.id for a in outcome.artifacts}
+        completed = _ended(step_run, outcome, StepStatus.COMPLETED, outputs=outputs)
         stored = self._record(completed, outcome.log.tail, outcome.artifacts)
         if stored is None:  # the run stopped waiting for this step and recorded it already
             return
@@ -349,12 +332,7 @@ class PipelineRunner:
 
     def _echo_log(self, log: StoredLog) -> None:
         """Print what a step printed on a worker whose output this console never saw."""
-        text = log.tail
-        if log.uri:
-            try:
-                text = read_log(self.artifact_store, log.uri)
-            except Exception:  # the records' last lines are better than nothing
-                text = log.tail
+        text = read_log(log.uri, log.tail, lambda: self.artifact_store)
         if text:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -452,6 +430,22 @@ def one_line(error: BaseException) -> str:
     if not str(error):
         return type(error).__name__
     return str(error) if isinstance(error, RunstackError) else f"{type(error).__name__}: {error}"
+
+
+def _ended(
+    step_run: StepRunRecord, outcome: WorkOutcome, status: StepStatus, **changes: Any
+) -> StepRunRecord:
+    """A step's record once its code returned: how it ended, where it ran, where its log is."""
+    return _replace(
+        step_run,
+        status=status,
+        finished=now(),
+        attempts=outcome.attempts,
+        worker=outcome.worker,
+        log_uri=outcome.log.uri,
+        log_size=outcome.log.size,
+        **changes,
+    )
 
 
 def _replace(step_run: StepRunRecord, **changes: Any) -> StepRunRecord:
