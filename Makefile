@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e ./core -e ./plugins/local_orchestrator -e ./plugins/local_artifact_store \
+PACKAGES := -e "./core[server]" -e ./plugins/local_orchestrator -e ./plugins/local_artifact_store \
 	-e "./plugins/fsspec_artifact_store[s3,azure,gcs]" \
 	-e ./plugins/dask_orchestrator
 STAMP := $(VENV)/.installed
