@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import runstack
+from pipeline_helpers import TWO_STEPS, run_name_in
 from runstack.cli.table import display_width
 from runstack.component_types import ComponentType
 from runstack.testing import parse_table, write_distribution
@@ -252,13 +253,74 @@ def test_describe_title_and_caption_fit_80_columns(
     assert [line for line in framing if display_width(line) > 80] == []
 
 
-def test_stack_list_at_80_columns_wraps_values_without_cutting_them(
+def body_lines(output: str) -> list[str]:
+    """The lines of a boxed table between its header rule and its bottom rule."""
+    lines = output.splitlines()
+    rules = [i for i, line in enumerate(lines) if line.startswith(("┏", "┠", "┗", "+"))]
+    return lines[rules[1] + 1 : rules[-1]]
+
+
+def test_names_stay_on_one_line_at_80_columns_shortened_with_an_ellipsis(
     run_cli: RunCli, crowded: None
 ) -> None:
-    columns = table_columns(ok(run_cli, "stack", "list", columns=80))
-    assert LONG_STACK in columns["STACKNAME"]
+    # Ten columns in 80: every stack still takes one line, its long names cut, not wrapped.
+    body = body_lines(ok(run_cli, "stack", "list", columns=80))
+    assert len(body) == 3
+    [crowded_row] = [line for line in body if "👉" in line]
+    assert crowded_row.count("…") >= 6
+    wide = table_columns(ok(run_cli, "stack", "list", columns=140))
+    assert "default" in wide["OWNER"]
+
+
+def test_descriptions_wrap_at_80_columns_without_losing_a_word(
+    run_cli: RunCli, crowded: None
+) -> None:
+    columns = table_columns(ok(run_cli, "experiment-tracker", "flavor", "list", columns=80))
+    assert "TheAcmeexperimenttracker,foreveryteam'sneeds." in columns["DESCRIPTION"]
+
+
+def test_run_list_at_80_columns_is_one_line_per_run_telling_runs_apart(
+    run_cli: RunCli, write_module: Callable[..., Path]
+) -> None:
+    module = write_module(TWO_STEPS)
+    names = [run_name_in(ok(run_cli, "pipeline", "run", f"{module}:two")) for _ in range(3)]
+    output = ok(run_cli, "run", "list", columns=80)
+    assert [line for line in output.splitlines() if display_width(line) > 80] == []
+    shown = [row["RUN NAME"] for row in parse_table(output)]
+    assert len(body_lines(output)) == len(shown) == 3
+    assert len(set(shown)) == 3
+    for name in shown:
+        assert name.startswith("…")
+        assert any(full.endswith(name[1:]) for full in names)
+
+
+def test_a_pipe_gets_plain_columns_with_whole_values(run_cli: RunCli, crowded: None) -> None:
+    result = run_cli("stack", "list", columns=80, terminal=False)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert not any(character in result.stdout for character in "┏┃│┠┗+|…")
+    assert lines[0].split()[:3] == ["ACTIVE", "STACK", "NAME"]
+    [row] = [line for line in lines if LONG_STACK in line]
     for kind in ("orchestrator", "artifact_store", *OPTIONAL_TYPES):
-        assert LONG_NAME.format(kind[:2]) in columns[kind.upper()]
+        assert LONG_NAME.format(kind[:2]) in row
+    assert len(lines) == 4
+
+
+def test_output_into_a_real_pipe_is_plain(runstack_home: Path) -> None:
+    listed = subprocess.run(
+        [str(Path(sys.executable).parent / "runstack"), "stack", "list"],
+        env={**os.environ, "RUNSTACK_HOME": str(runstack_home), "COLUMNS": "20"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    header, row = listed.stdout.splitlines()
+    assert header.split() == [
+        "ACTIVE",
+        *("STACK", "NAME", "STACK", "ID", "SHARED", "OWNER"),
+        *("ARTIFACT_STORE", "ORCHESTRATOR"),
+    ]
+    assert row.split()[1:2] == ["default"]
 
 
 # -- ids -----------------------------------------------------------------------------

@@ -65,25 +65,65 @@ def run_cli() -> Callable[..., Result]:
 
     from runstack.cli.main import cli
 
-    def invoke(*arguments: str, input: str | None = None, columns: int = 200) -> Result:
-        runner = CliRunner(env={"COLUMNS": str(columns)})
+    def invoke(
+        *arguments: str, input: str | None = None, columns: int = 200, terminal: bool = True
+    ) -> Result:
+        # As a person sees it at a terminal `columns` wide, or (terminal=False) as a pipe gets it.
+        runner = CliRunner(
+            env={"COLUMNS": str(columns), "RUNSTACK_FORCE_TTY": "1" if terminal else "0"}
+        )
         return runner.invoke(cli, list(arguments), input=input, catch_exceptions=False)
 
     return invoke
 
 
 def parse_table(output: str) -> list[dict[str, str]]:
-    """Body rows of the table(s) in `output`, keyed by the first header (unwrapped tables).
+    """Body rows of the first table in `output`, keyed by header (tables that do not wrap).
 
-    Unicode tables are split on box characters only, so a cell may hold `int | None`.
+    Boxed tables (a terminal's) are split on box characters only, so a cell may hold
+    `int | None`; plain ones (a pipe's) by the columns their headers start at.
     """
+    lines = output.splitlines()
+    if not any(line.startswith(("┃", "|")) for line in lines):
+        return _parse_plain_table(lines)
     rows = [
         [cell.strip() for cell in re.split("[┃│]" if line[0] == "┃" else "[|]", line)[1:-1]]
-        for line in output.splitlines()
+        for line in lines
         if line.startswith(("┃", "|"))
     ]
     header, *body = rows
     return [dict(zip(header, row, strict=True)) for row in body]
+
+
+def _parse_plain_table(lines: list[str]) -> list[dict[str, str]]:
+    """The header is the first upper-case line of several columns; rows follow to a blank line."""
+    from runstack.cli.table import PLAIN_GAP, display_width
+
+    start = next(i for i, line in enumerate(lines) if line.isupper() and PLAIN_GAP in line.strip())
+    header = lines[start]
+    names = [name for name in re.split(f"{PLAIN_GAP} *", header.strip())]
+    offsets = [display_width(header[: header.index(name)]) for name in names]
+    rows = []
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            break
+        cells = []
+        for begin, end in zip(offsets, [*offsets[1:], None], strict=True):
+            cells.append(_columns(line, begin, end).strip())
+        rows.append(dict(zip(names, cells, strict=True)))
+    return rows
+
+
+def _columns(line: str, begin: int, end: int | None) -> str:
+    """The characters of `line` between two display columns (wide characters count twice)."""
+    from runstack.cli.table import display_width
+
+    taken, column = [], 0
+    for character in line:
+        if column >= begin and (end is None or column < end):
+            taken.append(character)
+        column += display_width(character)
+    return "".join(taken)
 
 
 @pytest.fixture

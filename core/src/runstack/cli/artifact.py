@@ -53,6 +53,7 @@ def describe(artifact_id: str, output: str) -> None:
         ["PROPERTY", "VALUE"],
         [[key.upper(), str(value)] for key, value in record.items()],
         row_rules=True,
+        wrapping=["VALUE"],
     )
     for made in lineage["produced_by"]:
         click.echo(

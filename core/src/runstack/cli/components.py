@@ -175,6 +175,7 @@ def _echo_component(component: StackComponent, active: bool) -> None:
         title=f"{component.type.label} Component Configuration{state}",
         caption=f"'{component.name}' {component.type.noun}{state}",
         row_rules=True,
+        wrapping=["VALUE"],
     )
     echo_ownership(
         component.type.noun.capitalize(),

@@ -47,6 +47,7 @@ def echo_flavors(entries: list[RegisteredFlavor], output: str) -> None:
             [e.flavor.name, e.flavor.component_type.value, e.plugin.origin, e.flavor.description]
             for e in entries
         ],
+        wrapping=["DESCRIPTION"],
     )
 
 
@@ -88,4 +89,5 @@ def describe_flavor(flavor: Flavor, output: str) -> None:
             ]
             for f in fields
         ],
+        wrapping=["DEFAULT", "DESCRIPTION"],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -10,7 +11,14 @@ from typing import Any, TypeVar
 
 import click
 
-from runstack.cli.table import ASCII_BOX, UNICODE_BOX, Box, render_table, terminal_width
+from runstack.cli.table import (
+    ASCII_BOX,
+    UNICODE_BOX,
+    Box,
+    render_plain,
+    render_table,
+    terminal_width,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,13 +74,52 @@ def echo_ownership(what: str, name: str, identifier: str, owner: str, shared: bo
     )
 
 
-def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]], **options: Any) -> None:
-    click.echo(render_table(headers, rows, box=box(), **options))
+def to_terminal() -> bool:
+    """Whether output goes to a person's terminal (boxes, wrapping) or a pipe (plain lines).
+
+    RUNSTACK_FORCE_TTY=1 asks for the terminal's form anyway, as GH_FORCE_TTY does for gh.
+    """
+    if os.environ.get("RUNSTACK_FORCE_TTY", "") not in ("", "0"):
+        return True
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def echo_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    wrapping: Sequence[str] = (),
+    title: str | None = None,
+    caption: str | None = None,
+    row_rules: bool = False,
+) -> None:
+    """A boxed table fitted to the terminal, or plain columns in a pipe (no title, caption).
+
+    `wrapping` names the columns whose text may wrap (descriptions, values); the
+    others stay on one line, shortened when the terminal is narrow.
+    """
+    if not to_terminal():
+        click.echo(render_plain(headers, rows))
+        return
+    click.echo(
+        render_table(
+            headers,
+            rows,
+            wrapping=wrapping,
+            title=title,
+            caption=caption,
+            row_rules=row_rules,
+            box=box(),
+        )
+    )
 
 
 def echo_wrapped(text: str) -> None:
-    """A sentence, wrapped at word boundaries to the terminal's width."""
-    click.echo(click.wrap_text(text, width=terminal_width()))
+    """A sentence, wrapped at word boundaries to a terminal's width (whole in a pipe)."""
+    click.echo(click.wrap_text(text, width=terminal_width()) if to_terminal() else text)
 
 
 def echo_json(data: Any) -> None:

@@ -98,6 +98,7 @@ def describe(name: str, output: str) -> None:
             ]
             for s in described.steps.values()
         ],
+        wrapping=["WHY", "OUTPUTS"],
     )
     for step in described.steps.values():
         if step.record.error:

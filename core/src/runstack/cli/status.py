@@ -65,4 +65,5 @@ def list_plugins(output: str) -> None:
             ]
             for p in plugins
         ],
+        wrapping=["FLAVORS", "MATERIALIZERS", "STATUS"],
     )

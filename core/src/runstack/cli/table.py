@@ -1,4 +1,10 @@
-"""Boxed tables like the stack docs show, fitted to the terminal by wrapping, never by dropping."""
+"""Tables: boxed like the stack docs show in a terminal, plain aligned columns in a pipe.
+
+A boxed table fits the terminal without dropping a column: descriptions wrap, and
+names and ids stay on one line, shortened with an ellipsis that keeps the part
+telling the rows apart. A plain table keeps every value whole, one line per row,
+so `runstack run list | grep nightly` finds what it should.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,17 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 MIN_COLUMN_WIDTH = 4
+ELLIPSIS = "…"
+# One-line values this wide are shortened only when nothing else can give, and then
+# not below SHORTEST_KEPT: ids (8), statuses, `default` stay readable.
+KEPT_WHOLE = 12
+SHORTEST_KEPT = 8
+# Between the columns of a plain table, as `kubectl get` and `docker ps` space theirs.
+PLAIN_GAP = "   "
 
 # Cells may wrap after a space, an underscore, a dash or a slash.
 _BREAK = re.compile(r"(?<=[ _/-])")
@@ -53,21 +66,28 @@ def render_table(
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],
     *,
+    wrapping: Collection[str] = (),
     title: str | None = None,
     caption: str | None = None,
     row_rules: bool = False,
     width: int | None = None,
     box: Box = UNICODE_BOX,
 ) -> str:
-    """The table as text, at most `width` columns wide when the columns can wrap that far."""
-    widths = _fit(headers, rows, (width or terminal_width()) - 3 * len(headers) - 1)
+    """The table as text, at most `width` columns wide where the columns can shrink that far.
+
+    Only the columns named in `wrapping` (descriptions, values) wrap; the others
+    are shortened on one line.
+    """
+    wraps = [header in wrapping for header in headers]
+    widths = _fit(headers, rows, wraps, (width or terminal_width()) - 3 * len(headers) - 1)
+    shown = _shortened(rows, widths, wraps)
     lines = []
     total = sum(widths) + 3 * len(widths) + 1
     if title:
         lines.extend(_centre(title, total))
     lines.append(_rule(box.top, widths))
     lines.extend(_row(headers, widths, box))
-    for index, row in enumerate(rows):
+    for index, row in enumerate(shown):
         if index == 0 or row_rules:
             lines.append(_rule(box.header_rule if index == 0 else box.row_rule, widths))
         lines.extend(_row(row, widths, box))
@@ -77,23 +97,116 @@ def render_table(
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _fit(headers: Sequence[str], rows: Sequence[Sequence[str]], budget: int) -> list[int]:
-    """Column widths: natural, then shrunk where words wrap, then headers break, then values."""
+def render_plain(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """The table for a pipe: aligned columns, whole values, one line per row (line breaks
+    inside a value shown as spaces), no title or caption, as `kubectl get` prints."""
+    cells = [[" ".join(cell.split("\n")) for cell in row] for row in [headers, *rows]]
+    widths = [max(display_width(cell) for cell in column) for column in zip(*cells, strict=True)]
+    lines = []
+    for row in cells:
+        padded = [
+            cell + " " * (w - display_width(cell)) for cell, w in zip(row, widths, strict=True)
+        ]
+        lines.append(PLAIN_GAP.join(padded).rstrip())
+    return "\n".join(lines)
+
+
+def _fit(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], wraps: Sequence[bool], budget: int
+) -> list[int]:
+    """Column widths: natural, then shrunk until the table fits the budget.
+
+    Short values (ids, statuses, `default`) are kept whole as long as anything
+    else can give. First the widest columns give evenly: wrapping ones down to
+    their longest word, one-line ones to their header; then headers break at
+    words. Then one-line columns are shortened, the longest first (cutting a cut
+    value further loses least), down to a few characters; then anything goes.
+    """
     columns = list(zip(headers, *rows, strict=False))
-    widths = [max(display_width(cell) for cell in column) for column in columns]
-    floors = (
-        [_longest_word(column) for column in columns],
-        [_longest_word(column[1:]) for column in columns],
-        [MIN_COLUMN_WIDTH] * len(widths),
-    )
-    for floor in floors:
+    natural = [max(display_width(cell) for cell in column) for column in columns]
+    header_words = [_longest_word(column[:1]) for column in columns]
+
+    def kept(whole: int) -> list[int]:
+        """Floors that keep one-line values up to `whole` wide (and header words) intact."""
+        return [
+            MIN_COLUMN_WIDTH if wraps[i] else max(header_words[i], min(natural[i], whole))
+            for i in range(len(columns))
+        ]
+
+    first = [
+        _longest_word(column)
+        if wraps[i]
+        else max(display_width(column[0]), min(natural[i], KEPT_WHOLE))
+        for i, column in enumerate(columns)
+    ]
+    widths = list(natural)
+    for floor, evenly in (
+        (first, True),
+        (kept(KEPT_WHOLE), True),
+        (kept(SHORTEST_KEPT), False),
+        ([MIN_COLUMN_WIDTH] * len(columns), False),
+    ):
         while sum(widths) > budget:
             slack = [w - f for w, f in zip(widths, floor, strict=True)]
-            widest = max(range(len(widths)), key=lambda i: (slack[i], widths[i]))
-            if slack[widest] <= 0:
+            giving = [i for i in range(len(widths)) if slack[i] > 0]
+            if not giving:
                 break
+            widest = max(giving, key=lambda i: widths[i] if evenly else natural[i])
             widths[widest] -= 1
     return widths
+
+
+def _shortened(
+    rows: Sequence[Sequence[str]], widths: Sequence[int], wraps: Sequence[bool]
+) -> list[list[str]]:
+    """The rows with each one-line cell cut to its column's width."""
+    shared = [
+        "" if wraps[i] else _shared_prefix([row[i] for row in rows]) for i in range(len(widths))
+    ]
+    return [
+        [
+            cell if wraps[i] else shorten(cell, widths[i], len(shared[i]))
+            for i, cell in enumerate(row)
+        ]
+        for row in rows
+    ]
+
+
+def _shared_prefix(cells: Sequence[str]) -> str:
+    """What every cell of a column starts with, when the cells are not all the same."""
+    if len(set(cells)) < 2:
+        return ""
+    first, last = min(cells), max(cells)
+    length = next(
+        (i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(first)
+    )
+    return first[:length]
+
+
+def shorten(cell: str, width: int, skip: int = 0) -> str:
+    """`cell` in at most `width` columns, an ellipsis standing for what was left out.
+
+    When the start is shared with the other rows (`skip` characters: run names of
+    one pipeline, outputs of one step) the start goes, keeping the end that tells
+    the rows apart. Otherwise the middle goes, keeping the start and the end.
+    """
+    if display_width(cell) <= width:
+        return cell
+    if width <= 1:
+        return ELLIPSIS[:width]
+    if skip:
+        return ELLIPSIS + _last(cell, width - 1)
+    kept = width - 1
+    head = _first(cell, kept // 3)
+    return head + ELLIPSIS + _last(cell, kept - display_width(head))
+
+
+def _first(text: str, width: int) -> str:
+    return _split_at(text, width)[0] if width > 0 else ""
+
+
+def _last(text: str, width: int) -> str:
+    return _split_at(text[::-1], width)[0][::-1] if width > 0 else ""
 
 
 def _longest_word(cells: Sequence[str]) -> int:
