@@ -469,3 +469,12 @@ def test_help_and_stack_list_import_no_plugin_machinery(tmp_path: Path) -> None:
         "runstack_local_orchestrator.plugin",
         "acme_lazy.plugin",
     }
+
+
+@pytest.mark.parametrize("kind", list(ComponentType), ids=lambda kind: kind.cli_name)
+def test_help_uses_an_before_a_vowel(run_cli: RunCli, kind: ComponentType) -> None:
+    texts = [ok(run_cli, kind.cli_name, "--help")]
+    for command in ("register", "update", "rename", "share", "delete", "describe", "list"):
+        texts.append(ok(run_cli, kind.cli_name, command, "--help"))
+    wrong = re.findall(r"\b[Aa] [aeiou]\w*", " ".join(" ".join(t.split()) for t in texts))
+    assert wrong == []

@@ -93,7 +93,7 @@ def component_group(kind: ComponentType) -> click.Group:
     @group.command(
         "update",
         context_settings=_EXTRA_ARGS,
-        help=f"Change config values of a {title}, given as --KEY=VALUE (--KEY=null clears one).",
+        help=f"Change config values of {kind.with_article}, given as --KEY=VALUE (--KEY=null clears one).",
     )
     @click.argument("name")
     @click.pass_context
@@ -109,14 +109,14 @@ def component_group(kind: ComponentType) -> click.Group:
         changes = _changed_values(given, updated.shareable_config())
         click.echo(f"Updated {title} '{component.name}'{changes}.")
 
-    @group.command("rename", help=f"Give a {title} a new name; stacks keep using it.")
+    @group.command("rename", help=f"Give {kind.with_article} a new name; stacks keep using it.")
     @click.argument("name")
     @click.argument("new_name")
     def rename(name: str, new_name: str) -> None:
         Client().rename_component(kind, name, new_name)
         click.echo(f"Renamed {title} '{name}' to '{new_name}'.")
 
-    @group.command("share", help=f"Share a {title} with every user of the store.")
+    @group.command("share", help=f"Share {kind.with_article} with every user of the store.")
     @click.argument("name")
     def share(name: str) -> None:
         component = Client().share_component(kind, name)
@@ -132,7 +132,7 @@ def component_group(kind: ComponentType) -> click.Group:
             is_flag=True,
             help="Delete it even if recorded runs use it; their files stay where they are.",
         )(delete)
-    group.command("delete", help=f"Delete a {title} that no stack uses.")(
+    group.command("delete", help=f"Delete {kind.with_article} that no stack uses.")(
         click.argument("name")(delete)
     )
 
