@@ -27,6 +27,8 @@ def test_quick_bench_prints_and_writes_every_figure(tmp_path: Path) -> None:
     assert header[:5] == ["figure", "value", "unit", "floor", "ratio"]
     for row in rows:
         assert row["figure"] in completed.stdout
-        # At these sizes a difference of two timings (per-step overhead) may come out < 0.
-        assert isinstance(row["value"], float) and row["floor"] > 0 and row["runs"] >= 1
+        # At these sizes a difference of two timings (a per-step overhead, and the local one
+        # that is the Dask row's floor) may come out < 0 on a busy machine.
+        assert isinstance(row["value"], float) and isinstance(row["floor"], float)
+        assert row["runs"] >= 1
         assert isinstance(row["passed"], bool)

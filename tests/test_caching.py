@@ -105,8 +105,14 @@ def rerun_with_run_config_parameter(import_module: ImportFlow, tmp_path: Path) -
     ("rerun", "reason"),
     [
         pytest.param(rerun_with_code_change, "code changed", id="code"),
-        pytest.param(rerun_with_pipeline_parameter, "parameter changed", id="pipeline-parameter"),
-        pytest.param(rerun_with_run_config_parameter, "parameter changed", id="run-config"),
+        pytest.param(
+            rerun_with_pipeline_parameter,
+            "parameter changed: rate 0.5 -> 0.25",
+            id="pipeline-parameter",
+        ),
+        pytest.param(
+            rerun_with_run_config_parameter, "parameter changed: rate 0.5 -> 0.25", id="run-config"
+        ),
     ],
 )
 def test_a_change_to_one_step_reruns_it_and_its_downstream_only(
@@ -126,7 +132,7 @@ def test_a_change_to_one_step_reruns_it_and_its_downstream_only(
     assert reasons(second) == {
         **cached_from(first_run, "load", "audit"),
         "train": reason,
-        "report": "input changed",
+        "report": "input changed: score",
     }
     third = rerun(import_module, tmp_path)
     assert reasons(third) == {
@@ -143,7 +149,7 @@ def test_run_describe_says_why_each_step_ran(
     assert {row["STEP"]: (row["STATUS"], row["WHY"]) for row in rows} == {
         "load": ("cached", f"cached from run {first_run.name}"),
         "train": ("completed", "code changed"),
-        "report": ("completed", "input changed"),
+        "report": ("completed", "input changed: score"),
         "audit": ("cached", f"cached from run {first_run.name}"),
     }
 
@@ -192,8 +198,8 @@ def test_a_missing_cached_artifact_makes_the_step_run_again(
     second = import_module(FLOW).flow()
     assert reasons(second) == {
         "load": "cached artifact missing",
-        "train": "input changed",
-        "report": "input changed",
+        "train": "input changed: values",
+        "report": "input changed: score",
         "audit": f"cached from run {first_run.name}",
     }
     rebuilt = second.steps["load"].outputs["output"]

@@ -15,6 +15,7 @@ from runstack.testing import parse_table
 
 Cli = Callable[..., str]
 CliJson = Callable[..., Any]
+RunCli = Callable[..., Any]
 
 SECRET = "s3cr3t-t0ken"
 MASK = "**********"
@@ -80,10 +81,10 @@ def test_a_fresh_home_lists_the_active_default_component(
     assert listed["active"] is True
 
 
-def test_a_type_with_nothing_registered_lists_an_empty_table(
-    cli_ok: Cli, cli_json: CliJson
-) -> None:
-    assert parse_table(cli_ok("experiment-tracker", "list")) == []
+def test_a_type_with_nothing_registered_says_so(run_cli: RunCli, cli_json: CliJson) -> None:
+    listed = run_cli("experiment-tracker", "list")
+    assert (listed.exit_code, listed.stdout) == (0, "")
+    assert listed.stderr.startswith("No experiment trackers registered.")
     assert cli_json("experiment-tracker", "list") == []
 
 
@@ -361,24 +362,26 @@ def test_share_makes_a_component_shared(
 
 @pytest.mark.parametrize("group", GROUPS)
 def test_delete_removes_an_unused_component(
-    cli_ok: Cli, register: Callable[[str, str], str], group: str
+    cli_ok: Cli, cli_json: CliJson, register: Callable[[str, str], str], group: str
 ) -> None:
     register(group, "mine")
 
     output = cli_ok(group, "delete", "mine")
 
     assert output == f"Deleted {group.replace('-', ' ')} 'mine'.\n"
-    assert "mine" not in rows_by_name(cli_ok, group)
+    assert "mine" not in [row["name"] for row in cli_json(group, "list")]
 
 
-def test_a_component_is_free_to_delete_once_its_stack_is_gone(cli_ok: Cli) -> None:
+def test_a_component_is_free_to_delete_once_its_stack_is_gone(
+    cli_ok: Cli, cli_json: CliJson
+) -> None:
     register_tracker(cli_ok, "--url=http://acme.test")
     cli_ok("stack", "register", "tracked", "-o", "default", "-a", "default", "-e", "tracker")
     cli_ok("stack", "delete", "tracked", "-y")
 
     cli_ok("experiment-tracker", "delete", "tracker")
 
-    assert rows_by_name(cli_ok, "experiment-tracker") == {}
+    assert cli_json("experiment-tracker", "list") == []
 
 
 # -- flavors ---------------------------------------------------------------------
@@ -465,3 +468,17 @@ def test_flavor_describe_of_the_local_orchestrator(cli_ok: Cli) -> None:
     mode = described["config"][1]
     assert (mode["key"], mode["default"]) == ("mode", "threads")
     assert "processes" in mode["type"] and "worker processes" in mode["description"]
+
+
+def test_describe_without_a_name_shows_the_active_stacks_component(
+    cli_ok: Cli, cli_json: CliJson, run_cli: RunCli
+) -> None:
+    register_tracker(cli_ok, "--url=http://acme.test")
+    cli_ok("stack", "register", "tracked", "-o", "default", "-a", "default", "-e", "tracker")
+    assert cli_json("orchestrator", "describe")["name"] == "default"
+    missing = run_cli("experiment-tracker", "describe")
+    assert missing.exit_code == 2
+    assert "the active stack 'default' has no experiment tracker; name one" in missing.stderr
+    cli_ok("stack", "set", "tracked")
+    described = cli_json("experiment-tracker", "describe")
+    assert (described["name"], described["active"]) == ("tracker", True)

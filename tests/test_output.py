@@ -478,3 +478,39 @@ def test_help_uses_an_before_a_vowel(run_cli: RunCli, kind: ComponentType) -> No
         texts.append(ok(run_cli, kind.cli_name, command, "--help"))
     wrong = re.findall(r"\b[Aa] [aeiou]\w*", " ".join(" ".join(t.split()) for t in texts))
     assert wrong == []
+
+
+EMPTY_LISTS = [
+    (
+        ("experiment-tracker", "list"),
+        "No experiment trackers registered. No experiment tracker flavor is installed",
+    ),
+    (
+        ("experiment-tracker", "flavor", "list"),
+        "No experiment tracker flavor is installed: install a plugin that provides one.",
+    ),
+    (("run", "list"), "No runs yet. 'runstack pipeline run FILE.py:PIPELINE' starts one."),
+    (("run", "list", "--status", "failed"), "No runs match status 'failed'."),
+    (("artifact", "list"), "No artifacts yet"),
+    (("pipeline", "list"), "No pipeline has run yet."),
+]
+
+
+@pytest.mark.parametrize(("command", "said"), EMPTY_LISTS, ids=lambda v: " ".join(v))
+def test_an_empty_list_says_so_and_what_would_fill_it(
+    run_cli: RunCli, command: tuple[str, ...], said: str
+) -> None:
+    for terminal in (True, False):
+        result = run_cli(*command, terminal=terminal)
+        assert (result.exit_code, result.stdout) == (0, "")
+        assert said in result.stderr
+
+
+def test_an_empty_list_of_a_type_with_flavors_names_the_flavor_command(
+    run_cli: RunCli, suite: None
+) -> None:
+    result = run_cli("experiment-tracker", "list")
+    assert result.stderr.strip() == (
+        "No experiment trackers registered. "
+        "'runstack experiment-tracker flavor list' shows the flavors installed."
+    )

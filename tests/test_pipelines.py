@@ -177,12 +177,14 @@ def test_a_run_prints_its_stack_its_name_and_a_line_per_step(
         "(orchestrator 'default', artifact store 'default').",
         f"Run '{run.name}' (id {run.id}).",
     ]
-    assert [line.split(" (")[0] for line in lines[2:4]] == [
+    assert [line.split(" (")[0] for line in lines[2:6]] == [
+        "  … numbers started",
         "  ✔ numbers completed",
+        "  … total started",
         "  ✔ total completed",
     ]
-    assert lines[4].startswith(f"Run '{run.name}' completed in ")
-    assert lines[4].endswith(": 2 completed.")
+    assert lines[6].startswith(f"Run '{run.name}' completed in ")
+    assert lines[6].endswith(": 2 completed.")
 
 
 def test_names_come_from_the_decorators_or_with_options() -> None:
@@ -456,6 +458,19 @@ def test_a_step_that_keeps_failing_fails_after_its_last_retry(how: str, tmp_path
     flaky = raised.value.run.steps["flaky"]
     assert flaky.status.value == "failed"
     assert flaky.record.attempts == 2
+
+
+def test_progress_without_a_terminal_says_when_each_step_starts_is_retried_and_ends(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # pytest's captured stdout is no terminal: what CI logs get.
+    run = retrying_pipeline(flaky_step(failures=2), "step options", 2, tmp_path)()
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    start = lines.index("… flaky started")
+    assert lines[start + 1] == (
+        f"↻ flaky retried 2 times ('runstack run logs {run.name} flaky' shows each failed attempt)"
+    )
+    assert lines[start + 2].startswith("✔ flaky completed (")
 
 
 def test_info_logs_of_a_step_are_kept_when_logging_is_unconfigured(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy
 import pytest
 
 from pipeline_helpers import artifact_path, run_name_in
@@ -17,6 +18,7 @@ from runstack.testing import parse_table
 Cli = Callable[..., str]
 CliFails = Callable[..., tuple[str, str]]
 CliJson = Callable[..., Any]
+RunCli = Callable[..., Any]
 RunFlow = Callable[..., str]
 
 FLOW = """
@@ -198,6 +200,32 @@ def test_run_logs_prints_what_each_step_printed_and_logged(run_flow: RunFlow, cl
     assert cli_ok("run", "logs", name, "report") == "==> report (completed) <==\nmodel is 1.5\n"
 
 
+def test_run_logs_of_a_cached_step_show_the_run_that_made_its_outputs(
+    run_flow: RunFlow, cli_ok: Cli
+) -> None:
+    first = run_flow()
+    second = run_flow()
+    logs = cli_ok("run", "logs", second, "load")
+    assert logs.splitlines()[:3] == [
+        "==> load (cached) <==",
+        f"Its outputs come from run {first}, where the step printed:",
+        "loading 3 rows",
+    ]
+    assert "slow disk" in logs
+
+
+def test_run_describe_shows_the_parameters_and_which_one_changed(
+    run_flow: RunFlow, cli_ok: Cli
+) -> None:
+    run_flow()
+    second = run_flow("--param", "n=5")
+    described = cli_ok("run", "describe", second)
+    assert "Parameters: n=5\n" in described
+    rows = {row["STEP"]: row["WHY"] for row in parse_table(described)}
+    assert rows["load"] == "parameter changed: n 3 -> 5"
+    assert rows["train"] == "input changed: values"
+
+
 def test_run_logs_of_a_failed_step_hold_the_full_traceback(
     cli_fails: CliFails, flow_file: Path, cli_ok: Cli
 ) -> None:
@@ -282,6 +310,60 @@ def test_artifact_describe_shows_its_lineage(
     ]
 
 
+def test_artifact_list_filters_by_run_pipeline_and_step_and_shows_sizes_with_units(
+    run_flow: RunFlow, cli_ok: Cli, cli_json: CliJson
+) -> None:
+    first = run_flow()
+    second = run_flow("--param", "n=4")
+
+    def names(*filters: str) -> list[str]:
+        return sorted(a["name"] for a in cli_json("artifact", "list", *filters))
+
+    assert names("--run", first) == ["flow::load::output", "flow::train::model"]
+    assert names("--step", "train") == ["flow::train::model"] * 2
+    assert names("--pipeline", "flow", "--step", "load", "-n", "1") == ["flow::load::output"]
+    assert names("--pipeline", "other") == []
+    [newest] = cli_json("artifact", "list", "--step", "load", "-n", "1")
+    assert newest["id"] == Client().runs.get(second).steps["load"].outputs["output"].id
+    sizes = [row["SIZE"] for row in parse_table(cli_ok("artifact", "list"))]
+    assert sizes and all(size.endswith(" B") for size in sizes)
+
+
+def test_artifact_load_prints_json_values_and_exports_in_natural_formats(
+    run_flow: RunFlow, run_cli: RunCli, cli_ok: Cli, tmp_path: Path
+) -> None:
+    run = Client().runs.get(run_flow())
+    values = run.steps["load"].outputs["output"].id
+    assert json.loads(cli_ok("artifact", "load", values[:8])) == [0, 1, 2]
+    target = tmp_path / "values.json"
+    cli_ok("artifact", "export", values, "-o", str(target))
+    assert json.loads(target.read_text(encoding="utf-8")) == [0, 1, 2]
+
+    wrong = run_cli("artifact", "load", values, "-o", str(tmp_path / "values.npy"))
+    assert wrong.exit_code != 0
+    assert "written as .json: name the file values.json" in wrong.stderr
+    assert not (tmp_path / "values.npy").exists()
+
+    saved = numpy.arange(6).reshape(2, 3)
+
+    @step
+    def make() -> numpy.ndarray:
+        return saved
+
+    @pipeline
+    def arrays() -> None:
+        make()
+
+    made = arrays().steps["make"].outputs["output"].id
+    printed = run_cli("artifact", "load", made)
+    assert printed.exit_code != 0
+    assert "holds a numpy.ndarray, which is not printed; write it to a file: -o FILE.npy" in (
+        printed.stderr
+    )
+    cli_ok("artifact", "load", made, "-o", str(tmp_path / "made.npy"))
+    assert numpy.array_equal(numpy.load(tmp_path / "made.npy"), saved)
+
+
 def test_a_run_is_found_by_name_id_or_id_prefix(run_flow: RunFlow) -> None:
     name = run_flow()
     run = Client().runs.get(name)
@@ -324,3 +406,50 @@ def test_run_list_shows_the_newest_runs_and_says_how_many_it_left_out(
     everything = run_cli("run", "list", "--all", "-o", "json")
     assert [r["name"] for r in json.loads(everything.stdout)] == names[::-1]
     assert everything.stderr == ""
+
+
+def test_run_compare_shows_parameters_steps_and_outputs_that_differ_by_content(
+    run_flow: RunFlow, cli_ok: Cli, tmp_path: Path
+) -> None:
+    first = run_flow()
+    changed = run_flow("--param", "n=5")
+    config = tmp_path / "no_cache.toml"
+    config.write_text("enable_cache = false\n", encoding="utf-8")
+    again = run_flow("--config", str(config))
+
+    compared = json.loads(cli_ok("run", "compare", first, changed, "-o", "json"))
+    assert compared["parameters"] == [
+        {"name": "n", "a": 3, "b": 5, "in_a": True, "in_b": True, "differs": True}
+    ]
+    steps = {s["name"]: s for s in compared["steps"]}
+    assert steps["load"]["outputs"] == {"output": "different"}
+    assert (steps["load"]["a"]["status"], steps["load"]["b"]["status"]) == (
+        "completed",
+        "completed",
+    )
+    # Made again from scratch, the same values: new artifacts, the same content.
+    rerun = json.loads(cli_ok("run", "compare", first, again, "-o", "json"))
+    assert {s["name"]: s["outputs"] for s in rerun["steps"]} == {
+        "load": {"output": "same"},
+        "train": {"model": "same"},
+        "report": {},
+    }
+    assert rerun["steps"][0]["a"]["outputs"] != rerun["steps"][0]["b"]["outputs"]
+
+    table = cli_ok("run", "compare", first, changed)
+    assert f"Run A: {first} (completed, stack default)" in table
+    steps_table = table[table.rindex("┏") :]
+    rows = {row["STEP"]: row for row in parse_table(steps_table)}
+    assert rows["train"]["OUTPUTS"] == "model: different"
+
+
+def test_results_have_short_reprs_and_dir_shows_the_public_names(run_flow: RunFlow) -> None:
+    import runstack
+
+    assert {"Client", "pipeline", "step", "PipelineRun", "__version__"} <= set(dir(runstack))
+    run = Client().runs.get(run_flow())
+    shown = [repr(run), repr(run.steps["train"]), repr(run.steps["train"].outputs["model"])]
+    assert shown[0] == f"<PipelineRun {run.name} of flow completed, steps: load, train, report>"
+    assert shown[1] == "<StepRun train completed, outputs: model>"
+    assert shown[2].startswith("<Artifact flow::train::model v1 (builtins.float, ")
+    assert all(len(text) < 200 for text in shown)

@@ -76,3 +76,8 @@ def __getattr__(name: str) -> object:
     value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """The public names too, though they load on first access (completion, `dir(runstack)`)."""
+    return sorted({*globals(), *__all__})

@@ -14,11 +14,17 @@ from runstack.plugins import LoadedPlugins, Plugin, call_registration_hook, repo
 from runstack.plugins import PluginWarning as PluginWarning
 from runstack.registrar import Registrar, RegistrationRules
 
-# Which distribution to install when a required type has no flavor at all.
+# Which distribution to install when a type has no flavor at all.
 _PROVIDERS = {
     ComponentType.ORCHESTRATOR: "runstack-local-orchestrator",
     ComponentType.ARTIFACT_STORE: "runstack-local-artifact-store",
 }
+
+
+def install_hint(component_type: ComponentType) -> str:
+    """What to install for a type that has no flavor: a known package, or any plugin."""
+    provider = _PROVIDERS.get(component_type)
+    return f"one with 'pip install {provider}'" if provider else "a plugin that provides one"
 
 
 @dataclass(frozen=True)
@@ -78,10 +84,9 @@ class FlavorRegistry:
             raise NotFoundError(
                 f"unknown flavor {name!r} for {component_type.value}; installed: {', '.join(known)}"
             )
-        provider = _PROVIDERS.get(component_type)
-        hint = f"one with 'pip install {provider}'" if provider else "a plugin that provides one"
         raise NotFoundError(
-            f"no {component_type.noun} flavor is installed, so {name!r} is unknown; install {hint}"
+            f"no {component_type.noun} flavor is installed, so {name!r} is unknown; "
+            f"install {install_hint(component_type)}"
         )
 
 

@@ -84,6 +84,8 @@ def parse_table(output: str) -> list[dict[str, str]]:
     `int | None`; plain ones (a pipe's) by the columns their headers start at.
     """
     lines = output.splitlines()
+    if not lines:  # an empty list prints no table (it says so on stderr)
+        return []
     if not any(line.startswith(("┃", "|")) for line in lines):
         return _parse_plain_table(lines)
     rows = [

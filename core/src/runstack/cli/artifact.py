@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-from runstack.cli.output import echo_json, echo_table, output_option, short_id, timestamp
+from runstack.cli.output import (
+    echo_json,
+    echo_table,
+    format_size,
+    output_option,
+    short_id,
+    timestamp,
+)
 from runstack.client import Client
 
 
@@ -15,10 +25,15 @@ def artifact() -> None:
 
 @artifact.command("list")
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="At most this many artifacts.")
+@click.option("--run", "-r", help="Only the outputs of this run (name or id).")
+@click.option("--pipeline", "-p", help="Only outputs of this pipeline's steps.")
+@click.option("--step", "-s", help="Only outputs of this step.")
 @output_option()
-def list_artifacts(limit: int | None, output: str) -> None:
+def list_artifacts(
+    limit: int | None, run: str | None, pipeline: str | None, step: str | None, output: str
+) -> None:
     """List artifacts, newest first."""
-    artifacts = Client().artifacts.list(limit)
+    artifacts = Client().artifacts.list(limit, run=run, pipeline=pipeline, step=step)
     if output == "json":
         echo_json([a.to_dict() for a in artifacts])
         return
@@ -31,11 +46,15 @@ def list_artifacts(limit: int | None, output: str) -> None:
                 str(a.version),
                 a.type_name,
                 a.materializer,
-                str(a.size),
+                format_size(a.size),
                 timestamp(a.created),
             ]
             for a in artifacts
         ],
+        empty="No artifacts match those filters; 'runstack artifact list' shows them all."
+        if run or pipeline or step
+        else "No artifacts yet: each step run stores its outputs "
+        "('runstack pipeline run FILE.py:PIPELINE').",
     )
 
 
@@ -65,3 +84,46 @@ def describe(artifact_id: str, output: str) -> None:
         click.echo(f"Read by step '{read['step']}' (input '{read['input']}') of run {read['run']}.")
     if not lineage["consumed_by"]:
         click.echo("No step has read it yet.")
+
+
+# Bigger JSON values are written to a file (-o) rather than printed.
+PRINTED_LIMIT = 64 * 1024
+
+
+@artifact.command("load")
+@click.argument("artifact_id", metavar="ID")
+@click.option(
+    "--output-file",
+    "-o",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the value here: .npy for arrays, .parquet for tables, .json for JSON values.",
+)
+def load(artifact_id: str, target: Path | None) -> None:
+    """Print a small JSON value, or write an artifact's value to a file in its natural format."""
+    from runstack.history.export import export_value, natural_suffix
+
+    found = Client().artifacts.get(artifact_id)
+    value = found.load()
+    described = f"artifact {short_id(found.id)} ({found.name})"
+    if target is not None:
+        export_value(value, target, described)
+        click.echo(f"Wrote {described} to {target}.")
+        return
+    suffix = natural_suffix(value)
+    if suffix != ".json":
+        kind = f"{type(value).__module__}.{type(value).__qualname__}"
+        raise click.UsageError(
+            f"{described} holds a {kind}, which is not printed; write it to a file: "
+            f"-o FILE{suffix or ''}"
+        )
+    text = json.dumps(value, indent=2)
+    if len(text) > PRINTED_LIMIT:
+        raise click.UsageError(
+            f"{described} is {format_size(len(text))} of JSON, too much to print; "
+            "write it to a file: -o FILE.json"
+        )
+    click.echo(text)
+
+
+artifact.add_command(load, "export")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from runstack.cli.flavor import describe_flavor, echo_flavors
+from runstack.cli.flavor import describe_flavor, echo_flavors, no_flavor_hint
 from runstack.cli.output import (
     active_marker,
     echo_json,
@@ -56,15 +56,25 @@ def component_group(kind: ComponentType) -> click.Group:
                 ]
                 for c in components
             ],
+            empty="" if components else _nothing_registered(client, kind),
         )
 
-    @group.command("describe", help=f"Show one {title} and its config (secrets masked).")
-    @click.argument("name")
+    @group.command(
+        "describe",
+        help=f"Show one {title} and its config (secrets masked); the active stack's without NAME.",
+    )
+    @click.argument("name", required=False)
     @output_option()
-    def describe(name: str, output: str) -> None:
+    def describe(name: str | None, output: str) -> None:
         client = Client()
-        component = client.get_component(kind, name)
-        active = component.id in {c.id for c in client.active_stack.components.values()}
+        stack = client.active_stack
+        if name is None and kind not in stack.components:
+            raise click.UsageError(
+                f"the active stack '{stack.name}' has no {title}; name one "
+                f"('runstack {kind.cli_name} list' shows them)"
+            )
+        component = stack.components[kind] if name is None else client.get_component(kind, name)
+        active = component.id in {c.id for c in stack.components.values()}
         if output == "json":
             echo_json({**component.to_dict(), "active": active})
             return
@@ -93,7 +103,10 @@ def component_group(kind: ComponentType) -> click.Group:
     @group.command(
         "update",
         context_settings=_EXTRA_ARGS,
-        help=f"Change config values of {kind.with_article}, given as --KEY=VALUE (--KEY=null clears one).",
+        help=(
+            f"Change config values of {kind.with_article}, given as --KEY=VALUE "
+            "(--KEY=null clears one)."
+        ),
     )
     @click.argument("name")
     @click.pass_context
@@ -142,7 +155,7 @@ def component_group(kind: ComponentType) -> click.Group:
     @flavors.command("list", help=f"List installed {title} flavors.")
     @output_option()
     def flavor_list(output: str) -> None:
-        echo_flavors(Client().list_flavors(kind), output)
+        echo_flavors(Client().list_flavors(kind), output, kind)
 
     @flavors.command("describe", help="Show a flavor's config keys: type, default, description.")
     @click.argument("flavor")
@@ -151,6 +164,16 @@ def component_group(kind: ComponentType) -> click.Group:
         describe_flavor(Client().get_flavor(kind, flavor), output)
 
     return group
+
+
+def _nothing_registered(client: Client, kind: ComponentType) -> str:
+    """What an empty list says: the command that shows the flavors to register one from."""
+    if not client.list_flavors(kind):
+        return f"No {kind.plural} registered. {no_flavor_hint(kind)}"
+    return (
+        f"No {kind.plural} registered. "
+        f"'runstack {kind.cli_name} flavor list' shows the flavors installed."
+    )
 
 
 def _echo_component(component: StackComponent, active: bool) -> None:

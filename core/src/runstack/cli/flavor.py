@@ -7,7 +7,7 @@ import click
 from runstack.cli.output import echo_json, echo_table, echo_wrapped, format_value, output_option
 from runstack.client import Client
 from runstack.component_types import ComponentType
-from runstack.flavor_registry import RegisteredFlavor
+from runstack.flavor_registry import RegisteredFlavor, install_hint
 from runstack.flavors import Flavor
 
 
@@ -22,10 +22,17 @@ def flavor() -> None:
 def list_flavors(component_type: str | None, output: str) -> None:
     """List every installed flavor, its type, the package it came from and what it does."""
     kind = None if component_type is None else ComponentType.parse(component_type)
-    echo_flavors(Client().list_flavors(kind), output)
+    echo_flavors(Client().list_flavors(kind), output, kind)
 
 
-def echo_flavors(entries: list[RegisteredFlavor], output: str) -> None:
+def no_flavor_hint(kind: ComponentType) -> str:
+    """What an empty list of flavors says: what to install to get one."""
+    return f"No {kind.noun} flavor is installed: install {install_hint(kind)}."
+
+
+def echo_flavors(
+    entries: list[RegisteredFlavor], output: str, kind: ComponentType | None = None
+) -> None:
     if output == "json":
         echo_json(
             [
@@ -48,6 +55,7 @@ def echo_flavors(entries: list[RegisteredFlavor], output: str) -> None:
             for e in entries
         ],
         wrapping=["DESCRIPTION"],
+        empty="No flavors installed." if kind is None else no_flavor_hint(kind),
     )
 
 

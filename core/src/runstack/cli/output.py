@@ -95,12 +95,18 @@ def echo_table(
     title: str | None = None,
     caption: str | None = None,
     row_rules: bool = False,
+    empty: str = "",
 ) -> None:
     """A boxed table fitted to the terminal, or plain columns in a pipe (no title, caption).
 
     `wrapping` names the columns whose text may wrap (descriptions, values); the
-    others stay on one line, shortened when the terminal is narrow.
+    others stay on one line, shortened when the terminal is narrow. With no rows,
+    `empty` (saying what would fill the list) goes to stderr instead, so a pipe
+    gets nothing.
     """
+    if not rows and empty:
+        click.echo(empty, err=True)
+        return
     if not to_terminal():
         click.echo(render_plain(headers, rows))
         return
@@ -129,6 +135,18 @@ def echo_json(data: Any) -> None:
 def timestamp(moment: datetime | None) -> str:
     """Times in tables: local time to the second, no zone noise."""
     return "" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_size(size: int) -> str:
+    """Bytes in tables: `216 B`, `6.4 KiB`, `1.2 GiB`."""
+    if size < 1024:
+        return f"{size} B"
+    amount, unit = size / 1024, "KiB"
+    for larger in ("MiB", "GiB"):
+        if amount < 1024:
+            break
+        amount, unit = amount / 1024, larger
+    return f"{amount:.1f} {unit}"
 
 
 def format_value(value: Any) -> str:

@@ -45,6 +45,7 @@ def list_pipelines(output: str) -> None:
     echo_table(
         ["PIPELINE", "RUNS", "LAST RUN", "CREATED"],
         [[p.name, str(p.runs), timestamp(p.last_run), timestamp(p.created)] for p in pipelines],
+        empty="No pipeline has run yet. 'runstack pipeline run FILE.py:PIPELINE' runs one.",
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from runstack.cli.output import echo_json, echo_table, output_option, short_id, timestamp
@@ -68,7 +70,15 @@ def list_runs(
             ]
             for r in runs
         ],
+        empty=_no_runs(filters),
     )
+
+
+def _no_runs(filters: dict[str, str | None]) -> str:
+    chosen = ", ".join(f"{key} {value!r}" for key, value in filters.items() if value)
+    if chosen:
+        return f"No runs match {chosen}. 'runstack run list' shows them all."
+    return "No runs yet. 'runstack pipeline run FILE.py:PIPELINE' starts one."
 
 
 @run.command("describe")
@@ -82,7 +92,7 @@ def describe(name: str, output: str) -> None:
         return
     record = described.record
     for label, value in _summary(record):
-        click.echo(f"{label + ':':<11}{value}")
+        click.echo(f"{label + ':':<12}{value}")
     # WORKER only for orchestrators that say where steps ran (a Dask worker's address)
     workers = any(s.record.worker for s in described.steps.values())
     echo_table(
@@ -112,9 +122,18 @@ def _summary(record: RunRecord) -> list[tuple[str, str]]:
         ("Pipeline", record.pipeline_name),
         ("Status", record.status.value + (f": {record.error}" if record.error else "")),
         ("Stack", f"{record.stack_name} (id {record.stack_id})"),
+        ("Parameters", _parameters(record.parameters)),
         ("Started", timestamp(record.started)),
         ("Duration", format_duration(record.duration)),
     ]
+
+
+def _parameters(parameters: dict[str, object]) -> str:
+    """`n=3, rate=0.5`, values as JSON; `(none)` for a pipeline that takes none."""
+    shown = ", ".join(
+        f"{name}={json.dumps(value, default=str)}" for name, value in parameters.items()
+    )
+    return shown or "(none)"
 
 
 def _run_json(described: PipelineRun) -> dict[str, object]:
@@ -129,6 +148,19 @@ def _run_json(described: PipelineRun) -> dict[str, object]:
             for s in described.steps.values()
         ],
     }
+
+
+@run.command("compare")
+@click.argument("run_a")
+@click.argument("run_b")
+@output_option()
+def compare(run_a: str, run_b: str, output: str) -> None:
+    """Compare two runs: parameters, each step's status and duration, outputs that differ."""
+    from runstack.cli.run_compare import echo_comparison
+    from runstack.history.compare import compare_runs
+
+    client = Client()
+    echo_comparison(compare_runs(client.runs.get(run_a), client.runs.get(run_b)), output)
 
 
 @run.command("logs")
@@ -147,6 +179,10 @@ def logs(name: str, step: str | None) -> None:
     for step_run in steps.values():
         click.echo(f"==> {step_run.name} ({step_run.status.value}) <==")
         text = step_run.logs
+        origin = step_run.cached_origin()
+        if origin is not None:
+            click.echo(f"Its outputs come from run {origin[0]}, where the step printed:")
+            text = origin[1]
         click.echo(text.rstrip() if text else "(no output)")
 
 

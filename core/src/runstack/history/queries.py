@@ -89,9 +89,30 @@ class ArtifactQueries:
         self._artifact_stores = artifact_stores
         self._store = artifact_stores.store
 
-    def list(self, limit: int | None = None) -> builtins.list[ArtifactRecord]:
-        """Artifacts, newest first."""
-        return self._store.artifacts.list(limit)
+    def list(
+        self,
+        limit: int | None = None,
+        *,
+        run: str | None = None,
+        pipeline: str | None = None,
+        step: str | None = None,
+    ) -> builtins.list[ArtifactRecord]:
+        """Artifacts, newest first: all, or the outputs of one run, pipeline or step.
+
+        A run's outputs include those its cached steps reused from earlier runs.
+        """
+        if run is None:
+            found = self._store.artifacts.list(None if pipeline or step else limit)
+        else:
+            record = self._store.runs.get(run)
+            ids = {i for s in self._store.step_runs.list(record.id) for i in s.outputs.values()}
+            found = sorted(
+                self._store.artifacts.get_many(sorted(ids)).values(),
+                key=lambda artifact: artifact.created,
+                reverse=True,
+            )
+        chosen = [a for a in found if _made_by(a.name, pipeline, step)]
+        return chosen[:limit] if limit is not None else chosen
 
     def get(self, artifact_id: str) -> Artifact:
         """An artifact by id (or a unique id prefix); `.load()` reads it back."""
@@ -117,6 +138,12 @@ class ArtifactQueries:
             "reused_by": uses("cached", "output"),
             "consumed_by": uses("input", "input"),
         }
+
+
+def _made_by(artifact_name: str, pipeline: str | None, step: str | None) -> bool:
+    """Whether an artifact named `pipeline::step::output` came from this pipeline and step."""
+    made_in, made_by, _ = artifact_name.split("::", 2)
+    return pipeline in (None, made_in) and step in (None, made_by)
 
 
 def _status(status: str | RunStatus | None) -> RunStatus | None:

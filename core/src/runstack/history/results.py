@@ -12,12 +12,19 @@ if TYPE_CHECKING:
     from runstack.history.artifact_stores import ArtifactStores
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Artifact:
     """A stored step output; `load()` reads it from its artifact store."""
 
     record: ArtifactRecord
     artifact_stores: ArtifactStores
+
+    def __repr__(self) -> str:
+        record = self.record
+        return (
+            f"<Artifact {record.name} v{record.version} ({record.type_name}, "
+            f"{record.size} bytes) id={record.id[:8]}>"
+        )
 
     @property
     def id(self) -> str:
@@ -48,7 +55,7 @@ class Artifact:
             raise UnreadableArtifactError(message, error.artifact_id) from error
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class StepRun:
     """One step of a run: status, why it ran or where it was cached from, inputs, outputs."""
 
@@ -57,6 +64,12 @@ class StepRun:
     outputs: dict[str, Artifact]
     artifact_stores: ArtifactStores
     artifact_store_id: str
+
+    def __repr__(self) -> str:
+        return (
+            f"<StepRun {self.name} {self.status.value}, outputs: "
+            f"{', '.join(self.outputs) or 'none'}>"
+        )
 
     @property
     def name(self) -> str:
@@ -76,20 +89,44 @@ class StepRun:
 
         Read from the artifact store, beside the step's outputs; if it cannot be read
         there, the last lines the records keep, after a note saying why."""
+        return self._read_logs(self.record)
+
+    def cached_origin(self) -> tuple[str, str] | None:
+        """For a cached step: the run that made the outputs it reuses, and what the step
+        printed there; None for a step that ran (or whose origin run was deleted)."""
+        from runstack.errors import NotFoundError
+
+        if self.record.cached_from is None:
+            return None
+        step_runs = self.artifact_stores.store.step_runs
+        try:
+            origin = step_runs.get(self.record.cached_from)
+            run_name = step_runs.run_name(origin.id)
+        except NotFoundError:
+            return None
+        return run_name, self._read_logs(origin)
+
+    def _read_logs(self, record: StepRunRecord) -> str:
         from runstack.history.step_logs import read_log
 
-        kept = self.artifact_stores.store.step_runs.logs(self.record.id)
+        kept = self.artifact_stores.store.step_runs.logs(record.id)
         return read_log(
-            self.record.log_uri, kept, lambda: self.artifact_stores.get(self.artifact_store_id)
+            record.log_uri, kept, lambda: self.artifact_stores.get(self.artifact_store_id)
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PipelineRun:
     """A recorded run and its steps, in the order the pipeline declared them."""
 
     record: RunRecord
     steps: dict[str, StepRun]
+
+    def __repr__(self) -> str:
+        return (
+            f"<PipelineRun {self.name} of {self.record.pipeline_name} {self.status.value}, "
+            f"steps: {', '.join(self.steps)}>"
+        )
 
     @property
     def id(self) -> str:

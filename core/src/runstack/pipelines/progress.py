@@ -1,7 +1,7 @@
-"""What a run prints: the stack it runs on, then one line per step as it finishes.
+"""What a run prints: the stack it runs on, then a line as each step starts, is retried and ends.
 
-In a terminal the lines carry a `[done/total]` counter and colour; piped, they
-are plain text a log collector can keep.
+In a terminal the lines carry a `[done/total]` counter and colour; piped (CI), the
+same lines are plain text a log collector can keep.
 """
 
 from __future__ import annotations
@@ -55,8 +55,16 @@ class Progress:
         self._line(f"Run '{run.name}' (id {run.id}).")
 
     def started_step(self, name: str) -> None:
-        if self._terminal:
-            self._line(f"  {'…' if self._unicode else '.'} {name} started", _DIM)
+        self._line(f"  {'…' if self._unicode else '.'} {name} started", _DIM)
+
+    def retried_step(self, name: str, retries: int, run_name: str) -> None:
+        """A step whose first attempts failed; their errors are in its log."""
+        times = "once" if retries == 1 else f"{retries} times"
+        self._line(
+            f"  {'↻' if self._unicode else '~'} {name} retried {times} "
+            f"('runstack run logs {run_name} {name}' shows each failed attempt)",
+            _STYLE[StepStatus.SKIPPED][2],
+        )
 
     def finished_step(self, name: str, status: StepStatus, detail: str) -> None:
         symbol, plain, colour = _STYLE[status]

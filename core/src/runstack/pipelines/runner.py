@@ -309,6 +309,8 @@ class PipelineRunner:
             outcome = self.orchestrator.call(perform, work)
         else:
             outcome = self.orchestrator.call(perform, work, timeout=resolved.timeout)
+        if outcome.attempts > 1:
+            self.progress.retried_step(name, outcome.attempts - 1, self.run_record.name)
         if outcome.error:
             error = outcome.error
             if outcome.unreadable:
