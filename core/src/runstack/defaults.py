@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runstack.component_types import ComponentType
+from runstack.errors import InUseError
 from runstack.stacks import Stack, StackComponent
 
 DEFAULT_NAME = "default"
@@ -27,3 +28,11 @@ def default_stack(owner: str) -> tuple[Stack, list[StackComponent]]:
         name=DEFAULT_NAME, owner=owner, shared=True, components={c.type: c for c in components}
     )
     return stack, components
+
+
+def keep_default(name: str, action: str) -> None:
+    """Refuse renaming or deleting the default stack: it is what every client starts on."""
+    if name == DEFAULT_NAME:
+        raise InUseError(
+            f"the default stack cannot be {action}d; it is what every client starts on"
+        )
