@@ -74,7 +74,7 @@ def test_a_fresh_home_lists_the_active_default_component(
             "NAME": "default",
             "COMPONENT ID": listed["id"][:8],
             "FLAVOR": "local",
-            "SHARED": "➖",
+            "SHARED": "✔",
             "OWNER": "default",
         }
     ]

@@ -94,14 +94,14 @@ def test_a_fresh_home_lists_the_active_default_stack(cli_ok: Cli, cli_json: CliJ
             "ACTIVE": "👉",
             "STACK NAME": "default",
             "STACK ID": listed["id"][:8],
-            "SHARED": "➖",
+            "SHARED": "✔",
             "OWNER": "default",
             "ARTIFACT_STORE": "default",
             "ORCHESTRATOR": "default",
         }
     ]
     assert list(parse_table(output)[0]) == [*BASE_HEADERS, "ARTIFACT_STORE", "ORCHESTRATOR"]
-    assert (listed["name"], listed["active"], listed["shared"]) == ("default", True, False)
+    assert (listed["name"], listed["active"], listed["shared"]) == ("default", True, True)
 
 
 # What only runs need: `stack list` must not pay for importing it.
@@ -136,6 +136,7 @@ def test_stack_list_loads_nothing_that_only_runs_need(runstack_home: Path) -> No
 
 
 def test_describe_the_default_stack_as_the_docs_show(cli_ok: Cli, cli_json: CliJson) -> None:
+    """As the docs show, except that it is shared: every user of a store runs on it."""
     output = cli_ok("stack", "describe")
     identifier = cli_json("stack", "describe")["id"]
 
@@ -149,7 +150,7 @@ def test_describe_the_default_stack_as_the_docs_show(cli_ok: Cli, cli_json: CliJ
     assert lines[-2].strip() == "'default' stack (ACTIVE)"
     assert re.fullmatch(UUID, identifier)
     assert lines[-1] == (
-        f"Stack 'default' with id '{identifier}' is owned by user default and is 'private'."
+        f"Stack 'default' with id '{identifier}' is owned by user default and is 'shared'."
     )
     assert cli_ok("stack", "describe", "default") == output
 
@@ -391,12 +392,11 @@ def test_share_shares_the_stack_and_its_components(
         f"Stack 'my_stack' with id '{identifier}' is owned by user default and is 'shared'.\n"
     )
     assert stack_rows(cli_ok)[my_stack]["SHARED"] == "✔"
-    assert stack_rows(cli_ok)["default"]["SHARED"] == "➖"
     described = cli_json("stack", "describe", my_stack)
     assert described["shared"] is True
     assert all(component["shared"] for component in described["components"].values())
     stores = {row["NAME"]: row["SHARED"] for row in parse_table(cli_ok("artifact-store", "list"))}
-    assert stores == {"default": "➖", "my_artifact_store": "✔"}
+    assert stores == {"default": "✔", "my_artifact_store": "✔"}
     assert "is 'shared'." in cli_ok("stack", "describe", my_stack)
 
 

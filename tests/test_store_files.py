@@ -138,6 +138,26 @@ def test_store_from_an_older_runstack_is_migrated_and_keeps_its_stacks(
     connection.close()
 
 
+def test_a_store_from_before_owners_shares_its_default_stack(
+    run_cli: RunCli, runstack_home: Path
+) -> None:
+    """Stacks and components are seen by their owner only until shared: the default stack of
+    an older store becomes shared with what it is made of, as a new store seeds it."""
+    store = fresh_store(run_cli, runstack_home)
+    sqlite_file(
+        store,
+        "UPDATE stacks SET shared = 0",
+        "UPDATE components SET shared = 0",
+        f"PRAGMA user_version = {SCHEMA_VERSION - 1}",
+    )
+
+    result = run_cli("stack", "describe", "-o", "json")
+    assert result.exit_code == 0, result.output
+    described = json.loads(result.stdout)
+    assert described["shared"] is True
+    assert [c["shared"] for c in described["components"].values()] == [True, True]
+
+
 def test_store_uses_wal_mode(run_cli: RunCli, runstack_home: Path) -> None:
     store = fresh_store(run_cli, runstack_home)
     with sqlite3.connect(store) as connection:

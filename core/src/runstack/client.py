@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from runstack import paths
 from runstack.client_config import ClientConfig, load_config, save_config
 from runstack.component_types import ComponentType
-from runstack.defaults import DEFAULT_NAME
+from runstack.defaults import DEFAULT_NAME, keep_default
 from runstack.errors import (
     InUseError,
     NotFoundError,
@@ -25,7 +25,7 @@ from runstack.registration import (
     stack_members,
     validated_config,
 )
-from runstack.stacks import Stack, StackComponent
+from runstack.stacks import Stack, StackComponent, require_owner
 
 if TYPE_CHECKING:
     from runstack.components.base import BaseComponent
@@ -62,7 +62,7 @@ class Client:
         if self._store is None:
             from runstack.store.sqlite import SqliteStore
 
-            self._store = SqliteStore(self.config.resolved_store_path(), owner=self.user)
+            self._store = SqliteStore(self.config.resolved_store_path(), owner=self.config.user)
         return self._store
 
     @property
@@ -95,7 +95,8 @@ class Client:
 
     @property
     def user(self) -> str:
-        return self.config.user
+        """Who the client acts as: the store's user (for the embedded store, the config's)."""
+        return self.store.user
 
     @property
     def config_path(self) -> Path:
@@ -161,7 +162,7 @@ class Client:
         self, component_type: TypeLike, name_or_id: str, config: Mapping[str, Any]
     ) -> StackComponent:
         """Merge `config` into the component's config and validate the result as a whole."""
-        component = self.get_component(component_type, name_or_id)
+        component = self._owned_component(component_type, name_or_id)
         flavor = self.get_flavor(component.type, component.flavor)
         settings, secrets = validated_config(flavor, {**component.full_config(), **config})
         updated = component.changed(
@@ -175,14 +176,15 @@ class Client:
     def rename_component(
         self, component_type: TypeLike, name_or_id: str, new_name: str
     ) -> StackComponent:
-        component = self.get_component(component_type, name_or_id)
+        component = self._owned_component(component_type, name_or_id)
         check_component_name(self.store, new_name, component.type)
         renamed = component.changed(name=new_name)
         self.store.components.update(renamed)
         return renamed
 
     def share_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
-        component = self.get_component(component_type, name_or_id)
+        """Let every user of the store see and use the component, for good."""
+        component = self._owned_component(component_type, name_or_id)
         shared = component.changed(shared=True)
         self.store.components.update(shared)
         return shared
@@ -195,7 +197,7 @@ class Client:
         An artifact store that recorded runs still use is deleted only with `force`,
         and its files stay where they are (a warning says where).
         """
-        component = self.get_component(component_type, name_or_id)
+        component = self._owned_component(component_type, name_or_id)
         runs = (
             self.store.runs.using_artifact_store(component.id)
             if component.type is ComponentType.ARTIFACT_STORE
@@ -217,6 +219,12 @@ class Client:
                 f"({len(runs)} run(s) still refer to them)",
                 stacklevel=2,
             )
+        return component
+
+    def _owned_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
+        """A component to change: the user's own (the store checks again as it writes)."""
+        component = self.get_component(component_type, name_or_id)
+        require_owner(component.type.noun, component.name, component.owner, self.user)
         return component
 
     def build_component(self, component: StackComponent) -> BaseComponent:
@@ -289,7 +297,7 @@ class Client:
         components: Mapping[ComponentType, str | None] | Mapping[str, str | None],
     ) -> Stack:
         """Swap components of a stack; `None` removes an optional component."""
-        stack = self.get_stack(name_or_id)
+        stack = self._changeable_stack(name_or_id)
         changes = {ComponentType.parse(t): n for t, n in components.items()}
         members = changed_members(self.store, stack, changes)
         check_reachable(self.flavors, stack.name, members)
@@ -298,7 +306,7 @@ class Client:
         return updated
 
     def rename_stack(self, name_or_id: str, new_name: str) -> Stack:
-        stack = self._changeable_stack(name_or_id, "rename")
+        stack = self._changeable_stack(name_or_id, keeping_default="rename")
         check_stack_name(self.store, new_name)
         renamed = stack.changed(name=new_name)
         self.store.stacks.update(renamed)
@@ -311,18 +319,14 @@ class Client:
         )
 
     def share_stack(self, name_or_id: str) -> Stack:
-        """Share a stack and its components with every user of the store."""
-        stack = self.get_stack(name_or_id)
-        for component in stack.components.values():
-            if not component.shared:
-                self.share_component(component.type, component.id)
-        shared = stack.changed(shared=True)
-        self.store.stacks.update(shared)
+        """Share a stack and its components with every user of the store, for good."""
+        stack = self._changeable_stack(name_or_id)
+        self.store.stacks.update(stack.changed(shared=True))
         return self.get_stack(stack.id)
 
     def deletable_stack(self, name_or_id: str) -> Stack:
         """The stack `delete_stack` would delete, or its error (so the CLI asks only if it can)."""
-        stack = self._changeable_stack(name_or_id, "delete")
+        stack = self._changeable_stack(name_or_id, keeping_default="delete")
         if stack.id == self.active_stack.id:
             raise InUseError(
                 f"the stack {stack.name!r} is active; switch to another first "
@@ -362,12 +366,13 @@ class Client:
 
         return import_stack(self.store, self.flavors, self.user, path, name, secrets or {})
 
-    def _changeable_stack(self, name_or_id: str, action: str) -> Stack:
+    def _changeable_stack(self, name_or_id: str, *, keeping_default: str = "") -> Stack:
+        """A stack to change: the user's own, and not the default one for the action
+        `keeping_default` names (the store checks both again as it writes)."""
         stack = self.get_stack(name_or_id)
-        if stack.name == DEFAULT_NAME:
-            raise InUseError(
-                f"the default stack cannot be {action}d; it is what every client starts on"
-            )
+        if keeping_default:
+            keep_default(stack.name, keeping_default)
+        require_owner("stack", stack.name, stack.owner, self.user)
         return stack
 
     # -- status --------------------------------------------------------------

@@ -19,6 +19,10 @@ class AlreadyExistsError(RunstackError):
     """A name is taken by another stack or component of the same type."""
 
 
+class PermissionDeniedError(RunstackError):
+    """Someone other than its owner tried to change, share or delete a stack or component."""
+
+
 class ConfigError(RunstackError, ValueError):
     """A component config, stack definition or file content is invalid."""
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runstack.component_types import ComponentType
+from runstack.errors import PermissionDeniedError
 
 SECRET_MASK = "**********"
 
@@ -173,6 +174,15 @@ class Stack:
                 for component_type, component in sorted_components(self.components)
             },
         }
+
+
+def require_owner(what: str, name: str, owner: str, user: str) -> None:
+    """Refuse `user` changing, sharing or deleting what another user owns: others may only use
+    it (run on a shared stack, put a shared component into their own stack)."""
+    if owner != user:
+        raise PermissionDeniedError(
+            f"the {what} {name!r} is owned by user {owner!r}; only its owner may change it"
+        )
 
 
 def sorted_components(

@@ -24,18 +24,19 @@ if TYPE_CHECKING:
 
 
 class Components(Protocol):
-    """The registered stack components."""
+    """The registered stack components the store's user sees: their own and the shared ones."""
 
     def get(self, component_type: ComponentType, name_or_id: str) -> StackComponent:
         """One component by exact name, full id or unique id prefix."""
         ...
 
     def create(self, component: StackComponent) -> None:
-        """Add a new component; its (type, name) must be free."""
+        """Add a new component owned by the store's user; its (type, name) must be free."""
         ...
 
     def update(self, component: StackComponent) -> None:
-        """Replace name, config, secrets, shared flag and update time of the component `id`."""
+        """Replace name, config, secrets, shared flag and update time of the component `id`
+        (a shared one stays shared)."""
         ...
 
     def record_flavor_version(self, component_id: str, version: str) -> None:
@@ -52,7 +53,8 @@ class Components(Protocol):
 
 
 class Stacks(Protocol):
-    """The stacks, each with its components."""
+    """The stacks the store's user sees (their own and the shared ones), each with its
+    components; a shared stack's components are shared too."""
 
     def get(self, name_or_id: str) -> Stack:
         """One stack by exact name, full id or unique id prefix."""
@@ -65,7 +67,8 @@ class Stacks(Protocol):
         *,
         lacking: Mapping[ComponentType, Sequence[str]] | None = None,
     ) -> Stack:
-        """Add a stack, first creating `new_components`, all in one transaction.
+        """Add a stack owned by the store's user, first creating `new_components`, all in one
+        transaction.
 
         A new component matching (flavor, config, the secrets it carries) a stored
         one of the same type and name is that one; a different one is a
@@ -75,11 +78,12 @@ class Stacks(Protocol):
         ...
 
     def update(self, stack: Stack) -> None:
-        """Replace name, shared flag, update time and components of the stack with this id."""
+        """Replace name, shared flag, update time and components of the stack with this id
+        (a shared one stays shared)."""
         ...
 
     def delete(self, stack_id: str) -> None:
-        """Remove a stack (its components stay registered)."""
+        """Remove a stack (its components stay registered); never the default stack."""
         ...
 
     def list(self) -> list[Stack]:
@@ -88,14 +92,15 @@ class Stacks(Protocol):
 
 
 class Runs(Protocol):
-    """The runs of pipelines.
+    """The runs of pipelines, which every user of the store sees.
 
     Reading them (`get`, `list`, `count`), a running run whose process is known to
     have died reads as crashed (and is recorded so), with the steps it was running.
     """
 
     def create(self, run: RunRecord) -> None:
-        """Record a starting run (and its pipeline, the first time it runs)."""
+        """Record a starting run (and its pipeline, the first time it runs), owned by the
+        store's user."""
         ...
 
     def finish(self, run_id: str, status: RunStatus, finished: datetime, error: str) -> None: ...
@@ -218,12 +223,21 @@ class Artifacts(Protocol):
 class Store(Protocol):
     """Components, stacks, runs, step runs and artifacts, each kept by its own part.
 
-    Each write is one transaction. Lookups raise `NotFoundError`, name clashes
-    `AlreadyExistsError`, removing something still referenced `InUseError`; the
+    A store acts as one user (`user`): it sees that user's stacks and components
+    and the shared ones, and lets only their owner change, share or delete them.
+    Each write is one transaction. Lookups raise `NotFoundError` (also for what the
+    user may not see, with the same message), name clashes `AlreadyExistsError`
+    (also with what the user may not see), removing something still referenced
+    `InUseError`, changing what another user owns `PermissionDeniedError`; the
     messages are user-facing.
     """
 
     location: str
+    user: str
+
+    def acting_as(self, user_name: str) -> Store:
+        """The same store acting as `user_name`, cheaply: a server builds one per request."""
+        ...
 
     @property
     def components(self) -> Components: ...

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from runstack.component_types import ComponentType
 from runstack.errors import AlreadyExistsError, InUseError, NotFoundError
-from runstack.stacks import StackComponent
+from runstack.stacks import StackComponent, require_owner
+from runstack.store.ownership import VISIBLE, visible_row, visible_to
 from runstack.store.sqlite_db import SqliteDatabase, id_prefix, meant
 
 COMPONENT_COLUMNS = (
@@ -19,17 +21,21 @@ COMPONENT_COLUMNS = (
 
 
 class ComponentTable:
-    """The registered components; a stack's components are created with it by `StackTable`."""
+    """The components `user` sees (their own and the shared ones); only their own change.
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    A stack's components are created with it by `StackTable`.
+    """
+
+    def __init__(self, database: SqliteDatabase, user: str) -> None:
         self.database = database
+        self.user = user
 
     def get(self, component_type: ComponentType, name_or_id: str) -> StackComponent:
         prefix, pattern = id_prefix("id", name_or_id)
         rows = self.database.query(
-            f"SELECT {COMPONENT_COLUMNS} FROM components WHERE type = ? AND "
+            f"SELECT {COMPONENT_COLUMNS} FROM components WHERE {VISIBLE} AND type = ? AND "
             f"(name = ? OR id = ? OR {prefix})",
-            (component_type.value, name_or_id, name_or_id, pattern),
+            (self.user, component_type.value, name_or_id, name_or_id, pattern),
         )
         found = meant(rows, name_or_id, lambda row: (row[0], row[2]))
         if found is not None:
@@ -47,11 +53,13 @@ class ComponentTable:
         )
 
     def create(self, component: StackComponent) -> None:
+        """Add a component owned by the acting user, whoever the record names."""
         with self.database.transaction() as connection:
-            insert_component(connection, component)
+            insert_component(connection, replace(component, owner=self.user))
 
     def update(self, component: StackComponent) -> None:
         with self.database.transaction() as connection:
+            stored = self._own(connection, component.id)
             clash = connection.execute(
                 "SELECT 1 FROM components WHERE type = ? AND name = ? AND id != ?",
                 (component.type.value, component.name, component.id),
@@ -61,21 +69,20 @@ class ComponentTable:
                     f"{component.type.with_article} named {component.name!r} already exists; "
                     "choose another name"
                 )
-            cursor = connection.execute(
+            connection.execute(
                 "UPDATE components SET name = ?, config = ?, secrets = ?, shared = ?, updated = ?, "
                 "flavor_version = ? WHERE id = ?",
                 (
                     component.name,
                     json.dumps(component.config),
                     json.dumps(component.secrets),
-                    int(component.shared),
+                    # Shared for good: other users' stacks may hold it by now.
+                    int(component.shared or stored.shared),
                     component.updated.isoformat(),
                     component.flavor_version,
                     component.id,
                 ),
             )
-            if cursor.rowcount == 0:
-                raise NotFoundError(f"{component.type.noun} {component.name!r} no longer exists")
 
     def record_flavor_version(self, component_id: str, version: str) -> None:
         with self.database.transaction() as connection:
@@ -85,46 +92,62 @@ class ComponentTable:
 
     def delete(self, component_id: str) -> None:
         with self.database.transaction() as connection:
+            stored = self._own(connection, component_id)
             users = connection.execute(
-                "SELECT s.name FROM stacks s JOIN stack_components sc ON sc.stack_id = s.id "
+                "SELECT s.name, s.owner, s.shared FROM stacks s "
+                "JOIN stack_components sc ON sc.stack_id = s.id "
                 "WHERE sc.component_id = ? ORDER BY s.name",
                 (component_id,),
             ).fetchall()
             if users:
-                name = connection.execute(
-                    "SELECT type, name FROM components WHERE id = ?", (component_id,)
-                ).fetchone()
-                title = ComponentType(name[0]).noun if name else "component"
                 raise InUseError(
-                    f"the {title} {name[1] if name else component_id!r} is used by the "
-                    f"stack(s) {', '.join(repr(u[0]) for u in users)}; remove it from them "
-                    "or delete those stacks first"
+                    f"the {stored.type.noun} {stored.name!r} is used by the stack(s) "
+                    f"{_stack_names(users, self.user)}; remove it from them or delete those "
+                    "stacks first"
                 )
             connection.execute("DELETE FROM components WHERE id = ?", (component_id,))
 
     def list(self, component_type: ComponentType | None = None) -> list[StackComponent]:
         if component_type is None:
             rows = self.database.query(
-                f"SELECT {COMPONENT_COLUMNS} FROM components ORDER BY type, name"
+                f"SELECT {COMPONENT_COLUMNS} FROM components WHERE {VISIBLE} ORDER BY type, name",
+                (self.user,),
             )
         else:
             rows = self.database.query(
-                f"SELECT {COMPONENT_COLUMNS} FROM components WHERE type = ? ORDER BY name",
-                (component_type.value,),
+                f"SELECT {COMPONENT_COLUMNS} FROM components WHERE {VISIBLE} AND type = ? "
+                "ORDER BY name",
+                (self.user, component_type.value),
             )
         return [component_from_row(row) for row in rows]
 
+    def _own(self, connection: sqlite3.Connection, component_id: str) -> StackComponent:
+        """The stored component the acting user is about to change: theirs, or an error."""
+        row = visible_row(connection, "components", COMPONENT_COLUMNS, component_id, self.user)
+        stored = component_from_row(row)
+        require_owner(stored.type.noun, stored.name, stored.owner, self.user)
+        return stored
+
+
+def _stack_names(stacks: Sequence[Sequence[Any]], user: str) -> str:
+    """The stacks (name, owner, shared) `user` sees by name; the others only counted."""
+    names = [repr(name) for name, owner, shared in stacks if visible_to(user, owner, shared)]
+    hidden = len(stacks) - len(names)
+    return ", ".join([*names, *([f"{hidden} of other users"] if hidden else [])])
+
 
 def insert_component(connection: sqlite3.Connection, component: StackComponent) -> None:
-    """Add a component inside a transaction; its (type, name) must be free."""
+    """Add a component inside a transaction; its (type, name) must be free, even of a component
+    its owner does not see (the error then says no more than that the name is taken)."""
     taken = connection.execute(
-        "SELECT 1 FROM components WHERE type = ? AND name = ?",
+        "SELECT owner, shared FROM components WHERE type = ? AND name = ?",
         (component.type.value, component.name),
     ).fetchone()
     if taken:
+        seen = visible_to(component.owner, taken[0], bool(taken[1]))
         raise AlreadyExistsError(
             f"{component.type.with_article} named {component.name!r} already exists; "
-            "choose another name or update the existing one"
+            "choose another name" + (" or update the existing one" if seen else "")
         )
     connection.execute(
         f"INSERT INTO components ({COMPONENT_COLUMNS}) VALUES ({', '.join('?' * 11)})",

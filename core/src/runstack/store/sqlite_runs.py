@@ -19,14 +19,19 @@ from runstack.store.sqlite_run_rows import RUN_COLUMNS, RUN_FROM, from_iso, run_
 
 
 class RunTable:
-    """The runs; reading them first settles those whose process died (`sqlite_crashes`)."""
+    """The runs, which every user sees; reading them first settles those whose process died
+    (`sqlite_crashes`)."""
 
-    def __init__(self, database: SqliteDatabase, unrecorded_crashes: UnrecordedCrashes) -> None:
+    def __init__(
+        self, database: SqliteDatabase, unrecorded_crashes: UnrecordedCrashes, user: str
+    ) -> None:
         self.database = database
         self._unrecorded_crashes = unrecorded_crashes
+        self.user = user
 
     def create(self, run: RunRecord) -> None:
-        """Record a starting run (and its pipeline, the first time it runs)."""
+        """Record a starting run (and its pipeline, the first time it runs), owned by the
+        acting user: who started it."""
         with self.database.transaction() as connection:
             connection.execute(
                 "INSERT OR IGNORE INTO pipelines (id, name, created) VALUES (?, ?, ?)",
@@ -46,7 +51,7 @@ class RunTable:
                         run.stack_id,
                         run.stack_name,
                         run.artifact_store_id,
-                        run.owner,
+                        self.user,
                         json.dumps(run.config),
                         json.dumps(run.parameters),
                         run.started.isoformat(),

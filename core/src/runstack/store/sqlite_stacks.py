@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from runstack.component_types import ComponentType
-from runstack.defaults import default_stack
+from runstack.defaults import default_stack, keep_default
 from runstack.errors import AlreadyExistsError, ConfigError, MissingSecretsError, NotFoundError
-from runstack.stacks import Stack, StackComponent
+from runstack.stacks import Stack, StackComponent, require_owner
+from runstack.store.ownership import VISIBLE, visible_row, visible_to
 from runstack.store.sqlite_components import (
     COMPONENT_COLUMNS,
     component_from_row,
@@ -29,15 +30,17 @@ def seed_default_stack(connection: sqlite3.Connection, owner: str) -> None:
 
 
 class StackTable:
-    """The stacks, with the components each is made of."""
+    """The stacks `user` sees (their own and the shared ones), with the components each is
+    made of; only their own change."""
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: SqliteDatabase, user: str) -> None:
         self.database = database
+        self.user = user
 
     def get(self, name_or_id: str) -> Stack:
         prefix, pattern = id_prefix("id", name_or_id)
         stacks = self._load(
-            f"WHERE name = ? OR id = ? OR {prefix}", (name_or_id, name_or_id, pattern)
+            f"AND (name = ? OR id = ? OR {prefix})", (name_or_id, name_or_id, pattern)
         )
         found = meant(stacks, name_or_id, lambda stack: (stack.id, stack.name))
         if found is not None:
@@ -48,17 +51,22 @@ class StackTable:
                 "give more of the id or the name"
             )
         known = ", ".join(
-            row[0] for row in self.database.query("SELECT name FROM stacks ORDER BY name")
+            row[0]
+            for row in self.database.query(
+                f"SELECT name FROM stacks WHERE {VISIBLE} ORDER BY name", (self.user,)
+            )
         )
         raise NotFoundError(
             f"no stack named {name_or_id!r}; registered: {known or 'none'} "
             "(see 'runstack stack list')"
         )
 
-    def _load(self, where: str, parameters: Sequence[Any]) -> list[Stack]:
+    def _load(self, condition: str, parameters: Sequence[Any]) -> list[Stack]:
+        """The visible stacks that meet `AND ...` `condition`, ordered by name."""
         stack_rows = self.database.query(
-            f"SELECT id, name, owner, shared, created, updated FROM stacks {where} ORDER BY name",
-            parameters,
+            "SELECT id, name, owner, shared, created, updated FROM stacks "
+            f"WHERE {VISIBLE} {condition} ORDER BY name",
+            (self.user, *parameters),
         )
         if not stack_rows:
             return []
@@ -96,53 +104,69 @@ class StackTable:
     ) -> Stack:
         """Add a stack, creating `new_components` first, in one transaction; the stack as stored.
 
-        A new component whose type and name are taken is the stored one when flavor,
-        config and the secrets it carries match, and refused when they differ. One
-        to be created must not lack secrets (`lacking`: keys by type). All of it is
+        The stack and its new components are owned by the acting user. A new component
+        whose type and name are taken is the stored one when flavor, config and the
+        secrets it carries match and the user sees it, and refused otherwise. One to
+        be created must not lack secrets (`lacking`: keys by type). All of it is
         decided inside the transaction, so concurrent imports of one file agree.
         """
         with self.database.transaction() as connection:
             members = dict(stack.components)
             missing: list[tuple[ComponentType, str]] = []
-            for component in new_components:
+            for component in (replace(c, owner=self.user) for c in new_components):
                 existing = _same_component(connection, component)
                 if existing is None:
                     missing += [
                         (component.type, k) for k in (lacking or {}).get(component.type, ())
                     ]
                     insert_component(connection, component)
+                    members[component.type] = component
                 else:
                     members[component.type] = existing
             if missing:
                 raise MissingSecretsError(missing)
-            stored = replace(stack, components=members)
+            stored = _check_members(connection, replace(stack, owner=self.user, components=members))
             _insert_stack(connection, stored)
             return stored
 
     def update(self, stack: Stack) -> None:
+        """Change a stack of the acting user's; a shared one stays shared (see `_check_members`)."""
         with self.database.transaction() as connection:
-            _check_name_free(connection, stack)
-            cursor = connection.execute(
+            name, shared = self._own(connection, stack.id)
+            if stack.name != name:
+                keep_default(name, "rename")
+            stored = replace(stack, owner=self.user, shared=stack.shared or shared)
+            _check_name_free(connection, stored)
+            _check_members(connection, stored)
+            connection.execute(
                 "UPDATE stacks SET name = ?, shared = ?, updated = ? WHERE id = ?",
-                (stack.name, int(stack.shared), stack.updated.isoformat(), stack.id),
+                (stored.name, int(stored.shared), stored.updated.isoformat(), stored.id),
             )
-            if cursor.rowcount == 0:
-                raise NotFoundError(f"stack {stack.name!r} no longer exists")
-            connection.execute("DELETE FROM stack_components WHERE stack_id = ?", (stack.id,))
-            _insert_members(connection, stack)
+            connection.execute("DELETE FROM stack_components WHERE stack_id = ?", (stored.id,))
+            _insert_members(connection, stored)
 
     def delete(self, stack_id: str) -> None:
         with self.database.transaction() as connection:
+            name, _ = self._own(connection, stack_id)
+            keep_default(name, "delete")
             connection.execute("DELETE FROM stacks WHERE id = ?", (stack_id,))
 
     def list(self) -> list[Stack]:
         return self._load("", ())
 
+    def _own(self, connection: sqlite3.Connection, stack_id: str) -> tuple[str, bool]:
+        """The stored name and shared flag of a stack the acting user is about to change:
+        theirs, or an error."""
+        row = visible_row(connection, "stacks", "name, owner, shared", stack_id, self.user)
+        require_owner("stack", row[0], row[1], self.user)
+        return row[0], bool(row[2])
+
 
 def _same_component(
     connection: sqlite3.Connection, component: StackComponent
 ) -> StackComponent | None:
-    """The stored component of this type and name if it matches; None if there is none."""
+    """The stored component of this type and name if it matches and its new owner sees it;
+    None if there is none."""
     row = connection.execute(
         f"SELECT {COMPONENT_COLUMNS} FROM components WHERE type = ? AND name = ?",
         (component.type.value, component.name),
@@ -150,6 +174,11 @@ def _same_component(
     if row is None:
         return None
     existing = component_from_row(row)
+    if not visible_to(component.owner, existing.owner, existing.shared):
+        raise ConfigError(
+            f"the name {component.name!r} is taken by another user's {component.type.noun}; "
+            "rename the component in the file, then import again"
+        )
     secrets_match = all(existing.secrets.get(k) == v for k, v in component.secrets.items())
     if (existing.flavor, existing.config) != (component.flavor, component.config) or not (
         secrets_match
@@ -159,6 +188,32 @@ def _same_component(
             "another flavor, config or secrets; rename one of them, then import again"
         )
     return existing
+
+
+def _check_members(connection: sqlite3.Connection, stack: Stack) -> Stack:
+    """Refuse members the stack's owner does not see; share the owner's own private ones when
+    the stack is shared, so that everyone who sees a stack sees what it is made of. The stack
+    as it then is."""
+    ids = [component.id for component in stack.components.values()]
+    placeholders = ", ".join("?" * len(ids))
+    rows = connection.execute(
+        f"SELECT id, owner, shared FROM components WHERE id IN ({placeholders})", ids
+    ).fetchall()
+    seen = {row[0] for row in rows if visible_to(stack.owner, row[1], bool(row[2]))}
+    for kind, component in stack.components.items():
+        if component.id not in seen:
+            raise NotFoundError(
+                f"no {kind.noun} with id {component.id!r} (see 'runstack {kind.cli_name} list')"
+            )
+    if stack.shared:
+        connection.execute(
+            f"UPDATE components SET shared = 1, updated = ? WHERE shared = 0 AND id IN "
+            f"({placeholders})",
+            (stack.updated.isoformat(), *ids),
+        )
+        members = {kind: replace(c, shared=True) for kind, c in stack.components.items()}
+        return replace(stack, components=members)
+    return stack
 
 
 def _insert_stack(connection: sqlite3.Connection, stack: Stack) -> None:
