@@ -24,8 +24,10 @@ SHORTEST_KEPT = 8
 # Between the columns of a plain table, as `kubectl get` and `docker ps` space theirs.
 PLAIN_GAP = "   "
 
-# Cells may wrap after a space, an underscore, a dash or a slash.
-_BREAK = re.compile(r"(?<=[ _/-])")
+# Headers may break after a space, an underscore, a dash or a slash (ARTIFACT_ / STORE);
+# the text of wrapping cells only after a space, so the names and ids in it stay whole.
+_HEADER_BREAK = re.compile(r"(?<=[ _/-])")
+_TEXT_BREAK = re.compile(r"(?<= )")
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,11 @@ def render_table(
     if title:
         lines.extend(_centre(title, total))
     lines.append(_rule(box.top, widths))
-    lines.extend(_row(headers, widths, box))
+    lines.extend(_row(headers, widths, box, _HEADER_BREAK))
     for index, row in enumerate(shown):
         if index == 0 or row_rules:
             lines.append(_rule(box.header_rule if index == 0 else box.row_rule, widths))
-        lines.extend(_row(row, widths, box))
+        lines.extend(_row(row, widths, box, _TEXT_BREAK))
     lines.append(_rule(box.bottom, widths))
     if caption:
         lines.extend(_centre(caption, total))
@@ -124,7 +126,7 @@ def _fit(
     """
     columns = list(zip(headers, *rows, strict=False))
     natural = [max(display_width(cell) for cell in column) for column in columns]
-    header_words = [_longest_word(column[:1]) for column in columns]
+    header_words = [_longest_word(column[:1], _HEADER_BREAK) for column in columns]
 
     def kept(whole: int) -> list[int]:
         """Floors that keep one-line values up to `whole` wide (and header words) intact."""
@@ -134,7 +136,7 @@ def _fit(
         ]
 
     first = [
-        _longest_word(column)
+        max(header_words[i], _longest_word(column[1:], _TEXT_BREAK))
         if wraps[i]
         else max(display_width(column[0]), min(natural[i], KEPT_WHOLE))
         for i, column in enumerate(columns)
@@ -209,24 +211,24 @@ def _last(text: str, width: int) -> str:
     return _split_at(text[::-1], width)[0][::-1] if width > 0 else ""
 
 
-def _longest_word(cells: Sequence[str]) -> int:
+def _longest_word(cells: Sequence[str], breaks: re.Pattern[str]) -> int:
     """The narrowest a column gets without breaking a word of these cells."""
     return max(
         [
             MIN_COLUMN_WIDTH,
-            *(display_width(word.strip()) for cell in cells for word in _words(cell)),
+            *(display_width(word.strip()) for cell in cells for word in _words(cell, breaks)),
         ]
     )
 
 
-def _words(cell: str) -> list[str]:
-    return [word for word in _BREAK.split(cell) if word]
+def _words(cell: str, breaks: re.Pattern[str]) -> list[str]:
+    return [word for word in breaks.split(cell) if word]
 
 
-def _wrap(cell: str, width: int) -> list[str]:
+def _wrap(cell: str, width: int, breaks: re.Pattern[str]) -> list[str]:
     lines: list[str] = []
     current = ""
-    for word in _words(cell):
+    for word in _words(cell, breaks):
         if display_width(current + word.rstrip()) <= width:
             current += word
             continue
@@ -250,8 +252,10 @@ def _split_at(word: str, width: int) -> tuple[str, str]:
     return word, ""
 
 
-def _row(cells: Sequence[str], widths: Sequence[int], box: Box) -> list[str]:
-    wrapped = [_wrap(cell, width) for cell, width in zip(cells, widths, strict=True)]
+def _row(
+    cells: Sequence[str], widths: Sequence[int], box: Box, breaks: re.Pattern[str]
+) -> list[str]:
+    wrapped = [_wrap(cell, width, breaks) for cell, width in zip(cells, widths, strict=True)]
     height = max(len(lines) for lines in wrapped)
     out = []
     for index in range(height):
@@ -272,5 +276,5 @@ def _centre(text: str, total: int) -> list[str]:
     """A title or caption centred over the table, wrapped when it is wider than the table."""
     return [
         " " * (max(total - display_width(line), 0) // 2) + line
-        for line in _wrap(text, max(total, MIN_COLUMN_WIDTH))
+        for line in _wrap(text, max(total, MIN_COLUMN_WIDTH), _TEXT_BREAK)
     ]
