@@ -514,3 +514,24 @@ def test_an_empty_list_of_a_type_with_flavors_names_the_flavor_command(
         "No experiment trackers registered. "
         "'runstack experiment-tracker flavor list' shows the flavors installed."
     )
+
+
+LIST_COMMANDS = [
+    ("stack", "list"),
+    ("orchestrator", "list"),
+    ("experiment-tracker", "list"),
+    ("flavor", "list"),
+    ("orchestrator", "flavor", "list"),
+    ("plugin", "list"),
+    ("run", "list"),
+    ("pipeline", "list"),
+    ("artifact", "list"),
+]
+
+
+@pytest.mark.parametrize("command", LIST_COMMANDS, ids=" ".join)
+def test_every_list_command_prints_a_json_array(run_cli: RunCli, command: tuple[str, ...]) -> None:
+    # The documented shape (README, "Tables"): an array of objects, empty or not.
+    listed = as_json(run_cli, *command)
+    assert isinstance(listed, list)
+    assert all(isinstance(item, dict) for item in listed)
