@@ -453,3 +453,14 @@ def test_results_have_short_reprs_and_dir_shows_the_public_names(run_flow: RunFl
     assert shown[1] == "<StepRun train completed, outputs: model>"
     assert shown[2].startswith("<Artifact flow::train::model v1 (builtins.float, ")
     assert all(len(text) < 200 for text in shown)
+
+
+def test_the_client_reads_runs_and_artifacts_as_the_readme_shows(run_flow: RunFlow) -> None:
+    client = Client()
+    name = run_flow()
+    run = client.get_run(name)
+    model = run.steps["train"].outputs["model"]
+    assert client.get_artifact(model.id[:8]).load() == model.load() == 1.5
+    assert client.get_run(run.id[:8]).name == name
+    [listed] = client.artifacts.list(run=name, step="train")
+    assert listed.id == model.id

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from runstack.flavors import Flavor
     from runstack.history.artifact_stores import ArtifactStores
     from runstack.history.queries import ArtifactQueries, RunQueries
+    from runstack.history.results import Artifact, PipelineRun
     from runstack.plugins import Plugin
     from runstack.store.base import Store
 
@@ -86,6 +87,14 @@ class Client:
         from runstack.history.queries import ArtifactQueries
 
         return ArtifactQueries(self._artifact_stores)
+
+    def get_run(self, name_or_id: str) -> PipelineRun:
+        """A past run by name, id or id prefix: `client.get_run(name).steps["train"]`."""
+        return self.runs.get(name_or_id)
+
+    def get_artifact(self, artifact_id: str) -> Artifact:
+        """A stored output by id or id prefix: `client.get_artifact(id).load()`."""
+        return self.artifacts.get(artifact_id)
 
     @cached_property
     def _artifact_stores(self) -> ArtifactStores:
