@@ -1,9 +1,8 @@
-"""Stack components in the SQLite store: one row per registered orchestrator, artifact store..."""
+"""Stack components in the store: one row per registered orchestrator, artifact store..."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from runstack.component_types import ComponentType
 from runstack.errors import AlreadyExistsError, InUseError, NotFoundError
 from runstack.stacks import StackComponent
-from runstack.store.sqlite_db import SqliteDatabase, id_prefix, meant
+from runstack.store.sql_database import Connection, Database, id_prefix, meant
 
 COMPONENT_COLUMNS = (
     "id, type, name, flavor, config, secrets, owner, shared, created, updated, flavor_version"
@@ -21,7 +20,7 @@ COMPONENT_COLUMNS = (
 class ComponentTable:
     """The registered components; a stack's components are created with it by `StackTable`."""
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
 
     def get(self, component_type: ComponentType, name_or_id: str) -> StackComponent:
@@ -115,7 +114,7 @@ class ComponentTable:
         return [component_from_row(row) for row in rows]
 
 
-def insert_component(connection: sqlite3.Connection, component: StackComponent) -> None:
+def insert_component(connection: Connection, component: StackComponent) -> None:
     """Add a component inside a transaction; its (type, name) must be free."""
     taken = connection.execute(
         "SELECT 1 FROM components WHERE type = ? AND name = ?",

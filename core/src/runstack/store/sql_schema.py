@@ -1,7 +1,10 @@
-"""The SQLite store's schema, as the list of migrations that build it.
+"""The store's schema, as the list of migrations that build it, on SQLite and PostgreSQL.
 
-Migration N brings a store from `PRAGMA user_version` N to N+1; a new store
-runs them all. Never edit a released migration: append a new one.
+Migration N brings a store from schema version N to N+1 (SQLite keeps the version in
+`PRAGMA user_version`, PostgreSQL in the table `runstack_schema`); a new store runs
+them all. Never edit a released migration: append a new one. Write them portably:
+TEXT, INTEGER and REAL columns, which PostgreSQL reads as byte-ordered text, 64-bit
+integers and doubles, as SQLite stores them (`postgres_db.portable`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""Stacks in the SQLite store: each a name and one component per type, the default one seeded."""
+"""Stacks in the store: each a name and one component per type, the default one seeded."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -12,15 +11,15 @@ from runstack.component_types import ComponentType
 from runstack.defaults import default_stack
 from runstack.errors import AlreadyExistsError, ConfigError, MissingSecretsError, NotFoundError
 from runstack.stacks import Stack, StackComponent
-from runstack.store.sqlite_components import (
+from runstack.store.sql_components import (
     COMPONENT_COLUMNS,
     component_from_row,
     insert_component,
 )
-from runstack.store.sqlite_db import SqliteDatabase, id_prefix, meant
+from runstack.store.sql_database import Connection, Database, id_prefix, meant
 
 
-def seed_default_stack(connection: sqlite3.Connection, owner: str) -> None:
+def seed_default_stack(connection: Connection, owner: str) -> None:
     """Give a brand-new store the default stack and its components."""
     stack, components = default_stack(owner)
     for component in components:
@@ -31,7 +30,7 @@ def seed_default_stack(connection: sqlite3.Connection, owner: str) -> None:
 class StackTable:
     """The stacks, with the components each is made of."""
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
 
     def get(self, name_or_id: str) -> Stack:
@@ -139,9 +138,7 @@ class StackTable:
         return self._load("", ())
 
 
-def _same_component(
-    connection: sqlite3.Connection, component: StackComponent
-) -> StackComponent | None:
+def _same_component(connection: Connection, component: StackComponent) -> StackComponent | None:
     """The stored component of this type and name if it matches; None if there is none."""
     row = connection.execute(
         f"SELECT {COMPONENT_COLUMNS} FROM components WHERE type = ? AND name = ?",
@@ -161,7 +158,7 @@ def _same_component(
     return existing
 
 
-def _insert_stack(connection: sqlite3.Connection, stack: Stack) -> None:
+def _insert_stack(connection: Connection, stack: Stack) -> None:
     _check_name_free(connection, stack)
     connection.execute(
         "INSERT INTO stacks (id, name, owner, shared, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
@@ -177,7 +174,7 @@ def _insert_stack(connection: sqlite3.Connection, stack: Stack) -> None:
     _insert_members(connection, stack)
 
 
-def _check_name_free(connection: sqlite3.Connection, stack: Stack) -> None:
+def _check_name_free(connection: Connection, stack: Stack) -> None:
     clash = connection.execute(
         "SELECT 1 FROM stacks WHERE name = ? AND id != ?", (stack.name, stack.id)
     ).fetchone()
@@ -187,7 +184,7 @@ def _check_name_free(connection: sqlite3.Connection, stack: Stack) -> None:
         )
 
 
-def _insert_members(connection: sqlite3.Connection, stack: Stack) -> None:
+def _insert_members(connection: Connection, stack: Stack) -> None:
     connection.executemany(
         "INSERT INTO stack_components (stack_id, type, component_id) VALUES (?, ?, ?)",
         [(stack.id, t.value, c.id) for t, c in stack.components.items()],
