@@ -323,3 +323,23 @@ def test_threads_reading_while_others_write_see_whole_records(
     assert not [r for r in results if isinstance(r, Exception)], results
     names = {c.name for c in client.list_components("artifact_store")}
     assert names == {"default", *(f"store_{n}" for n in range(1, THREADS, 2))}
+
+
+def test_threads_importing_one_stack_file_create_its_new_component_once(
+    client: Client, tmp_path: Path
+) -> None:
+    stack_file = tmp_path / "team.toml"
+    stack_file.write_text(
+        '[stack]\nname = "team"\n'
+        '[components.orchestrator]\nname = "default"\nflavor = "local"\n'
+        '[components.artifact_store]\nname = "team_store"\nflavor = "local"\n'
+        f'config = {{ path = "{(tmp_path / "artifacts").as_posix()}" }}\n',
+        encoding="utf-8",
+    )
+
+    results = in_threads(lambda n: client.import_stack(stack_file, f"team_{n}"))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    [team_store] = [c for c in client.list_components("artifact_store") if c.name == "team_store"]
+    members = {s.name: s.artifact_store.id for s in client.list_stacks() if s.name != "default"}
+    assert members == {f"team_{n}": team_store.id for n in range(THREADS)}
