@@ -7,15 +7,17 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from runstack.errors import StoreError
 from runstack.store.postgres_errors import database_error, server_location
-from runstack.store.sql_database import Seed, newer_schema_error
-from runstack.store.sql_schema import MIGRATIONS, SCHEMA_VERSION, statements
+from runstack.store.sql_schema import MIGRATIONS, SCHEMA_VERSION, newer_schema_error, statements
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Seed
 
 CONNECT_TIMEOUT_SECONDS = 10
 POOL_SIZE = 20

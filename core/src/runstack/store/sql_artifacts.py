@@ -6,16 +6,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.errors import NotFoundError
 from runstack.runs import ArtifactRecord, StepStatus
-from runstack.store.sql_database import Connection, Database, id_prefix
+from runstack.store.sql_lookups import id_prefix
 
 ARTIFACT_COLUMNS = (
     "id, name, version, uri, type_name, materializer, size, artifact_store_id, "
     "producer_step_run_id, created, files, damaged"
 )
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Connection, Database
 
 
 class ArtifactTable:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.component_types import ComponentType
 from runstack.errors import AlreadyExistsError, InUseError, NotFoundError
 from runstack.stacks import StackComponent
-from runstack.store.sql_database import Connection, Database, id_prefix, meant
+from runstack.store.sql_lookups import id_prefix, meant
 
 COMPONENT_COLUMNS = (
     "id, type, name, flavor, config, secrets, owner, shared, created, updated, flavor_version"
 )
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Connection, Database
 
 
 class ComponentTable:

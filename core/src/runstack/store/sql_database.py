@@ -1,15 +1,12 @@
 """What the store's tables need from a SQL database, so the same tables run on SQLite and on
-PostgreSQL: a connection inside one write transaction, reads, and the lookups they share."""
+PostgreSQL: a connection inside one write transaction, and reads. Types only: modules import
+it under `TYPE_CHECKING`, so no command pays for building the protocols."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeVar
-
-from runstack.errors import StoreError
-
-T = TypeVar("T")
+from typing import Any, Protocol
 
 
 class Cursor(Protocol):
@@ -49,33 +46,3 @@ class Database(Protocol):
 
 # Fills a brand-new store, inside the transaction that created it (given the owner's name).
 Seed = Callable[[Connection, str], None]
-
-
-def id_prefix(column: str, prefix: str) -> tuple[str, str]:
-    """A condition matching ids that start with `prefix`, and its parameter.
-
-    `%` and `_` in the prefix are escaped: they are characters a user typed, not
-    wildcards (`run delete _cd2` must not delete run `1cd2...`). Ids are lowercase and
-    SQLite's LIKE ignores case where PostgreSQL's does not: the prefix is lowered.
-    """
-    escaped = prefix.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{column} LIKE ? ESCAPE '\\'", f"{escaped}%"
-
-
-def meant(matches: Sequence[T], wanted: str, key: Callable[[T], tuple[str, str]]) -> T | None:
-    """Which match of a lookup by name, id or id prefix is meant: the one with this id,
-    else the one with this name, else the only one whose id starts with it (None if
-    several do). An id wins over a name, so an id always means its object."""
-    for part in (0, 1):
-        for match in matches:
-            if key(match)[part] == wanted:
-                return match
-    return matches[0] if len(matches) == 1 else None
-
-
-def newer_schema_error(location: str, version: int, supported: int) -> StoreError:
-    """A store migrated by a newer runstack than this one: refused, not guessed at."""
-    return StoreError(
-        f"the store {location} was written by a newer runstack (schema {version}, "
-        f"this one reads up to {supported}); upgrade runstack to use it"
-    )

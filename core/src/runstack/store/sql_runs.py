@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.errors import AlreadyExistsError, NotFoundError
 from runstack.processes import heartbeat_limit, process_identity, this_host
@@ -13,8 +13,11 @@ from runstack.runs import ArtifactRecord, PipelineSummary, RunRecord, RunStatus
 from runstack.stacks import new_id, now
 from runstack.store.sql_artifacts import ARTIFACT_COLUMNS, artifact_from_row
 from runstack.store.sql_crashes import UnrecordedCrashes, mark_crashed_runs, shown_run
-from runstack.store.sql_database import Database, id_prefix, meant
+from runstack.store.sql_lookups import id_prefix, meant
 from runstack.store.sql_run_rows import RUN_COLUMNS, RUN_FROM, from_iso, run_from_row
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Database
 
 
 class RunTable:

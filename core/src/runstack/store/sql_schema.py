@@ -9,6 +9,8 @@ integers and doubles, as SQLite stores them (`postgres_db.portable`).
 
 from __future__ import annotations
 
+from runstack.errors import StoreError
+
 MIGRATIONS: list[str] = [
     # 1: components and stacks
     """
@@ -160,3 +162,11 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def statements(script: str) -> list[str]:
     """The statements of one migration, to run one by one inside a transaction."""
     return [statement for statement in script.split(";") if statement.strip()]
+
+
+def newer_schema_error(location: str, version: int, supported: int) -> StoreError:
+    """A store migrated by a newer runstack than this one: refused, not guessed at."""
+    return StoreError(
+        f"the store {location} was written by a newer runstack (schema {version}, "
+        f"this one reads up to {supported}); upgrade runstack to use it"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.component_types import ComponentType
 from runstack.defaults import default_stack
@@ -16,7 +16,10 @@ from runstack.store.sql_components import (
     component_from_row,
     insert_component,
 )
-from runstack.store.sql_database import Connection, Database, id_prefix, meant
+from runstack.store.sql_lookups import id_prefix, meant
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Connection, Database
 
 
 def seed_default_stack(connection: Connection, owner: str) -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.errors import NotFoundError
 from runstack.runs import ArtifactRecord, StepRunRecord, StepStatus
 from runstack.store.sql_artifacts import insert_artifact
 from runstack.store.sql_crashes import UnrecordedCrashes, shown_step_runs
-from runstack.store.sql_database import Connection, Database
 from runstack.store.sql_run_rows import RUN_FROM, STEP_COLUMNS, step_run_from_row, to_iso
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Connection, Database
 
 
 class StepRunTable:

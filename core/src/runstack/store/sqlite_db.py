@@ -17,11 +17,12 @@ from runstack.private_files import (
     keep_store_private,
     make_folder,
 )
-from runstack.store.sql_database import Seed, newer_schema_error
-from runstack.store.sql_schema import MIGRATIONS, SCHEMA_VERSION, statements
+from runstack.store.sql_schema import MIGRATIONS, SCHEMA_VERSION, newer_schema_error, statements
 
 if TYPE_CHECKING:
     from types import ModuleType
+
+    from runstack.store.sql_database import Seed
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
