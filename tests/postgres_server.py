@@ -110,14 +110,13 @@ def postgres_server() -> Iterator[PostgresServer]:
                 "--silent",
             ],
         )
-        try:
-            yield PostgresServer(port)
-        finally:
+        yield PostgresServer(port)
+    finally:
+        if (data / "postmaster.pid").exists():  # started, even if `start` then failed
             _run(
                 as_user,
                 [str(bin_folder / "pg_ctl"), "stop", f"--pgdata={data}", "-m", "fast", "--silent"],
             )
-    finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
