@@ -145,6 +145,20 @@ def store(store_url: str) -> Iterator[SqlStore]:
 
 
 @pytest.fixture
+def team_stack_file(tmp_path: Path) -> Path:
+    """A stack file `team` of the default orchestrator and a new artifact store `team_store`."""
+    stack_file = tmp_path / "team.toml"
+    stack_file.write_text(
+        '[stack]\nname = "team"\n'
+        '[components.orchestrator]\nname = "default"\nflavor = "local"\n'
+        '[components.artifact_store]\nname = "team_store"\nflavor = "local"\n'
+        f'config = {{ path = "{(tmp_path / "artifacts").as_posix()}" }}\n',
+        encoding="utf-8",
+    )
+    return stack_file
+
+
+@pytest.fixture
 def sequential(install_plugin: Callable[..., Path]) -> Any:
     """A sequential orchestrator plugin installed, a stack `sequential` using it, and the
     orchestrator built."""

@@ -326,18 +326,10 @@ def test_threads_reading_while_others_write_see_whole_records(
 
 
 def test_threads_importing_one_stack_file_create_its_new_component_once(
-    client: Client, tmp_path: Path
+    client: Client, team_stack_file: Path
 ) -> None:
-    stack_file = tmp_path / "team.toml"
-    stack_file.write_text(
-        '[stack]\nname = "team"\n'
-        '[components.orchestrator]\nname = "default"\nflavor = "local"\n'
-        '[components.artifact_store]\nname = "team_store"\nflavor = "local"\n'
-        f'config = {{ path = "{(tmp_path / "artifacts").as_posix()}" }}\n',
-        encoding="utf-8",
-    )
 
-    results = in_threads(lambda n: client.import_stack(stack_file, f"team_{n}"))
+    results = in_threads(lambda n: client.import_stack(team_stack_file, f"team_{n}"))
 
     assert not [r for r in results if isinstance(r, Exception)], results
     [team_store] = [c for c in client.list_components("artifact_store") if c.name == "team_store"]
