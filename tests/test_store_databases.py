@@ -205,6 +205,27 @@ def test_a_pipeline_run_is_recorded_read_back_cached_and_deleted(client: Client)
         client.artifacts.get(first.steps["total"].outputs["output"].id)
 
 
+@step
+def noisy(text: str = "a\x00b") -> str:
+    print(f"got {text}")
+    return text
+
+
+@pipeline
+def printing_nul() -> None:
+    noisy()
+
+
+def test_a_step_printing_a_nul_character_is_recorded(client: Client) -> None:
+    run = run_pipeline(printing_nul.compile(), client)
+
+    again = client.runs.get(run.name)
+    assert statuses(again) == {"noisy": "completed"}
+    assert again.steps["noisy"].outputs["output"].load() == "a\x00b"
+    assert again.steps["noisy"].record.parameters == {"text": "a\x00b"}
+    assert again.steps["noisy"].logs.startswith("got a")
+
+
 def test_a_run_whose_process_died_reads_as_crashed(client: Client, store: SqlStore) -> None:
     exited = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],

@@ -10,6 +10,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+from psycopg.abc import Buffer
+from psycopg.types.string import StrDumperUnknown
 from psycopg_pool import ConnectionPool
 
 from runstack.errors import StoreError
@@ -35,6 +37,19 @@ _PORTABLE_TYPES = {
     "INTEGER": "BIGINT",
     "REAL": "DOUBLE PRECISION",
 }
+
+
+class NulFreeStrDumper(StrDumperUnknown):
+    """PostgreSQL's text cannot hold NUL, SQLite's can: a step's log line or error carrying one
+    is stored with U+FFFD in its place, rather than failing the write and the run with it."""
+
+    def dump(self, obj: str) -> Buffer | None:
+        return super().dump(obj.replace("\x00", "\ufffd"))
+
+
+def configure(connection: psycopg.Connection[Any]) -> None:
+    """Ready a new connection for the tables' text."""
+    connection.adapters.register_dumper(str, NulFreeStrDumper)
 
 
 class PostgresConnection:
@@ -66,12 +81,14 @@ class PostgresDatabase:
             with psycopg.connect(
                 url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
             ) as connection:
+                configure(connection)
                 self._migrate(connection, owner, seed)
             self._pool = ConnectionPool(
                 url,
                 min_size=1,
                 max_size=POOL_SIZE,
                 kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+                configure=configure,
                 # A connection the server dropped (a restart) is replaced, not handed out.
                 check=ConnectionPool.check_connection,
                 timeout=POOL_WAIT_SECONDS,
