@@ -154,6 +154,27 @@ def test_a_database_holding_other_tables_is_left_untouched(postgres: PostgresSer
     assert tables == [("invoices",)]
 
 
+def test_a_store_whose_connections_the_server_dropped_carries_on(
+    postgres: PostgresServer,
+) -> None:
+    url = postgres.new_database()
+    store = open_store(url, owner="default")
+    client = Client(store=store)
+    client.list_stacks()
+    database = url.rpartition("/")[2]
+    with psycopg.connect(postgres.url(), autocommit=True) as admin:
+        dropped = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (database,),
+        ).fetchall()
+    assert dropped, "the store held no connection to drop"
+
+    client.register_stack("after", {"orchestrator": "default", "artifact_store": "default"})
+
+    assert [s.name for s in client.list_stacks()] == ["after", "default"]
+    store.close()
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
