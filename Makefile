@@ -7,7 +7,7 @@ PACKAGES := -e "./core[server]" -e ./plugins/local_orchestrator -e ./plugins/loc
 	-e ./plugins/dask_orchestrator
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bytecode clean azurite
+.PHONY: demo test lint format bench bytecode clean azurite postgresql
 
 $(STAMP): pyproject.toml core/pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ bytecode: $(STAMP)
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh
 
-test: $(STAMP) azurite
+test: $(STAMP) azurite postgresql
 	$(BIN)/python -m pytest -q
 
 # Azurite, Azure Blob Storage on this machine, for the azure artifact store's tests (3.35.0 is
@@ -32,6 +32,16 @@ AZURITE := .tools/node_modules/.bin/azurite-blob
 azurite:
 	@test -x $(AZURITE) || ! command -v npm > /dev/null || \
 		npm install --silent --no-audit --no-fund --prefix .tools azurite@3.35.0
+
+# PostgreSQL's initdb and pg_ctl, for the tests that start a throwaway server: Debian's package,
+# installed only when they are missing and only by root. Without them, those tests are skipped,
+# saying why.
+postgresql:
+	@command -v initdb > /dev/null || ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || \
+		[ "$$(id -u)" != 0 ] || ! command -v apt-get > /dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends postgresql > /dev/null; } || \
+		echo "PostgreSQL could not be installed: its tests will be skipped"
 
 bench: bytecode
 	$(BIN)/python benchmarks/run.py

@@ -15,8 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from postgres_server import PostgresServer, postgres_server, why_unavailable
+
 if TYPE_CHECKING:
     from click.testing import Result
+
+    from runstack.store.sql_store import SqlStore
 
 ACME_PLUGIN = """
 from pydantic import Field, SecretStr
@@ -108,6 +112,50 @@ def only_the_suite_plugins(runstack_home: Path, monkeypatch: pytest.MonkeyPatch)
     installed beside the local plugins, whichever distributions the environment has."""
     if OTHER_PLUGINS:
         monkeypatch.setenv("RUNSTACK_DISABLE_PLUGINS", OTHER_PLUGINS)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the whole session, stopped at its end; the tests that
+    need one are skipped, saying why, only where none can be started here."""
+    reason = why_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, runstack_home: Path) -> str:
+    """The URL of a new empty store: an SQLite file, then a database on the test server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{runstack_home / 'store.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[SqlStore]:
+    """The store at `store_url`, opened (and so created) for the user `default`, then closed."""
+    from runstack.store import open_store
+
+    opened = open_store(store_url, owner="default")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def team_stack_file(tmp_path: Path) -> Path:
+    """A stack file `team` of the default orchestrator and a new artifact store `team_store`."""
+    stack_file = tmp_path / "team.toml"
+    stack_file.write_text(
+        '[stack]\nname = "team"\n'
+        '[components.orchestrator]\nname = "default"\nflavor = "local"\n'
+        '[components.artifact_store]\nname = "team_store"\nflavor = "local"\n'
+        f'config = {{ path = "{(tmp_path / "artifacts").as_posix()}" }}\n',
+        encoding="utf-8",
+    )
+    return stack_file
 
 
 @pytest.fixture

@@ -108,10 +108,10 @@ def test_a_fresh_home_lists_the_active_default_stack(cli_ok: Cli, cli_json: CliJ
 RUN_SIDE = {
     "runstack.runs",
     "runstack.processes",
-    "runstack.store.sqlite_runs",
-    "runstack.store.sqlite_step_runs",
-    "runstack.store.sqlite_artifacts",
-    "runstack.store.sqlite_crashes",
+    "runstack.store.sql_runs",
+    "runstack.store.sql_step_runs",
+    "runstack.store.sql_artifacts",
+    "runstack.store.sql_crashes",
 }
 
 

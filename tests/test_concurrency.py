@@ -326,17 +326,9 @@ cli(["stack", "import", stack_file, "--name", name])
 
 
 def test_concurrent_imports_of_one_stack_file_end_as_if_run_one_after_another(
-    tmp_path: Path, runstack_home: Path
+    tmp_path: Path, runstack_home: Path, team_stack_file: Path
 ) -> None:
     """The file's artifact store does not exist yet: one import creates it, the rest reuse it."""
-    stack_file = tmp_path / "team.toml"
-    stack_file.write_text(
-        '[stack]\nname = "team"\n'
-        '[components.orchestrator]\nname = "default"\nflavor = "local"\n'
-        '[components.artifact_store]\nname = "team_store"\nflavor = "local"\n'
-        f'config = {{ path = "{(tmp_path / "artifacts").as_posix()}" }}\n',
-        encoding="utf-8",
-    )
     script = tmp_path / "importer.py"
     script.write_text(IMPORTER, encoding="utf-8")
     runstack_ok(runstack_home, "stack", "list")  # the store exists: the race is the import
@@ -344,7 +336,9 @@ def test_concurrent_imports_of_one_stack_file_end_as_if_run_one_after_another(
     go = tmp_path / "go"
     ready = [tmp_path / f"ready-{name}" for name in names]
     processes = [
-        start([sys.executable, str(script), str(r), str(go), str(stack_file), n], runstack_home)
+        start(
+            [sys.executable, str(script), str(r), str(go), str(team_stack_file), n], runstack_home
+        )
         for r, n in zip(ready, names, strict=True)
     ]
     deadline = time.monotonic() + TIMEOUT

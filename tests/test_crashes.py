@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from runstack.processes import this_host
-from runstack.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, statements
+from runstack.store.sql_schema import MIGRATIONS, SCHEMA_VERSION, statements
 
 if TYPE_CHECKING:
     from click.testing import Result
@@ -202,7 +202,7 @@ def test_listing_many_runs_checks_only_the_running_ones(
         checked.append(pid)
         return pid != dead_pid.pid
 
-    monkeypatch.setattr("runstack.store.sqlite_crashes.is_alive", is_alive)
+    monkeypatch.setattr("runstack.store.sql_crashes.is_alive", is_alive)
     runs = json_of(run_cli, "run", "list", "--all")
     assert len(runs) == 10_000
     assert sorted(checked) == sorted([os.getpid(), dead_pid.pid]), checked

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from runstack.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, statements
+from runstack.store.sql_schema import MIGRATIONS, SCHEMA_VERSION, statements
 from runstack.testing import parse_table
 
 if TYPE_CHECKING:

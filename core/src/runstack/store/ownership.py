@@ -6,10 +6,12 @@ The tables put this one condition in their queries, so a store acting for any us
 
 from __future__ import annotations
 
-import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Connection
 
 # A condition on a `stacks` or `components` row; its parameter is the acting user's name.
 VISIBLE = "(owner = ? OR shared = 1)"
@@ -20,9 +22,7 @@ def visible_to(user: str, owner: str, shared: bool) -> bool:
     return owner == user or shared
 
 
-def visible_row(
-    connection: sqlite3.Connection, table: str, columns: str, record_id: str, user: str
-) -> Any:
+def visible_row(connection: Connection, table: str, columns: str, record_id: str, user: str) -> Any:
     """The `columns` of the stack or component (`table`) `record_id` that `user` sees, read
     inside a write transaction; gone or never seen reads as gone."""
     row = connection.execute(

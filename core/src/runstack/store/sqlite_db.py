@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from runstack.errors import StoreError
 from runstack.private_files import (
@@ -17,38 +17,14 @@ from runstack.private_files import (
     keep_store_private,
     make_folder,
 )
-from runstack.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, statements
+from runstack.store.sql_schema import MIGRATIONS, SCHEMA_VERSION, newer_schema_error, statements
 
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from runstack.store.sql_database import Seed
+
 BUSY_TIMEOUT_SECONDS = 30.0
-
-T = TypeVar("T")
-
-# Fills a brand-new store, inside the transaction that created it (given the owner's name).
-Seed = Callable[[sqlite3.Connection, str], None]
-
-
-def id_prefix(column: str, prefix: str) -> tuple[str, str]:
-    """A condition matching ids that start with `prefix`, and its parameter.
-
-    `%` and `_` in the prefix are escaped: they are characters a user typed, not
-    wildcards (`run delete _cd2` must not delete run `1cd2...`).
-    """
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{column} LIKE ? ESCAPE '\\'", f"{escaped}%"
-
-
-def meant(matches: Sequence[T], wanted: str, key: Callable[[T], tuple[str, str]]) -> T | None:
-    """Which match of a lookup by name, id or id prefix is meant: the one with this id,
-    else the one with this name, else the only one whose id starts with it (None if
-    several do). An id wins over a name, so an id always means its object."""
-    for part in (0, 1):
-        for match in matches:
-            if key(match)[part] == wanted:
-                return match
-    return matches[0] if len(matches) == 1 else None
 
 
 def _errors() -> ModuleType:
@@ -154,10 +130,7 @@ class SqliteDatabase:
     def _schema_version(self, connection: sqlite3.Connection) -> int:
         version = int(connection.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"the store {self.path} was written by a newer runstack (schema {version}, "
-                f"this one reads up to {SCHEMA_VERSION}); upgrade runstack to use it"
-            )
+            raise newer_schema_error(self.location, version, SCHEMA_VERSION)
         return version
 
     def _file_identity(self) -> tuple[int, int] | None:

@@ -1,27 +1,29 @@
-"""Stacks in the SQLite store: each a name and one component per type, the default one seeded."""
+"""Stacks in the store: each a name and one component per type, the default one seeded."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.component_types import ComponentType
 from runstack.defaults import default_stack, keep_default
 from runstack.errors import AlreadyExistsError, ConfigError, MissingSecretsError, NotFoundError
 from runstack.stacks import Stack, StackComponent, require_owner
 from runstack.store.ownership import VISIBLE, visible_row, visible_to
-from runstack.store.sqlite_components import (
+from runstack.store.sql_components import (
     COMPONENT_COLUMNS,
     component_from_row,
     insert_component,
 )
-from runstack.store.sqlite_db import SqliteDatabase, id_prefix, meant
+from runstack.store.sql_lookups import id_prefix, meant
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Connection, Database
 
 
-def seed_default_stack(connection: sqlite3.Connection, owner: str) -> None:
+def seed_default_stack(connection: Connection, owner: str) -> None:
     """Give a brand-new store the default stack and its components."""
     stack, components = default_stack(owner)
     for component in components:
@@ -33,7 +35,7 @@ class StackTable:
     """The stacks `user` sees (their own and the shared ones), with the components each is
     made of; only their own change."""
 
-    def __init__(self, database: SqliteDatabase, user: str) -> None:
+    def __init__(self, database: Database, user: str) -> None:
         self.database = database
         self.user = user
 
@@ -154,7 +156,7 @@ class StackTable:
     def list(self) -> list[Stack]:
         return self._load("", ())
 
-    def _own(self, connection: sqlite3.Connection, stack_id: str) -> tuple[str, bool]:
+    def _own(self, connection: Connection, stack_id: str) -> tuple[str, bool]:
         """The stored name and shared flag of a stack the acting user is about to change:
         theirs, or an error."""
         row = visible_row(connection, "stacks", "name, owner, shared", stack_id, self.user)
@@ -162,9 +164,7 @@ class StackTable:
         return row[0], bool(row[2])
 
 
-def _same_component(
-    connection: sqlite3.Connection, component: StackComponent
-) -> StackComponent | None:
+def _same_component(connection: Connection, component: StackComponent) -> StackComponent | None:
     """The stored component of this type and name if it matches and its new owner sees it;
     None if there is none."""
     row = connection.execute(
@@ -190,7 +190,7 @@ def _same_component(
     return existing
 
 
-def _check_members(connection: sqlite3.Connection, stack: Stack) -> Stack:
+def _check_members(connection: Connection, stack: Stack) -> Stack:
     """Refuse members the stack's owner does not see; share the owner's own private ones when
     the stack is shared, so that everyone who sees a stack sees what it is made of. The stack
     as it then is."""
@@ -216,7 +216,7 @@ def _check_members(connection: sqlite3.Connection, stack: Stack) -> Stack:
     return stack
 
 
-def _insert_stack(connection: sqlite3.Connection, stack: Stack) -> None:
+def _insert_stack(connection: Connection, stack: Stack) -> None:
     _check_name_free(connection, stack)
     connection.execute(
         "INSERT INTO stacks (id, name, owner, shared, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
@@ -232,7 +232,7 @@ def _insert_stack(connection: sqlite3.Connection, stack: Stack) -> None:
     _insert_members(connection, stack)
 
 
-def _check_name_free(connection: sqlite3.Connection, stack: Stack) -> None:
+def _check_name_free(connection: Connection, stack: Stack) -> None:
     clash = connection.execute(
         "SELECT 1 FROM stacks WHERE name = ? AND id != ?", (stack.name, stack.id)
     ).fetchone()
@@ -242,7 +242,7 @@ def _check_name_free(connection: sqlite3.Connection, stack: Stack) -> None:
         )
 
 
-def _insert_members(connection: sqlite3.Connection, stack: Stack) -> None:
+def _insert_members(connection: Connection, stack: Stack) -> None:
     connection.executemany(
         "INSERT INTO stack_components (stack_id, type, component_id) VALUES (?, ?, ?)",
         [(stack.id, t.value, c.id) for t, c in stack.components.items()],

@@ -1,24 +1,25 @@
-"""Step runs in the SQLite store: each step of a run, the artifacts it read and made, its logs."""
+"""Step runs in the store: each step of a run, the artifacts it read and made, its logs."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.errors import NotFoundError
 from runstack.runs import ArtifactRecord, StepRunRecord, StepStatus
-from runstack.store.sqlite_artifacts import insert_artifact
-from runstack.store.sqlite_crashes import UnrecordedCrashes, shown_step_runs
-from runstack.store.sqlite_db import SqliteDatabase
-from runstack.store.sqlite_run_rows import RUN_FROM, STEP_COLUMNS, step_run_from_row, to_iso
+from runstack.store.sql_artifacts import insert_artifact
+from runstack.store.sql_crashes import UnrecordedCrashes, shown_step_runs
+from runstack.store.sql_run_rows import RUN_FROM, STEP_COLUMNS, step_run_from_row, to_iso
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Connection, Database
 
 
 class StepRunTable:
     """The step runs, and the cache's lookups among them."""
 
-    def __init__(self, database: SqliteDatabase, unrecorded_crashes: UnrecordedCrashes) -> None:
+    def __init__(self, database: Database, unrecorded_crashes: UnrecordedCrashes) -> None:
         self.database = database
         self._unrecorded_crashes = unrecorded_crashes
 
@@ -123,9 +124,7 @@ class StepRunTable:
         return self._with_links(rows)
 
 
-def _upsert(
-    connection: sqlite3.Connection, step_run: StepRunRecord, position: int, logs: str
-) -> None:
+def _upsert(connection: Connection, step_run: StepRunRecord, position: int, logs: str) -> None:
     connection.execute(
         "INSERT INTO step_runs (id, run_id, pipeline_name, artifact_store_id, invocation, "
         "step_name, position, status, started, finished, cache_key, cache_parts, parameters, "

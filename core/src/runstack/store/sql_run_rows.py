@@ -1,4 +1,4 @@
-"""How runs and step runs are laid out in the SQLite store's rows, and read back from them."""
+"""How runs and step runs are laid out in the store's rows, and read back from them."""
 
 from __future__ import annotations
 

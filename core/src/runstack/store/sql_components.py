@@ -1,23 +1,25 @@
-"""Stack components in the SQLite store: one row per registered orchestrator, artifact store..."""
+"""Stack components in the store: one row per registered orchestrator, artifact store..."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.component_types import ComponentType
 from runstack.errors import AlreadyExistsError, InUseError, NotFoundError
 from runstack.stacks import StackComponent, require_owner
 from runstack.store.ownership import VISIBLE, visible_row, visible_to
-from runstack.store.sqlite_db import SqliteDatabase, id_prefix, meant
+from runstack.store.sql_lookups import id_prefix, meant
 
 COMPONENT_COLUMNS = (
     "id, type, name, flavor, config, secrets, owner, shared, created, updated, flavor_version"
 )
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Connection, Database
 
 
 class ComponentTable:
@@ -26,7 +28,7 @@ class ComponentTable:
     A stack's components are created with it by `StackTable`.
     """
 
-    def __init__(self, database: SqliteDatabase, user: str) -> None:
+    def __init__(self, database: Database, user: str) -> None:
         self.database = database
         self.user = user
 
@@ -121,7 +123,7 @@ class ComponentTable:
             )
         return [component_from_row(row) for row in rows]
 
-    def _own(self, connection: sqlite3.Connection, component_id: str) -> StackComponent:
+    def _own(self, connection: Connection, component_id: str) -> StackComponent:
         """The stored component the acting user is about to change: theirs, or an error."""
         row = visible_row(connection, "components", COMPONENT_COLUMNS, component_id, self.user)
         stored = component_from_row(row)
@@ -136,7 +138,7 @@ def _stack_names(stacks: Sequence[Sequence[Any]], user: str) -> str:
     return ", ".join([*names, *([f"{hidden} of other users"] if hidden else [])])
 
 
-def insert_component(connection: sqlite3.Connection, component: StackComponent) -> None:
+def insert_component(connection: Connection, component: StackComponent) -> None:
     """Add a component inside a transaction; its (type, name) must be free, even of a component
     its owner does not see (the error then says no more than that the name is taken)."""
     taken = connection.execute(

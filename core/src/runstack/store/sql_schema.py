@@ -1,10 +1,15 @@
-"""The SQLite store's schema, as the list of migrations that build it.
+"""The store's schema, as the list of migrations that build it, on SQLite and PostgreSQL.
 
-Migration N brings a store from `PRAGMA user_version` N to N+1; a new store
-runs them all. Never edit a released migration: append a new one.
+Migration N brings a store from schema version N to N+1 (SQLite keeps the version in
+`PRAGMA user_version`, PostgreSQL in the table `runstack_schema`); a new store runs
+them all. Never edit a released migration: append a new one. Write them portably:
+TEXT, INTEGER and REAL columns, which PostgreSQL reads as byte-ordered text, 64-bit
+integers and doubles, as SQLite stores them (`postgres_db.portable`).
 """
 
 from __future__ import annotations
+
+from runstack.errors import StoreError
 
 MIGRATIONS: list[str] = [
     # 1: components and stacks
@@ -167,3 +172,11 @@ SCHEMA_VERSION = len(MIGRATIONS)
 def statements(script: str) -> list[str]:
     """The statements of one migration, to run one by one inside a transaction."""
     return [statement for statement in script.split(";") if statement.strip()]
+
+
+def newer_schema_error(location: str, version: int, supported: int) -> StoreError:
+    """A store migrated by a newer runstack than this one: refused, not guessed at."""
+    return StoreError(
+        f"the store {location} was written by a newer runstack (schema {version}, "
+        f"this one reads up to {supported}); upgrade runstack to use it"
+    )

@@ -1,28 +1,30 @@
-"""Artifacts in the SQLite store: what each step output is, where it lives, who used it."""
+"""Artifacts in the store: what each step output is, where it lives, who used it."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.errors import NotFoundError
 from runstack.runs import ArtifactRecord, StepStatus
-from runstack.store.sqlite_db import SqliteDatabase, id_prefix
+from runstack.store.sql_lookups import id_prefix
 
 ARTIFACT_COLUMNS = (
     "id, name, version, uri, type_name, materializer, size, artifact_store_id, "
     "producer_step_run_id, created, files, damaged"
 )
 
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Connection, Database
+
 
 class ArtifactTable:
     """The artifacts; step runs add theirs with `insert_artifact`, a deleted run drops its own."""
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: Database) -> None:
         self.database = database
 
     def get(self, artifact_id: str) -> ArtifactRecord:
@@ -75,7 +77,7 @@ class ArtifactTable:
         return [artifact_from_row(row) for row in self.database.query(sql)]
 
 
-def insert_artifact(connection: sqlite3.Connection, artifact: ArtifactRecord) -> ArtifactRecord:
+def insert_artifact(connection: Connection, artifact: ArtifactRecord) -> ArtifactRecord:
     """Add an artifact inside a transaction; returned with the next version of its name."""
     version = connection.execute(
         "SELECT COALESCE(MAX(version), 0) + 1 FROM artifacts WHERE name = ?", (artifact.name,)

@@ -1,29 +1,31 @@
-"""Runs in the SQLite store: one row per pipeline run, with the pipeline it ran and its process."""
+"""Runs in the store: one row per pipeline run, with the pipeline it ran and its process."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.errors import AlreadyExistsError, NotFoundError
 from runstack.processes import heartbeat_limit, process_identity, this_host
 from runstack.runs import ArtifactRecord, PipelineSummary, RunRecord, RunStatus
 from runstack.stacks import new_id, now
-from runstack.store.sqlite_artifacts import ARTIFACT_COLUMNS, artifact_from_row
-from runstack.store.sqlite_crashes import UnrecordedCrashes, mark_crashed_runs, shown_run
-from runstack.store.sqlite_db import SqliteDatabase, id_prefix, meant
-from runstack.store.sqlite_run_rows import RUN_COLUMNS, RUN_FROM, from_iso, run_from_row
+from runstack.store.sql_artifacts import ARTIFACT_COLUMNS, artifact_from_row
+from runstack.store.sql_crashes import UnrecordedCrashes, mark_crashed_runs, shown_run
+from runstack.store.sql_lookups import id_prefix, meant
+from runstack.store.sql_run_rows import RUN_COLUMNS, RUN_FROM, from_iso, run_from_row
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Database
 
 
 class RunTable:
     """The runs, which every user sees; reading them first settles those whose process died
-    (`sqlite_crashes`)."""
+    (`sql_crashes`)."""
 
     def __init__(
-        self, database: SqliteDatabase, unrecorded_crashes: UnrecordedCrashes, user: str
+        self, database: Database, unrecorded_crashes: UnrecordedCrashes, user: str
     ) -> None:
         self.database = database
         self._unrecorded_crashes = unrecorded_crashes
@@ -33,41 +35,40 @@ class RunTable:
         """Record a starting run (and its pipeline, the first time it runs), owned by the
         acting user: who started it."""
         with self.database.transaction() as connection:
-            connection.execute(
-                "INSERT OR IGNORE INTO pipelines (id, name, created) VALUES (?, ?, ?)",
-                (new_id(), run.pipeline_name, run.started.isoformat()),
-            )
-            try:
-                connection.execute(
-                    "INSERT INTO runs (id, name, pipeline_id, status, stack_id, stack_name, "
-                    "artifact_store_id, owner, config, parameters, started, finished, error, "
-                    "pid, host, heartbeat, heartbeat_limit, process_identity) "
-                    "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?, ?, ? "
-                    "FROM pipelines WHERE name = ?",
-                    (
-                        run.id,
-                        run.name,
-                        run.status.value,
-                        run.stack_id,
-                        run.stack_name,
-                        run.artifact_store_id,
-                        self.user,
-                        json.dumps(run.config),
-                        json.dumps(run.parameters),
-                        run.started.isoformat(),
-                        run.pid,
-                        run.host,
-                        now().isoformat(),
-                        heartbeat_limit().total_seconds(),
-                        _identity_of(run),
-                        run.pipeline_name,
-                    ),
-                )
-            except sqlite3.IntegrityError:
+            if connection.execute("SELECT 1 FROM runs WHERE name = ?", (run.name,)).fetchone():
                 raise AlreadyExistsError(
                     f"a run named {run.name!r} already exists; put {{date}}, {{time}} or "
                     "{stamp} in run_name, or delete the earlier run"
-                ) from None
+                )
+            connection.execute(
+                "INSERT INTO pipelines (id, name, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (new_id(), run.pipeline_name, run.started.isoformat()),
+            )
+            connection.execute(
+                "INSERT INTO runs (id, name, pipeline_id, status, stack_id, stack_name, "
+                "artifact_store_id, owner, config, parameters, started, finished, error, "
+                "pid, host, heartbeat, heartbeat_limit, process_identity) "
+                "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?, ?, ? "
+                "FROM pipelines WHERE name = ?",
+                (
+                    run.id,
+                    run.name,
+                    run.status.value,
+                    run.stack_id,
+                    run.stack_name,
+                    run.artifact_store_id,
+                    self.user,
+                    json.dumps(run.config),
+                    json.dumps(run.parameters),
+                    run.started.isoformat(),
+                    run.pid,
+                    run.host,
+                    now().isoformat(),
+                    heartbeat_limit().total_seconds(),
+                    _identity_of(run),
+                    run.pipeline_name,
+                ),
+            )
 
     def finish(self, run_id: str, status: RunStatus, finished: datetime, error: str) -> None:
         with self.database.transaction() as connection:

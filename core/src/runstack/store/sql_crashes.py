@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from runstack.errors import StoreError
 from runstack.processes import heartbeat_limit, is_alive, is_same_process, this_host
 from runstack.runs import RunRecord, RunStatus, StepRunRecord, StepStatus
 from runstack.stacks import now
-from runstack.store.sqlite_db import SqliteDatabase
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Database
 
 # Runs found crashed that a read-only or full store could not record (run id -> the error
 # to show), kept by the store for the life of the process.
 UnrecordedCrashes = dict[str, str]
 
 
-def mark_crashed_runs(database: SqliteDatabase, unrecorded: UnrecordedCrashes) -> None:
+def mark_crashed_runs(database: Database, unrecorded: UnrecordedCrashes) -> None:
     """Mark running runs whose process has stopped as crashed.
 
     Called before runs are read; it looks only at runs still `running` (an indexed
