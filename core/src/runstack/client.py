@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,10 +129,14 @@ class Client:
 
     # -- components ----------------------------------------------------------
 
-    def list_components(self, component_type: TypeLike | None = None) -> list[StackComponent]:
-        return self.store.components.list(
+    def list_components(
+        self, component_type: TypeLike | None = None, *, labels: Mapping[str, str] | None = None
+    ) -> list[StackComponent]:
+        """Components (of one type), those with all of `labels` when given."""
+        found = self.store.components.list(
             None if component_type is None else ComponentType.parse(component_type)
         )
+        return [c for c in found if _labelled(c.labels, labels)]
 
     def get_component(self, component_type: TypeLike, name_or_id: str) -> StackComponent:
         return self.store.components.get(ComponentType.parse(component_type), name_or_id)
@@ -145,6 +149,7 @@ class Client:
         config: Mapping[str, Any] | None = None,
         *,
         shared: bool = False,
+        labels: Mapping[str, str] | None = None,
     ) -> StackComponent:
         """Validate `config` with the flavor's model and store the new component."""
         from runstack.implementations import require_implementation
@@ -163,6 +168,7 @@ class Client:
             secrets=secrets,
             owner=self.user,
             shared=shared,
+            labels=_checked(labels),
         )
         self.store.components.create(component)
         return component
@@ -181,6 +187,21 @@ class Client:
         )
         self.store.components.update(updated)
         return updated
+
+    def relabel_component(
+        self,
+        component_type: TypeLike,
+        name_or_id: str,
+        added: Mapping[str, str],
+        removed: Sequence[str] = (),
+    ) -> StackComponent:
+        """Set the `added` labels and drop those `removed`; other labels stay."""
+        from runstack.labels import relabelled
+
+        component = self._owned_component(component_type, name_or_id)
+        changed = component.changed(labels=relabelled(component.labels, added, removed))
+        self.store.components.update(changed)
+        return changed
 
     def rename_component(
         self, component_type: TypeLike, name_or_id: str, new_name: str
@@ -260,8 +281,9 @@ class Client:
 
     # -- stacks --------------------------------------------------------------
 
-    def list_stacks(self) -> list[Stack]:
-        return self.store.stacks.list()
+    def list_stacks(self, *, labels: Mapping[str, str] | None = None) -> list[Stack]:
+        """All stacks, or those with all of `labels`."""
+        return [s for s in self.store.stacks.list() if _labelled(s.labels, labels)]
 
     def get_stack(self, name_or_id: str | None = None) -> Stack:
         """A stack by name or id; with no argument, the active stack."""
@@ -290,14 +312,25 @@ class Client:
         return stack
 
     def register_stack(
-        self, name: str, components: ComponentNames, *, shared: bool = False
+        self,
+        name: str,
+        components: ComponentNames,
+        *,
+        shared: bool = False,
+        labels: Mapping[str, str] | None = None,
     ) -> Stack:
         """A new stack from registered components, given by type and name or id."""
         check_stack_name(self.store, name)
         kinds = {ComponentType.parse(t): n for t, n in components.items()}
         members = stack_members(self.store, kinds)
         check_reachable(self.flavors, name, members)
-        stack = Stack.new(name=name, owner=self.user, shared=shared, components=members)
+        stack = Stack.new(
+            name=name,
+            owner=self.user,
+            shared=shared,
+            components=members,
+            labels=_checked(labels),
+        )
         return self.store.stacks.create(stack)
 
     def update_stack(
@@ -313,6 +346,17 @@ class Client:
         updated = stack.changed(components=members)
         self.store.stacks.update(updated)
         return updated
+
+    def relabel_stack(
+        self, name_or_id: str, added: Mapping[str, str], removed: Sequence[str] = ()
+    ) -> Stack:
+        """Set the `added` labels and drop those `removed`; other labels stay."""
+        from runstack.labels import relabelled
+
+        stack = self._changeable_stack(name_or_id)
+        changed = stack.changed(labels=relabelled(stack.labels, added, removed))
+        self.store.stacks.update(changed)
+        return changed
 
     def rename_stack(self, name_or_id: str, new_name: str) -> Stack:
         stack = self._changeable_stack(name_or_id, keeping_default="rename")
@@ -403,3 +447,17 @@ class Client:
             "artifact_store": {"name": stack.artifact_store.name, **artifacts},
             "plugins": [plugin.to_dict() for plugin in self.plugins()],
         }
+
+
+def _checked(labels: Mapping[str, str] | None) -> dict[str, str]:
+    """Labels given to a registration, checked (the rules load only when there are any)."""
+    if not labels:
+        return {}
+    from runstack.labels import check_labels
+
+    return check_labels(labels)
+
+
+def _labelled(labels: Mapping[str, str], wanted: Mapping[str, str] | None) -> bool:
+    """Whether `labels` hold every wanted key with its value."""
+    return not wanted or all(labels.get(key) == value for key, value in wanted.items())

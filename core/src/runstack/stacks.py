@@ -43,6 +43,8 @@ class StackComponent:
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
     # The version of the plugin whose flavor model last validated `config` ('' if unknown).
     flavor_version: str = ""
+    # Free-form key=value tags (`--label team=nlp`), shown and filtered on, never interpreted.
+    labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def new(
@@ -56,6 +58,7 @@ class StackComponent:
         secrets: dict[str, str] | None = None,
         shared: bool = False,
         flavor_version: str = "",
+        labels: dict[str, str] | None = None,
     ) -> StackComponent:
         """A component not yet stored: a fresh id, created and updated now."""
         created = now()
@@ -71,6 +74,7 @@ class StackComponent:
             created=created,
             updated=created,
             flavor_version=flavor_version,
+            labels=labels or {},
         )
 
     def changed(self, **fields: Any) -> StackComponent:
@@ -110,6 +114,7 @@ class StackComponent:
             "config": self.public_config(),
             "owner": self.owner,
             "shared": self.shared,
+            "labels": self.labels,
             "created": self.created.isoformat(),
             "updated": self.updated.isoformat(),
         }
@@ -126,6 +131,7 @@ class Stack:
     created: datetime
     updated: datetime
     components: dict[ComponentType, StackComponent]
+    labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def new(
@@ -135,6 +141,7 @@ class Stack:
         owner: str,
         components: dict[ComponentType, StackComponent],
         shared: bool = False,
+        labels: dict[str, str] | None = None,
     ) -> Stack:
         """A stack not yet stored: a fresh id, created and updated now."""
         created = now()
@@ -146,6 +153,7 @@ class Stack:
             created=created,
             updated=created,
             components=components,
+            labels=labels or {},
         )
 
     def changed(self, **fields: Any) -> Stack:
@@ -167,6 +175,7 @@ class Stack:
             "name": self.name,
             "owner": self.owner,
             "shared": self.shared,
+            "labels": self.labels,
             "created": self.created.isoformat(),
             "updated": self.updated.isoformat(),
             "components": {

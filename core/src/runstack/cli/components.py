@@ -8,6 +8,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runstack.cli.flavor import describe_flavor, echo_flavors, no_flavor_hint
+from runstack.cli.label_options import (
+    given_labels,
+    label_option,
+    remove_label_option,
+    shown_labels,
+)
 from runstack.cli.output import (
     active_marker,
     echo_json,
@@ -35,10 +41,11 @@ def component_group(kind: ComponentType) -> click.Group:
     title, plural = kind.noun, kind.plural
 
     @group.command("list", help=f"List registered {plural}; ACTIVE marks the active stack's.")
+    @label_option("Only those with this label (repeatable: all must match).")
     @output_option()
-    def list_components(output: str) -> None:
+    def list_components(labels: tuple[str, ...], output: str) -> None:
         client = Client()
-        components = client.list_components(kind)
+        components = client.list_components(kind, labels=given_labels(labels))
         active_ids = {c.id for c in client.active_stack.components.values()}
         if output == "json":
             echo_json([{**c.to_dict(), "active": c.id in active_ids} for c in components])
@@ -56,7 +63,7 @@ def component_group(kind: ComponentType) -> click.Group:
                 ]
                 for c in components
             ],
-            empty="" if components else _nothing_registered(client, kind),
+            empty="" if components else _nothing_listed(client, kind, labels),
         )
 
     @group.command(
@@ -91,12 +98,16 @@ def component_group(kind: ComponentType) -> click.Group:
     @click.argument("name")
     @click.option("--flavor", "-f", required=True, help="The flavor to build it from.")
     @click.option("--share", is_flag=True, help="Share it with every user of the store.")
+    @label_option("A label to tag it with (repeatable).")
     @click.pass_context
-    def register(ctx: click.Context, name: str, flavor: str, share: bool) -> None:
+    def register(
+        ctx: click.Context, name: str, flavor: str, share: bool, labels: tuple[str, ...]
+    ) -> None:
         client = Client()
+        tags = given_labels(labels)
         chosen = client.get_flavor(kind, flavor)
         values = chosen.values_from_text(_with_values(chosen, _config_arguments(ctx.args)))
-        component = client.register_component(kind, name, flavor, values, shared=share)
+        component = client.register_component(kind, name, flavor, values, shared=share, labels=tags)
         changes = _changed_values(values, component.shareable_config())
         click.echo(f"Registered {title} '{component.name}' (flavor '{flavor}'){changes}.")
 
@@ -105,21 +116,32 @@ def component_group(kind: ComponentType) -> click.Group:
         context_settings=_EXTRA_ARGS,
         help=(
             f"Change config values of {kind.with_article}, given as --KEY=VALUE "
-            "(--KEY=null clears one)."
+            "(--KEY=null clears one), or its labels."
         ),
     )
     @click.argument("name")
+    @label_option("Set this label (repeatable).")
+    @remove_label_option()
     @click.pass_context
-    def update(ctx: click.Context, name: str) -> None:
+    def update(
+        ctx: click.Context, name: str, labels: tuple[str, ...], removed_labels: tuple[str, ...]
+    ) -> None:
         arguments = _config_arguments(ctx.args)
-        if not arguments:
-            raise click.UsageError("give at least one config value as --KEY=VALUE")
+        tags = given_labels(labels)
+        if not (arguments or tags or removed_labels):
+            raise click.UsageError(
+                "give at least one config value as --KEY=VALUE, or --label / --remove-label"
+            )
         client = Client()
         component = client.get_component(kind, name)
-        flavor = client.get_flavor(kind, component.flavor)
-        given = flavor.values_from_text(_with_values(flavor, arguments))
-        updated = client.update_component(kind, component.id, given)
-        changes = _changed_values(given, updated.shareable_config())
+        changes = ""
+        if arguments:
+            flavor = client.get_flavor(kind, component.flavor)
+            given = flavor.values_from_text(_with_values(flavor, arguments))
+            updated = client.update_component(kind, component.id, given)
+            changes = _changed_values(given, updated.shareable_config())
+        if tags or removed_labels:
+            client.relabel_component(kind, component.id, tags, removed_labels)
         click.echo(f"Updated {title} '{component.name}'{changes}.")
 
     @group.command("rename", help=f"Give {kind.with_article} a new name; stacks keep using it.")
@@ -166,8 +188,14 @@ def component_group(kind: ComponentType) -> click.Group:
     return group
 
 
-def _nothing_registered(client: Client, kind: ComponentType) -> str:
-    """What an empty list says: the command that shows the flavors to register one from."""
+def _nothing_listed(client: Client, kind: ComponentType, labels: tuple[str, ...]) -> str:
+    """What an empty list says: that none has the labels asked for, or the command that
+    shows the flavors to register one from."""
+    if labels:
+        return (
+            f"No {kind.plural} with labels {', '.join(labels)}; "
+            f"'runstack {kind.cli_name} list' shows them all."
+        )
     if not client.list_flavors(kind):
         return f"No {kind.plural} registered. {no_flavor_hint(kind)}"
     return (
@@ -184,6 +212,7 @@ def _echo_component(component: StackComponent, active: bool) -> None:
         ["FLAVOR", component.flavor],
         ["SHARED", shared_marker(component.shared)],
         ["OWNER", component.owner],
+        *([["LABELS", shown_labels(component.labels)]] if component.labels else []),
         ["CREATED", component.created.isoformat(timespec="seconds")],
         ["UPDATED", component.updated.isoformat(timespec="seconds")],
     ]

@@ -8,6 +8,12 @@ from typing import Any, TypeVar
 
 import click
 
+from runstack.cli.label_options import (
+    given_labels,
+    label_option,
+    remove_label_option,
+    shown_labels,
+)
 from runstack.cli.output import (
     active_marker,
     echo_json,
@@ -47,11 +53,12 @@ def stack() -> None:
 
 
 @stack.command("list")
+@label_option("Only stacks with this label (repeatable: all must match).")
 @output_option()
-def list_stacks(output: str) -> None:
+def list_stacks(labels: tuple[str, ...], output: str) -> None:
     """List all stacks; ACTIVE marks the one pipelines run on."""
     client = Client()
-    stacks = client.list_stacks()
+    stacks = client.list_stacks(labels=given_labels(labels))
     active_id = client.active_stack.id
     if output == "json":
         echo_json([{**s.to_dict(), "active": s.id == active_id} for s in stacks])
@@ -71,7 +78,9 @@ def list_stacks(output: str) -> None:
             ]
         )
     echo_table(
-        ["ACTIVE", "STACK NAME", "STACK ID", "SHARED", "OWNER", *(k.label for k in used)], rows
+        ["ACTIVE", "STACK NAME", "STACK ID", "SHARED", "OWNER", *(k.label for k in used)],
+        rows,
+        empty=f"No stacks with labels {', '.join(labels)}; 'runstack stack list' shows them all.",
     )
 
 
@@ -105,6 +114,8 @@ def describe(name: str | None, output: str) -> None:
         caption=f"'{described.name}' stack" + (" (ACTIVE)" if active else ""),
         row_rules=True,
     )
+    if described.labels:
+        click.echo(f"Labels: {shown_labels(described.labels)}")
     _echo_ownership(described)
 
 
@@ -117,10 +128,14 @@ def _echo_ownership(described: Stack) -> None:
 @component_options
 @click.option("--set", "set_active", is_flag=True, help="Make it the active stack.")
 @click.option("--share", is_flag=True, help="Share it with every user of the store.")
-def register(name: str, set_active: bool, share: bool, **components: str | None) -> None:
+@label_option("A label to tag it with (repeatable).")
+def register(
+    name: str, set_active: bool, share: bool, labels: tuple[str, ...], **components: str | None
+) -> None:
     """Register a stack of registered components: at least -o ORCHESTRATOR -a ARTIFACT_STORE."""
     client = Client()
-    created = client.register_stack(name, _chosen(components), shared=share)
+    tags = given_labels(labels)
+    created = client.register_stack(name, _chosen(components), shared=share, labels=tags)
     click.echo(f"Registered stack '{created.name}'.")
     if set_active:
         client.set_active_stack(created.id)
@@ -130,12 +145,22 @@ def register(name: str, set_active: bool, share: bool, **components: str | None)
 @stack.command("update")
 @click.argument("name")
 @component_options
-def update(name: str, **components: str | None) -> None:
-    """Swap components of a stack."""
+@label_option("Set this label (repeatable).")
+@remove_label_option()
+def update(
+    name: str, labels: tuple[str, ...], removed_labels: tuple[str, ...], **components: str | None
+) -> None:
+    """Swap components of a stack, or change its labels."""
     chosen = _chosen(components)
-    if not chosen:
-        raise click.UsageError("name at least one component to change, for example -a my_store")
-    updated = Client().update_stack(name, chosen)
+    tags = given_labels(labels)
+    if not (chosen or tags or removed_labels):
+        raise click.UsageError(
+            "name at least one component to change, for example -a my_store, or a label"
+        )
+    client = Client()
+    updated = client.update_stack(name, chosen) if chosen else client.get_stack(name)
+    if tags or removed_labels:
+        updated = client.relabel_stack(updated.id, tags, removed_labels)
     click.echo(f"Updated stack '{updated.name}'.")
 
 

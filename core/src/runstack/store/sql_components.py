@@ -15,7 +15,8 @@ from runstack.store.ownership import VISIBLE, visible_row, visible_to
 from runstack.store.sql_lookups import id_prefix, meant
 
 COMPONENT_COLUMNS = (
-    "id, type, name, flavor, config, secrets, owner, shared, created, updated, flavor_version"
+    "id, type, name, flavor, config, secrets, owner, shared, created, updated, flavor_version, "
+    "labels"
 )
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class ComponentTable:
                 )
             connection.execute(
                 "UPDATE components SET name = ?, config = ?, secrets = ?, shared = ?, updated = ?, "
-                "flavor_version = ? WHERE id = ?",
+                "flavor_version = ?, labels = ? WHERE id = ?",
                 (
                     component.name,
                     json.dumps(component.config),
@@ -82,6 +83,7 @@ class ComponentTable:
                     int(component.shared or stored.shared),
                     component.updated.isoformat(),
                     component.flavor_version,
+                    json.dumps(component.labels),
                     component.id,
                 ),
             )
@@ -152,7 +154,7 @@ def insert_component(connection: Connection, component: StackComponent) -> None:
             "choose another name" + (" or update the existing one" if seen else "")
         )
     connection.execute(
-        f"INSERT INTO components ({COMPONENT_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+        f"INSERT INTO components ({COMPONENT_COLUMNS}) VALUES ({', '.join('?' * 12)})",
         (
             component.id,
             component.type.value,
@@ -165,6 +167,7 @@ def insert_component(connection: Connection, component: StackComponent) -> None:
             component.created.isoformat(),
             component.updated.isoformat(),
             component.flavor_version,
+            json.dumps(component.labels),
         ),
     )
 
@@ -182,4 +185,5 @@ def component_from_row(row: Sequence[Any]) -> StackComponent:
         created=datetime.fromisoformat(row[8]),
         updated=datetime.fromisoformat(row[9]),
         flavor_version=row[10],
+        labels=json.loads(row[11]),
     )

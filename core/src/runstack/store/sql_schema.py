@@ -154,15 +154,20 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE step_runs ADD COLUMN worker TEXT NOT NULL DEFAULT '';
     """,
-    # 10 (to follow the server's users-and-tokens migration when both land): stacks and
-    # components are seen by their owner only until shared, so the default stack and what it
-    # is made of are shared, as a new store seeds them: every user of a store has it to run on
+    # 10: stacks and components are seen by their owner only until shared, so the default
+    # stack and what it is made of are shared, as a new store seeds them: every user of a
+    # store has it to run on
     """
     UPDATE stacks SET shared = 1 WHERE name = 'default';
     UPDATE components SET shared = 1 WHERE id IN (
         SELECT sc.component_id FROM stack_components sc JOIN stacks s ON s.id = sc.stack_id
         WHERE s.name = 'default'
     );
+    """,
+    # 11: labels (key=value tags) on components and stacks, as a JSON object
+    """
+    ALTER TABLE components ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE stacks ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
     """,
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -66,7 +67,7 @@ class StackTable:
     def _load(self, condition: str, parameters: Sequence[Any]) -> list[Stack]:
         """The visible stacks that meet `AND ...` `condition`, ordered by name."""
         stack_rows = self.database.query(
-            "SELECT id, name, owner, shared, created, updated FROM stacks "
+            "SELECT id, name, owner, shared, created, updated, labels FROM stacks "
             f"WHERE {VISIBLE} {condition} ORDER BY name",
             (self.user, *parameters),
         )
@@ -93,6 +94,7 @@ class StackTable:
                 created=datetime.fromisoformat(row[4]),
                 updated=datetime.fromisoformat(row[5]),
                 components=members[row[0]],
+                labels=json.loads(row[6]),
             )
             for row in stack_rows
         ]
@@ -141,8 +143,14 @@ class StackTable:
             _check_name_free(connection, stored)
             _check_members(connection, stored)
             connection.execute(
-                "UPDATE stacks SET name = ?, shared = ?, updated = ? WHERE id = ?",
-                (stored.name, int(stored.shared), stored.updated.isoformat(), stored.id),
+                "UPDATE stacks SET name = ?, shared = ?, updated = ?, labels = ? WHERE id = ?",
+                (
+                    stored.name,
+                    int(stored.shared),
+                    stored.updated.isoformat(),
+                    json.dumps(stored.labels),
+                    stored.id,
+                ),
             )
             connection.execute("DELETE FROM stack_components WHERE stack_id = ?", (stored.id,))
             _insert_members(connection, stored)
@@ -219,7 +227,8 @@ def _check_members(connection: Connection, stack: Stack) -> Stack:
 def _insert_stack(connection: Connection, stack: Stack) -> None:
     _check_name_free(connection, stack)
     connection.execute(
-        "INSERT INTO stacks (id, name, owner, shared, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO stacks (id, name, owner, shared, created, updated, labels) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             stack.id,
             stack.name,
@@ -227,6 +236,7 @@ def _insert_stack(connection: Connection, stack: Stack) -> None:
             int(stack.shared),
             stack.created.isoformat(),
             stack.updated.isoformat(),
+            json.dumps(stack.labels),
         ),
     )
     _insert_members(connection, stack)
