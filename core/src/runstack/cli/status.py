@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from runstack.cli.output import echo_json, echo_table, output_option
 from runstack.client import Client
+from runstack.component_types import ComponentType
 
 
 @click.command("status")
@@ -42,7 +45,7 @@ def status(output: str) -> None:
 
 @click.group("plugin")
 def plugin() -> None:
-    """Installed plugins."""
+    """Installed plugins, and new ones: `runstack plugin init`."""
 
 
 @plugin.command("list")
@@ -66,4 +69,39 @@ def list_plugins(output: str) -> None:
             for p in plugins
         ],
         wrapping=["FLAVORS", "MATERIALIZERS", "STATUS"],
+    )
+
+
+@plugin.command("init")
+@click.argument("name")
+@click.option(
+    "--type",
+    "-t",
+    "component_type",
+    required=True,
+    help="The component type its flavor is of: artifact_store, orchestrator, "
+    "experiment_tracker, ...",
+)
+@click.option("--flavor", "-f", help="The flavor's name (default: NAME).")
+@click.option(
+    "--directory",
+    "-d",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="Where to write the plugin's folder.",
+)
+def init(name: str, component_type: str, flavor: str | None, directory: Path) -> None:
+    """Write a new plugin distribution (runstack-NAME) with a flavor, its tests and a README."""
+    from runstack.scaffold import plugin_names, write_plugin
+
+    names = plugin_names(name, ComponentType.parse(component_type), flavor)
+    target, files = write_plugin(names, directory)
+    click.echo(f"Wrote {names.distribution} in {target}:")
+    for path in files:
+        click.echo(f"  {path.relative_to(target)}")
+    click.echo(
+        f"Next: pip install -e {target}, then 'runstack {names.kind.cli_name} flavor list' "
+        f"shows '{names.flavor}'; fill in the parts marked FILL IN until its tests pass "
+        f"(pytest {target})."
     )
