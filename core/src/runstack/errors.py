@@ -38,6 +38,14 @@ class InUseError(RunstackError):
     """The object is still referenced (a component by stacks, a stack by being active)."""
 
 
+class AuthenticationError(RunstackError):
+    """A team server refused the request: no token, or one that is wrong or revoked."""
+
+
+class PermissionDeniedError(RunstackError):
+    """The acting user may not change what another user owns."""
+
+
 class StoreError(RunstackError):
     """The store or the client config file cannot be read or written."""
 

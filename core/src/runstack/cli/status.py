@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from runstack.cli.output import echo_json, echo_table, output_option
@@ -23,7 +25,7 @@ def status(output: str) -> None:
         ("User", report["user"]),
         ("Home", report["home"]),
         ("Config", report["config"]),
-        ("Store", report["store"]),
+        ("Store", _store_in_use(report)),
         (
             "Artifacts",
             f"{artifacts.get('root') or artifacts.get('error', '')} "
@@ -38,6 +40,13 @@ def status(output: str) -> None:
         )
     for label, value in lines:
         click.echo(f"{label + ':':<14}{value}")
+
+
+def _store_in_use(report: dict[str, Any]) -> str:
+    server = report["server"]
+    if server is None:
+        return str(report["store"])
+    return f"{server['url']} (team server, user {server['user']})"
 
 
 @click.group("plugin")

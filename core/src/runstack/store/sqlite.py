@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from runstack.store.sqlite_artifacts import ArtifactTable
     from runstack.store.sqlite_runs import RunTable
     from runstack.store.sqlite_step_runs import StepRunTable
+    from runstack.store.sqlite_users import UserTable
 
 
 class SqliteStore:
@@ -25,6 +27,7 @@ class SqliteStore:
     """
 
     def __init__(self, path: Path, *, owner: str) -> None:
+        self.owner = owner
         self.database = SqliteDatabase(path, owner=owner, seed=seed_default_stack)
         self.location = self.database.location
         self.components = ComponentTable(self.database)
@@ -43,6 +46,18 @@ class SqliteStore:
         from runstack.store.sqlite_step_runs import StepRunTable
 
         return StepRunTable(self.database, self._unrecorded_crashes)
+
+    @cached_property
+    def users(self) -> UserTable:
+        from runstack.store.sqlite_users import UserTable
+
+        return UserTable(self.database)
+
+    def acting_as(self, user_name: str) -> SqliteStore:
+        """The same database and tables, used by `user_name` (a server makes one per request)."""
+        view = copy.copy(self)
+        view.owner = user_name
+        return view
 
     @cached_property
     def artifacts(self) -> ArtifactTable:

@@ -149,6 +149,20 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE step_runs ADD COLUMN worker TEXT NOT NULL DEFAULT '';
     """,
+    # 10: the users of a team server and their bearer tokens, kept as sha256 hashes; revoking
+    # a user stops every token of theirs
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        created TEXT NOT NULL,
+        revoked TEXT
+    );
+    CREATE TABLE tokens (
+        hash TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        created TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
