@@ -3,6 +3,7 @@ revoked), login to a bad place, another runstack version, bad request bodies, a 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -184,6 +185,50 @@ def test_a_body_that_does_not_validate_is_a_400_naming_the_field(team_server: Te
     assert answer.json()["message"].startswith("invalid request: field 'body.stack.name': ")
     assert garbage.status_code == 400
     assert garbage.json()["error"] == "ConfigError"
+
+
+def test_times_without_a_zone_are_refused(team_server: TeamServer) -> None:
+    """A heartbeat stored without a zone made every later listing of runs fail with a 500."""
+    run_id = str(uuid.uuid4())
+    run = {
+        "id": run_id,
+        "name": unique("run"),
+        "pipeline_name": unique("pipeline"),
+        "status": "running",
+        "stack_id": "s",
+        "stack_name": "s",
+        "artifact_store_id": "a",
+        "owner": "alice",
+        "config": {},
+        "parameters": {},
+        "started": "2026-11-30T00:00:00Z",
+        "host": "another machine",
+    }
+    with team_server.api() as api:
+        assert api.post("/runs", json=run).status_code == 201
+        answer = api.put(f"/runs/{run_id}/heartbeat", json={"moment": "2026-11-30T00:00:01"})
+        runs = api.get("/runs")
+    assert answer.status_code == 400
+    assert answer.json()["message"] == (
+        "invalid request: field 'body.moment': a time needs a zone (such as Z or +00:00)"
+    )
+    assert runs.status_code == 200
+
+
+def test_a_record_whose_id_is_taken_is_bad_input_not_an_unavailable_store(
+    logged_in: TeamServer, cli_ok: Cli
+) -> None:
+    """The store's refusal of a clashing id answered 503, as if the store were down."""
+    import json
+
+    component = json.loads(cli_ok("orchestrator", "describe", "default", "-o", "json"))
+    with logged_in.api() as api:
+        stored = api.get("/components/orchestrator/default").json()
+        answer = api.post("/components", json={**stored, "name": unique("copy")})
+    assert stored["id"] == component["id"]
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "ConfigError"
+    assert "UNIQUE constraint failed: components.id" in answer.json()["message"]
 
 
 def test_a_port_in_use_is_one_line_suggesting_another(

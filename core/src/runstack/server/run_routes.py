@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from runstack.runs import ArtifactRecord, PipelineSummary, RunRecord, RunStatus, StepRunRecord
 from runstack.server.access import Caller
-from runstack.server.answers import ERROR_ANSWERS, same_id
+from runstack.server.answers import ERROR_ANSWERS, same_id, zoned
 from runstack.store.wire import (
     API_PREFIX,
     ArtifactIds,
@@ -31,18 +31,18 @@ Count = Annotated[int, Query(ge=0, le=2**62)]
 
 @router.post("/runs", status_code=201, tags=["runs"])
 def create_run(store: Caller, run: RunRecord) -> RunRecord:
-    store.runs.create(run)
+    store.runs.create(zoned(run))
     return run
 
 
 @router.put("/runs/{run_id}/end", status_code=204, tags=["runs"])
 def finish_run(store: Caller, run_id: str, body: RunEnd) -> None:
-    store.runs.finish(run_id, body.status, body.finished, body.error)
+    store.runs.finish(run_id, body.status, zoned(body).finished, body.error)
 
 
 @router.put("/runs/{run_id}/heartbeat", status_code=204, tags=["runs"])
 def record_heartbeat(store: Caller, run_id: str, body: Heartbeat) -> None:
-    store.runs.record_heartbeat(run_id, body.moment)
+    store.runs.record_heartbeat(run_id, zoned(body).moment)
 
 
 @router.get("/runs", tags=["runs"])
@@ -93,12 +93,12 @@ def runs_using_artifact_store(store: Caller, component_id: str) -> list[str]:
 
 @router.post("/step-runs", status_code=204, tags=["step runs"])
 def start_step_run(store: Caller, body: StepStart) -> None:
-    store.step_runs.start(body.step_run, body.position)
+    store.step_runs.start(zoned(body).step_run, body.position)
 
 
 @router.put("/step-runs/{step_run_id}", tags=["step runs"])
 def finish_step_run(store: Caller, step_run_id: str, body: StepEnd) -> list[ArtifactRecord]:
-    same_id(step_run_id, body.step_run.id)
+    same_id(step_run_id, zoned(body).step_run.id)
     return store.step_runs.finish(body.step_run, body.position, body.logs, body.new_artifacts)
 
 

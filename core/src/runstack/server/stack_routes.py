@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from runstack.component_types import ComponentType
 from runstack.server.access import Caller
-from runstack.server.answers import ERROR_ANSWERS, same_id
+from runstack.server.answers import ERROR_ANSWERS, same_id, zoned
 from runstack.stacks import Stack, StackComponent
 from runstack.store.wire import API_PREFIX, FlavorVersion, StackCreation
 
@@ -29,14 +29,14 @@ def get_component(store: Caller, component_type: ComponentType, name_or_id: str)
 
 @router.post("/components", status_code=201, tags=["components"])
 def create_component(store: Caller, component: StackComponent) -> StackComponent:
-    store.components.create(component)
+    store.components.create(zoned(component))
     return component
 
 
 @router.put("/components/{component_id}", status_code=204, tags=["components"])
 def update_component(store: Caller, component_id: str, component: StackComponent) -> None:
     same_id(component_id, component.id)
-    store.components.update(component)
+    store.components.update(zoned(component))
 
 
 @router.put("/components/{component_id}/flavor-version", status_code=204, tags=["components"])
@@ -61,13 +61,14 @@ def get_stack(store: Caller, name_or_id: str) -> Stack:
 
 @router.post("/stacks", status_code=201, tags=["stacks"])
 def create_stack(store: Caller, body: StackCreation) -> Stack:
+    zoned(body)
     return store.stacks.create(body.stack, body.new_components, lacking=body.lacking)
 
 
 @router.put("/stacks/{stack_id}", status_code=204, tags=["stacks"])
 def update_stack(store: Caller, stack_id: str, stack: Stack) -> None:
     same_id(stack_id, stack.id)
-    store.stacks.update(stack)
+    store.stacks.update(zoned(stack))
 
 
 @router.delete("/stacks/{stack_id}", status_code=204, tags=["stacks"])
