@@ -3,9 +3,11 @@ revoked), login to a bad place, another runstack version, bad request bodies, a 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -219,8 +221,6 @@ def test_a_record_whose_id_is_taken_is_bad_input_not_an_unavailable_store(
     logged_in: TeamServer, cli_ok: Cli
 ) -> None:
     """The store's refusal of a clashing id answered 503, as if the store were down."""
-    import json
-
     component = json.loads(cli_ok("orchestrator", "describe", "default", "-o", "json"))
     with logged_in.api() as api:
         stored = api.get("/components/orchestrator/default").json()
@@ -247,3 +247,21 @@ def test_an_unknown_kind_of_database_is_one_line(cli_error: CliError) -> None:
         "Error: unknown kind of database 'mysql' in 'mysql://db/x'; give a SQLite file path, "
         "sqlite:///absolute/path.db or postgresql://user@host/database"
     )
+
+
+def test_the_token_is_asked_for_without_echo(
+    team_server: TeamServer, run_cli: Callable[..., Any]
+) -> None:
+    token = team_server.tokens["bob"]
+    result = run_cli("login", team_server.url, input=f"{token}\n")
+    assert result.exit_code == 0, result.output
+    assert token not in result.stdout
+    assert result.stdout.startswith("Token: ")
+    assert f"Logged in to {team_server.url} as user 'bob'." in result.stdout
+
+
+def test_a_database_is_named_by_path_or_sqlite_url(cli_ok: Cli, tmp_path: Path) -> None:
+    database = tmp_path / "team.db"
+    cli_ok("server", "user", "create", "dana", "--db", f"sqlite://{database}")
+    listed = cli_ok("server", "user", "list", "--db", str(database), "-o", "json")
+    assert [user["name"] for user in json.loads(listed)] == ["dana"]
