@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from runstack import version
@@ -189,8 +190,8 @@ def test_a_body_that_does_not_validate_is_a_400_naming_the_field(team_server: Te
     assert garbage.json()["error"] == "ConfigError"
 
 
-def test_times_without_a_zone_are_refused(team_server: TeamServer) -> None:
-    """A heartbeat stored without a zone made every later listing of runs fail with a 500."""
+def running_run(api: httpx.Client) -> str:
+    """A running run recorded through the API, by a process on another machine; its id."""
     run_id = str(uuid.uuid4())
     run = {
         "id": run_id,
@@ -206,8 +207,14 @@ def test_times_without_a_zone_are_refused(team_server: TeamServer) -> None:
         "started": "2026-11-30T00:00:00Z",
         "host": "another machine",
     }
+    assert api.post("/runs", json=run).status_code == 201
+    return run_id
+
+
+def test_times_without_a_zone_are_refused(team_server: TeamServer) -> None:
+    """A heartbeat stored without a zone made every later listing of runs fail with a 500."""
     with team_server.api() as api:
-        assert api.post("/runs", json=run).status_code == 201
+        run_id = running_run(api)
         answer = api.put(f"/runs/{run_id}/heartbeat", json={"moment": "2026-11-30T00:00:01"})
         runs = api.get("/runs")
     assert answer.status_code == 400
@@ -215,6 +222,17 @@ def test_times_without_a_zone_are_refused(team_server: TeamServer) -> None:
         "invalid request: field 'body.moment': a time needs a zone (such as Z or +00:00)"
     )
     assert runs.status_code == 200
+
+
+def test_a_client_whose_clock_runs_behind_does_not_read_as_crashed(team_server: TeamServer) -> None:
+    """Heartbeats were kept at the client's time, and a client behind the server's clock by
+    more than three heartbeats had its running runs marked crashed."""
+    with team_server.api() as api:
+        run_id = running_run(api)
+        beat = api.put(f"/runs/{run_id}/heartbeat", json={"moment": "2000-01-01T00:00:00Z"})
+        run = api.get(f"/runs/{run_id}").json()
+    assert beat.status_code == 204
+    assert (run["status"], run["error"]) == ("running", "")
 
 
 def test_a_record_whose_id_is_taken_is_bad_input_not_an_unavailable_store(
