@@ -3,20 +3,15 @@ Starlette would otherwise answer in shapes of their own (422, 404 for an unknown
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from runstack.errors import ConfigError, NotFoundError, RunstackError
 from runstack.store.wire import ErrorBody, error_body
-
-T = TypeVar("T")
 
 ERROR_ANSWERS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
@@ -29,35 +24,6 @@ ERROR_ANSWERS: dict[int | str, dict[str, Any]] = {
         (503, "The store cannot be read or written"),
     )
 }
-
-
-def zoned(value: T, where: str = "body") -> T:
-    """`value` once every time in it has a zone: a time without one could never be compared
-    with the store's own (a heartbeat read back would fail every later listing of runs)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ConfigError(
-                f"invalid request: field {where!r}: a time needs a zone (such as Z or +00:00)"
-            )
-    elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            zoned(getattr(value, name), f"{where}.{name}")
-    elif dataclasses.is_dataclass(value):
-        for field in dataclasses.fields(value):
-            zoned(getattr(value, field.name), f"{where}.{field.name}")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            zoned(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            zoned(item, f"{where}.{index}")
-    return value
-
-
-def same_id(in_path: str, in_body: str) -> None:
-    """A PUT replaces the record its path names; a body about another one is a mistake."""
-    if in_path != in_body:
-        raise ConfigError(f"the path names id {in_path!r} but the body's id is {in_body!r}")
 
 
 def answer(error: RunstackError, status: int | None = None) -> JSONResponse:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from runstack.runs import ArtifactRecord, PipelineSummary, RunRecord, RunStatus, StepRunRecord
 from runstack.server.access import Caller
-from runstack.server.answers import ERROR_ANSWERS, same_id, zoned
+from runstack.server.answers import ERROR_ANSWERS
+from runstack.server.checks import same_id, zoned
 from runstack.stacks import now
 from runstack.store.wire import (
     API_PREFIX,

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from runstack.component_types import ComponentType
 from runstack.server.access import Caller
-from runstack.server.answers import ERROR_ANSWERS, same_id, zoned
+from runstack.server.answers import ERROR_ANSWERS
+from runstack.server.checks import same_id, zoned
 from runstack.stacks import Stack, StackComponent
 from runstack.store.wire import API_PREFIX, FlavorVersion, StackCreation
 
