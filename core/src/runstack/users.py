@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,14 @@ class User:
     name: str
     created: datetime
     revoked: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for `--output json`."""
+        return {
+            "name": self.name,
+            "created": self.created.isoformat(),
+            "revoked": self.revoked.isoformat() if self.revoked else None,
+        }
 
 
 def new_token() -> str:

@@ -78,27 +78,11 @@ def list_users(database: str | None, output: str) -> None:
     """List the users and whether their tokens still work."""
     users = _opened(database).users.list()
     if output == "json":
-        echo_json(
-            [
-                {
-                    "name": u.name,
-                    "created": u.created.isoformat(),
-                    "revoked": u.revoked.isoformat() if u.revoked else None,
-                }
-                for u in users
-            ]
-        )
+        echo_json([u.to_dict() for u in users])
         return
     echo_table(
         ["NAME", "CREATED", "STATUS"],
-        [
-            [
-                u.name,
-                timestamp(u.created),
-                f"revoked {timestamp(u.revoked)}" if u.revoked else "active",
-            ]
-            for u in users
-        ],
+        [[u.name, timestamp(u.created), _state(u.revoked)] for u in users],
     )
 
 

@@ -279,7 +279,6 @@ class HttpStore:
     def __init__(self, url: str, token: str) -> None:
         transport = Transport(url, token)
         self.location = transport.url
-        self._transport = transport
         self.components = HttpComponents(transport)
         self.stacks = HttpStacks(transport)
         self.runs = HttpRuns(transport)
@@ -287,13 +286,6 @@ class HttpStore:
         self.artifacts = HttpArtifacts(transport)
         # Closes the pooled connections when the store is dropped, without a ResourceWarning.
         weakref.finalize(self, transport.close)
-
-    def user(self) -> str:
-        """Whose token this store holds (a wrong or revoked one is an `AuthenticationError`)."""
-        return _read(UserName, self._transport.call("GET", "/users/me")).name
-
-    def close(self) -> None:
-        self._transport.close()
 
 
 def check_login(url: str, token: str) -> tuple[str, str]:
