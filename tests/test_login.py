@@ -283,3 +283,15 @@ def test_a_database_is_named_by_path_or_sqlite_url(cli_ok: Cli, tmp_path: Path) 
     cli_ok("server", "user", "create", "dana", "--db", f"sqlite://{database}")
     listed = cli_ok("server", "user", "list", "--db", str(database), "-o", "json")
     assert [user["name"] for user in json.loads(listed)] == ["dana"]
+
+
+def test_ctrl_c_stops_the_server_cleanly(tmp_path: Path) -> None:
+    """Ctrl-C used to end the server with 'Error: interrupted' and exit code 130."""
+    import signal
+
+    server = TeamServer(tmp_path)
+    server.start()
+    assert server.process is not None
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=30) == 0
+    assert server.log.read_text().splitlines()[-1] == "runstack server stopped."

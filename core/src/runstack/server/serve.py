@@ -3,6 +3,7 @@ use is one clear line instead of uvicorn's log."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 
@@ -47,4 +48,7 @@ def serve(store: ServerStore, host: str, port: int) -> None:
     config = uvicorn.Config(create_app(store), log_level="warning", access_log=False)
     address = f"[{host}]" if ":" in host else host
     click.echo(f"runstack server listening on http://{address}:{port} (store: {store.location})")
-    uvicorn.Server(config).run(sockets=[listener])
+    # uvicorn finishes the requests under way on Ctrl-C, then raises it again: a clean stop.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[listener])
+    click.echo("runstack server stopped.")
