@@ -41,6 +41,8 @@ class Sizes:
     burn_seconds: float
     dask_chain: int
     dask_processes: str  # "0" in --quick: Dask workers as threads, which start at once
+    server_clients: int
+    server_rounds: int
 
 
 FULL = Sizes(
@@ -53,6 +55,8 @@ FULL = Sizes(
     burn_seconds=1.0,
     dask_chain=200,
     dask_processes="1",
+    server_clients=50,
+    server_rounds=4,
 )
 QUICK = Sizes(
     runs=2,
@@ -64,6 +68,8 @@ QUICK = Sizes(
     burn_seconds=0.05,
     dask_chain=5,
     dask_processes="0",
+    server_clients=3,
+    server_rounds=1,
 )
 
 
@@ -294,6 +300,24 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
         )
         return _row(figure, value, local, "ms", "<= 10 ms", value.median <= 10)
 
+    def server_load(database: str) -> Callable[[], Row]:
+        def measure() -> Row:
+            rounds = str(sizes.server_rounds)
+            alone = workload("server_load.py", database, "1", rounds, env=bench.env())
+            crowd = workload(
+                "server_load.py", database, str(sizes.server_clients), rounds, env=bench.env()
+            )
+            figure = (
+                f"team server on {database}, {sizes.server_clients} clients at once: p95 of a "
+                f"request ({int(crowd['requests'])} requests, {int(crowd['failures'])} failed, "
+                f"{int(crowd['lost'])} lost; floor: one client)"
+            )
+            whole = crowd["failures"] == 0 and crowd["lost"] == 0
+            value, floor = Sample.of([crowd["p95_ms"]]), Sample.of([alone["p95_ms"]])
+            return _row(figure, value, floor, "ms", "no failure, nothing lost", whole)
+
+        return measure
+
     return [
         stack_list,
         help_text,
@@ -309,6 +333,8 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
         parallel_cpu,
         dask_parallel_cpu,
         dask_per_step,
+        server_load("sqlite"),
+        server_load("postgresql"),
     ]
 
 

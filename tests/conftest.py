@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from postgres_server import PostgresServer, postgres_server, why_unavailable
+from server_helpers import TeamServer, started_server
 
 if TYPE_CHECKING:
     from click.testing import Result
@@ -321,3 +322,21 @@ def import_module(write_module: Callable[..., Path]) -> Callable[[str], ModuleTy
         return module
 
     return load
+
+
+# -- a team server ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def team_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamServer]:
+    """One `runstack server start` for the session, with the users alice and bob."""
+    server = started_server(tmp_path_factory.mktemp("team_server"), "alice", "bob")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def logged_in(team_server: TeamServer, cli_ok: Callable[..., str]) -> TeamServer:
+    """This test's client logged in to the team server as alice."""
+    cli_ok("login", team_server.url, "--token", team_server.tokens["alice"])
+    return team_server

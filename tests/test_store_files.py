@@ -144,13 +144,15 @@ def test_a_store_from_before_owners_shares_its_default_stack(
     """Stacks and components are seen by their owner only until shared: the default stack of
     an older store becomes shared with what it is made of, as a new store seeds it."""
     store = fresh_store(run_cli, runstack_home)
-    # Back to schema 9, before owners (migration 10) and labels (migration 11).
+    # Back to schema 9, before owners (10), labels (11) and the server's users (12).
     sqlite_file(
         store,
         "UPDATE stacks SET shared = 0",
         "UPDATE components SET shared = 0",
         "ALTER TABLE stacks DROP COLUMN labels",
         "ALTER TABLE components DROP COLUMN labels",
+        "DROP TABLE tokens",
+        "DROP TABLE users",
         "PRAGMA user_version = 9",
     )
 

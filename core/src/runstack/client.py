@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runstack import paths
-from runstack.client_config import ClientConfig, load_config, save_config
+from runstack.client_config import ClientConfig, ServerLogin, load_config, save_config
 from runstack.component_types import ComponentType
 from runstack.defaults import DEFAULT_NAME, keep_default
 from runstack.errors import (
@@ -60,10 +60,17 @@ class Client:
 
     @property
     def store(self) -> Store:
+        """The team server's store once logged in (`runstack login`), else the embedded one."""
         if self._store is None:
-            from runstack.store.sqlite import SqliteStore
+            login = self.config.server
+            if login is not None:
+                from runstack.store.http import HttpStore
 
-            self._store = SqliteStore(self.config.resolved_store_path(), owner=self.config.user)
+                self._store = HttpStore(login.url, login.token, user=login.user)
+            else:
+                from runstack.store.sqlite import SqliteStore
+
+                self._store = SqliteStore(self.config.resolved_store_path(), owner=self.config.user)
         return self._store
 
     @property
@@ -292,7 +299,7 @@ class Client:
     @property
     def active_stack(self) -> Stack:
         """The stack pipelines run on; the default stack until another is set."""
-        active_id = self.config.active_stack_id
+        active_id = self.config.current_stack_id
         if active_id:
             try:
                 return self.store.stacks.get(active_id)
@@ -428,6 +435,32 @@ class Client:
         require_owner("stack", stack.name, stack.owner, self.user)
         return stack
 
+    # -- team server ---------------------------------------------------------
+
+    def login(self, url: str, token: str) -> ServerLogin:
+        """Use the store of the server at `url` from now on, once it answered and took `token`.
+
+        Nothing is saved unless both checks pass; the active stack there starts as its default.
+        """
+        from runstack.store.http import check_login
+
+        url, user = check_login(url, token)
+        self._save(self.config.logged_in(url, user, token))
+        assert self.config.server is not None
+        return self.config.server
+
+    def logout(self) -> ServerLogin | None:
+        """Go back to the embedded store; the server this client used, if it used one."""
+        login = self.config.server
+        if login is not None:
+            self._save(self.config.logged_out())
+        return login
+
+    def _save(self, config: ClientConfig) -> None:
+        save_config(config, self._config_path)
+        self.config = config
+        self._store = None
+
     # -- status --------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
@@ -438,11 +471,13 @@ class Client:
             artifacts = self.build_component(stack.artifact_store).describe()
         except RunstackError as error:
             artifacts = {"error": str(error)}
+        login = self.config.server
         return {
             "user": self.user,
             "home": str(paths.runstack_home()),
             "config": str(self._config_path),
             "store": self.store.location,
+            "server": {"url": login.url, "user": login.user} if login else None,
             "active_stack": {"name": stack.name, "id": stack.id},
             "artifact_store": {"name": stack.artifact_store.name, **artifacts},
             "plugins": [plugin.to_dict() for plugin in self.plugins()],

@@ -1,8 +1,9 @@
-"""The client config, `RUNSTACK_HOME/config.toml`: user name, active stack, store location."""
+"""The client config, `RUNSTACK_HOME/config.toml`: user name, active stack, store location, and
+the team server the client logged in to (its URL, user and token; the file is 0600)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,45 @@ DEFAULT_USER = "default"
 
 
 @dataclass(frozen=True)
+class ServerLogin:
+    """A team server this client uses instead of the embedded store, and the stack it set
+    active there (stack ids of one store mean nothing in another)."""
+
+    url: str
+    user: str
+    token: str = field(repr=False)
+    active_stack_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ClientConfig:
     """What one client remembers between commands; missing keys take their defaults."""
 
     user: str = DEFAULT_USER
     active_stack_id: str | None = None
     store_path: Path | None = None
+    server: ServerLogin | None = None
+
+    @property
+    def acting_user(self) -> str:
+        """Who owns what this client registers: the server's user once logged in."""
+        return self.server.user if self.server else self.user
+
+    @property
+    def current_stack_id(self) -> str | None:
+        """The active stack of the store in use (None: the default stack)."""
+        return self.server.active_stack_id if self.server else self.active_stack_id
 
     def with_active_stack(self, stack_id: str) -> ClientConfig:
+        if self.server:
+            return replace(self, server=replace(self.server, active_stack_id=stack_id))
         return replace(self, active_stack_id=stack_id)
+
+    def logged_in(self, url: str, user: str, token: str) -> ClientConfig:
+        return replace(self, server=ServerLogin(url=url, user=user, token=token))
+
+    def logged_out(self) -> ClientConfig:
+        return replace(self, server=None)
 
     def resolved_store_path(self) -> Path:
         return self.store_path or paths.default_store_path()
@@ -59,16 +90,34 @@ def _parse(data: dict[str, Any], path: Path) -> ClientConfig:
             )
         return value
 
-    store = data.get("store", {})
-    if not isinstance(store, dict):
-        raise StoreError(f"the config file {path} has an invalid [store] table; fix or remove it")
+    def table(key: str) -> dict[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            raise StoreError(
+                f"the config file {path} has an invalid [{key}] table; fix or remove it"
+            )
+        return value
+
+    store = table("store")
+    server = table("server")
     user = text(data.get("user", DEFAULT_USER), "user")
     active = data.get("active_stack_id")
     store_path = store.get("path")
+    server_active = server.get("active_stack_id")
     return ClientConfig(
         user=user,
         active_stack_id=None if active is None else text(active, "active_stack_id"),
         store_path=None if store_path is None else Path(text(store_path, "store.path")),
+        server=ServerLogin(
+            url=text(server.get("url"), "server.url"),
+            user=text(server.get("user"), "server.user"),
+            token=text(server.get("token"), "server.token"),
+            active_stack_id=(
+                None if server_active is None else text(server_active, "server.active_stack_id")
+            ),
+        )
+        if server
+        else None,
     )
 
 
@@ -81,6 +130,11 @@ def save_config(config: ClientConfig, path: Path) -> None:
         data["active_stack_id"] = config.active_stack_id
     if config.store_path:
         data["store"] = {"path": str(config.store_path)}
+    if config.server:
+        login = config.server
+        data["server"] = {"url": login.url, "user": login.user, "token": login.token}
+        if login.active_stack_id:
+            data["server"]["active_stack_id"] = login.active_stack_id
     from runstack.private_files import keep_home_private  # only writes change modes
 
     try:

@@ -42,6 +42,10 @@ class InUseError(RunstackError):
     """The object is still referenced (a component by stacks, a stack by being active)."""
 
 
+class AuthenticationError(RunstackError):
+    """A team server refused the request: no token, or one that is wrong or revoked."""
+
+
 class StoreError(RunstackError):
     """The store or the client config file cannot be read or written."""
 

@@ -24,6 +24,13 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("runstack.cli.run", "run", "Inspect pipeline runs: steps, logs, caching."),
     "artifact": ("runstack.cli.artifact", "artifact", "Inspect stored step outputs and lineage."),
     "status": ("runstack.cli.status", "status", "Show the active stack, user, store and plugins."),
+    "server": ("runstack.cli.server", "server", "Run a team server and manage its users."),
+    "login": (
+        "runstack.cli.login",
+        "login",
+        "Use a team server's store from now on.",
+    ),
+    "logout": ("runstack.cli.login", "logout", "Go back to this machine's embedded store."),
 }
 _COMPONENT_GROUPS = {kind.cli_name: kind for kind in ComponentType}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,7 +27,7 @@ def status(output: str) -> None:
         ("User", report["user"]),
         ("Home", report["home"]),
         ("Config", report["config"]),
-        ("Store", report["store"]),
+        ("Store", _store_in_use(report)),
         (
             "Artifacts",
             f"{artifacts.get('root') or artifacts.get('error', '')} "
@@ -41,6 +42,13 @@ def status(output: str) -> None:
         )
     for label, value in lines:
         click.echo(f"{label + ':':<14}{value}")
+
+
+def _store_in_use(report: dict[str, Any]) -> str:
+    server = report["server"]
+    if server is None:
+        return str(report["store"])
+    return f"{server['url']} (team server, user {server['user']})"
 
 
 @click.group("plugin")

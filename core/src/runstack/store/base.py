@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         RunStatus,
         StepRunRecord,
     )
+    from runstack.users import User
 
 
 class Components(Protocol):
@@ -142,8 +143,9 @@ class Runs(Protocol):
         stack_id: str | None = None,
         status: RunStatus | None = None,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[RunRecord]:
-        """Runs, newest first, optionally filtered."""
+        """Runs, newest first, optionally filtered; `offset` skips that many (for pages)."""
         ...
 
 
@@ -253,3 +255,32 @@ class Store(Protocol):
 
     @property
     def artifacts(self) -> Artifacts: ...
+
+
+class Users(Protocol):
+    """The users of a team server, kept in its store; only the server reads them."""
+
+    def create(self, name: str) -> str:
+        """Add a user; return their token (the store keeps only its hash)."""
+        ...
+
+    def list(self) -> list[User]: ...
+
+    def revoke(self, name: str) -> User:
+        """Stop every token of the user."""
+        ...
+
+    def authenticate(self, token: str) -> User:
+        """The user a token belongs to; `AuthenticationError` for a wrong or revoked one."""
+        ...
+
+
+class ServerStore(Store, Protocol):
+    """A store a team server runs on: it keeps the users, and acts for one per request."""
+
+    @property
+    def users(self) -> Users: ...
+
+    def acting_as(self, user_name: str) -> Store:
+        """A view of the same database whose records belong to, and are seen by, this user."""
+        ...

@@ -19,6 +19,8 @@ from runstack.store.sql_run_rows import RUN_COLUMNS, RUN_FROM, from_iso, run_fro
 if TYPE_CHECKING:
     from runstack.store.sql_database import Database
 
+_NO_LIMIT = 2**63 - 1
+
 
 class RunTable:
     """The runs, which every user sees; reading them first settles those whose process died
@@ -173,19 +175,23 @@ class RunTable:
         stack_id: str | None = None,
         status: RunStatus | None = None,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[RunRecord]:
-        """Runs, newest first, optionally filtered."""
+        """Runs, newest first, optionally filtered; `offset` skips that many."""
         mark_crashed_runs(self.database, self._unrecorded_crashes)
         # A crash the store could not record changes a status only here: filter after it.
         by_status = status if self._unrecorded_crashes else None
         where, parameters = _run_filter(pipeline, stack_id, None if by_status else status)
         sql = f"SELECT {RUN_COLUMNS} {RUN_FROM}{where} ORDER BY r.started DESC, r.name DESC"
-        if limit is not None and by_status is None:
-            sql += f" LIMIT {int(limit)}"
+        if by_status is None and (limit is not None or offset):
+            # SQLite takes OFFSET only after a LIMIT, and PostgreSQL no LIMIT -1: the largest
+            # integer both know stands for "no limit".
+            sql += f" LIMIT {_NO_LIMIT if limit is None else int(limit)} OFFSET {int(offset)}"
         runs = [self._run(row) for row in self.database.query(sql, parameters)]
         if by_status is None:
             return runs
-        return [run for run in runs if run.status is by_status][:limit]
+        matching = [run for run in runs if run.status is by_status][offset:]
+        return matching[:limit]
 
 
 def _identity_of(run: RunRecord) -> str:

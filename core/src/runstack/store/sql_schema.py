@@ -169,6 +169,20 @@ MIGRATIONS: list[str] = [
     ALTER TABLE components ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
     ALTER TABLE stacks ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
     """,
+    # 12: the users of a team server and their bearer tokens, kept as sha256 hashes; revoking
+    # a user stops every token of theirs
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        created TEXT NOT NULL,
+        revoked TEXT
+    );
+    CREATE TABLE tokens (
+        hash TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        created TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

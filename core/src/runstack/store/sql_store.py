@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from runstack.store.sql_database import Database
     from runstack.store.sql_runs import RunTable
     from runstack.store.sql_step_runs import StepRunTable
+    from runstack.store.sql_users import UserTable
 
 
 class SqlStore:
@@ -63,6 +64,13 @@ class SqlStore:
         from runstack.store.sql_artifacts import ArtifactTable
 
         return ArtifactTable(self.database)
+
+    @cached_property
+    def users(self) -> UserTable:
+        """Who may call a team server on this store, and their tokens."""
+        from runstack.store.sql_users import UserTable
+
+        return UserTable(self.database)
 
     def close(self) -> None:
         """Let go of the database's connections (a server's store, a test's)."""

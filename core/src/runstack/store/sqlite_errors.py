@@ -9,7 +9,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from runstack.errors import StoreError
+from runstack.errors import ConfigError, StoreError
 
 _DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 
@@ -19,7 +19,9 @@ def is_damaged(error: sqlite3.Error) -> bool:
     return _code(error).startswith(_DAMAGED)
 
 
-def store_error(path: Path, error: sqlite3.Error | OSError, *, writing: bool) -> StoreError:
+def store_error(
+    path: Path, error: sqlite3.Error | OSError, *, writing: bool
+) -> StoreError | ConfigError:
     """The one-line error for a failed read or write of the store at `path`."""
     code = _code(error) if isinstance(error, sqlite3.Error) else ""
     if code.startswith("SQLITE_FULL") or _no_space(path, error):
@@ -36,6 +38,10 @@ def store_error(path: Path, error: sqlite3.Error | OSError, *, writing: bool) ->
             f"cannot read the store {path}: {reason}; it is left untouched: move it aside to "
             "start afresh, or set RUNSTACK_HOME to use another folder"
         )
+    if isinstance(error, sqlite3.IntegrityError):
+        # The records written break a rule of the schema (an id taken, a reference to nothing):
+        # bad input, from a team server's client, and no fault of the store.
+        return ConfigError(f"the store {path} refused a write: {reason}")
     if writing and isinstance(error, sqlite3.Error):
         return StoreError(f"the store {path} refused a write: {reason}")
     return StoreError(
