@@ -142,8 +142,9 @@ class Runs(Protocol):
         stack_id: str | None = None,
         status: RunStatus | None = None,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[RunRecord]:
-        """Runs, newest first, optionally filtered."""
+        """Runs, newest first, optionally filtered; `offset` skips the newest, for pages."""
         ...
 
 

@@ -120,7 +120,8 @@ class RunTable:
 
     def pipelines(self) -> list[PipelineSummary]:
         rows = self.database.query(
-            "SELECT p.id, p.name, p.created, COUNT(r.id), MAX(r.started) FROM pipelines p "
+            # COUNT(r.pipeline_id), not COUNT(r.id): the index runs_by_pipeline alone answers it
+            "SELECT p.id, p.name, p.created, COUNT(r.pipeline_id), MAX(r.started) FROM pipelines p "
             "LEFT JOIN runs r ON r.pipeline_id = p.id GROUP BY p.id ORDER BY p.name"
         )
         return [
@@ -173,19 +174,24 @@ class RunTable:
         stack_id: str | None = None,
         status: RunStatus | None = None,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[RunRecord]:
-        """Runs, newest first, optionally filtered."""
+        """Runs, newest first, optionally filtered; `offset` skips the newest, for pages."""
         mark_crashed_runs(self.database, self._unrecorded_crashes)
         # A crash the store could not record changes a status only here: filter after it.
         by_status = status if self._unrecorded_crashes else None
         where, parameters = _run_filter(pipeline, stack_id, None if by_status else status)
         sql = f"SELECT {RUN_COLUMNS} {RUN_FROM}{where} ORDER BY r.started DESC, r.name DESC"
-        if limit is not None and by_status is None:
-            sql += f" LIMIT {int(limit)}"
+        paged = by_status is None and limit is not None
+        if paged:
+            sql += " LIMIT ? OFFSET ?"
+            parameters += [limit, offset]
         runs = [self._run(row) for row in self.database.query(sql, parameters)]
-        if by_status is None:
+        if paged:
             return runs
-        return [run for run in runs if run.status is by_status][:limit]
+        if by_status is not None:
+            runs = [run for run in runs if run.status is by_status]
+        return runs[offset : None if limit is None else offset + limit]
 
 
 def _identity_of(run: RunRecord) -> str:
