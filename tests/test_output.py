@@ -33,6 +33,7 @@ GROUPS = [
     "pipeline",
     "run",
     "artifact",
+    "dashboard",
     "orchestrator",
     "artifact-store",
     "step-operator",
@@ -117,7 +118,7 @@ def test_help_lists_every_command_group(run_cli: RunCli, flag: str) -> None:
     commands = output.partition("Commands:\n")[2]
     listed = [line.split()[0] for line in commands.splitlines() if line.strip()]
     assert sorted(listed) == sorted(GROUPS)
-    assert GROUPS[7:] == [kind.cli_name for kind in ComponentType]
+    assert GROUPS[8:] == [kind.cli_name for kind in ComponentType]
 
 
 @pytest.mark.parametrize("flag", ["--version", "-V"])
