@@ -40,7 +40,8 @@ class Sizes:
     seeded_runs: int
     burn_seconds: float
     dask_chain: int
-    dask_processes: str  # "0" in --quick: Dask workers as threads, which start at once
+    dask_processes: str
+    dashboard_runs: int  # "0" in --quick: Dask workers as threads, which start at once
 
 
 FULL = Sizes(
@@ -53,6 +54,7 @@ FULL = Sizes(
     burn_seconds=1.0,
     dask_chain=200,
     dask_processes="1",
+    dashboard_runs=10_000,
 )
 QUICK = Sizes(
     runs=2,
@@ -64,6 +66,7 @@ QUICK = Sizes(
     burn_seconds=0.05,
     dask_chain=5,
     dask_processes="0",
+    dashboard_runs=3,
 )
 
 
@@ -142,7 +145,8 @@ def _row(figure: str, value: Sample, floor: Sample, unit: str, target: str, pass
     )
 
 
-def figures(bench: Bench) -> list[Callable[[], Row]]:
+def figures(bench: Bench) -> list[Callable[[], Row | list[Row]]]:
+    """Each figure's measurement: one row, or several from one workload (the dashboard's)."""
     sizes = bench.sizes
 
     def stack_list() -> Row:
@@ -294,6 +298,23 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
         )
         return _row(figure, value, local, "ms", "<= 10 ms", value.median <= 10)
 
+    def dashboard_pages() -> list[Row]:
+        """A row per page: each must answer within 100 ms with that many runs in the store."""
+        runs = sizes.dashboard_runs
+        times = workload("dashboard_pages.py", str(runs), str(sizes.runs), env=bench.env())
+        floor = Sample.of(times.pop("floor"))
+        return [
+            _row(
+                f"dashboard page: {page}, {runs} runs in the store",
+                value,
+                floor,
+                "ms",
+                "<= 100 ms",
+                value.median <= 100,
+            )
+            for page, value in ((page, Sample.of(ms)) for page, ms in times.items())
+        ]
+
     return [
         stack_list,
         help_text,
@@ -309,6 +330,7 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
         parallel_cpu,
         dask_parallel_cpu,
         dask_per_step,
+        dashboard_pages,
     ]
 
 
@@ -322,7 +344,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="runstack-bench-") as scratch:
         bench = Bench(QUICK if options.quick else FULL, Path(scratch))
         for figure in figures(bench):
-            rows.append(figure())
+            measured = figure()
+            rows += measured if isinstance(measured, list) else [measured]
             print(
                 f"measured: {rows[-1].figure} ({time.perf_counter() - started:.0f}s)",
                 file=sys.stderr,
