@@ -7,7 +7,7 @@ PACKAGES := -e "./core[server]" -e ./plugins/local_orchestrator -e ./plugins/loc
 	-e ./plugins/dask_orchestrator
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bytecode clean azurite postgresql
+.PHONY: demo test lint format bench bytecode clean azurite postgresql chromium
 
 $(STAMP): pyproject.toml core/pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ bytecode: $(STAMP)
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh
 
-test: $(STAMP) azurite postgresql
+test: $(STAMP) azurite postgresql chromium
 	$(BIN)/python -m pytest -q
 
 # Azurite, Azure Blob Storage on this machine, for the azure artifact store's tests (3.35.0 is
@@ -43,7 +43,16 @@ postgresql:
 			--no-install-recommends postgresql > /dev/null; } || \
 		echo "PostgreSQL could not be installed: its tests will be skipped"
 
-bench: bytecode
+# Debian's chromium, in which the dashboard's tests click through it with Playwright (which
+# cannot download browsers of its own here): installed only when missing and only by root.
+# Without it, those tests are skipped, saying why.
+chromium:
+	@command -v chromium > /dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get > /dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium > /dev/null; } || \
+		echo "chromium could not be installed: the dashboard's browser tests will be skipped"
+
+bench: bytecode postgresql
 	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)

@@ -43,6 +43,7 @@ class Sizes:
     dask_processes: str  # "0" in --quick: Dask workers as threads, which start at once
     server_clients: int
     server_rounds: int
+    dashboard_runs: int
 
 
 FULL = Sizes(
@@ -57,6 +58,7 @@ FULL = Sizes(
     dask_processes="1",
     server_clients=50,
     server_rounds=4,
+    dashboard_runs=10_000,
 )
 QUICK = Sizes(
     runs=2,
@@ -70,6 +72,7 @@ QUICK = Sizes(
     dask_processes="0",
     server_clients=3,
     server_rounds=1,
+    dashboard_runs=3,
 )
 
 
@@ -148,7 +151,8 @@ def _row(figure: str, value: Sample, floor: Sample, unit: str, target: str, pass
     )
 
 
-def figures(bench: Bench) -> list[Callable[[], Row]]:
+def figures(bench: Bench) -> list[Callable[[], Row | list[Row]]]:
+    """Each figure's measurement: one row, or several from one workload (the dashboard's)."""
     sizes = bench.sizes
 
     def stack_list() -> Row:
@@ -318,6 +322,23 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
 
         return measure
 
+    def dashboard_pages() -> list[Row]:
+        """A row per page: each must answer within 100 ms with that many runs in the store."""
+        runs = sizes.dashboard_runs
+        times = workload("dashboard_pages.py", str(runs), str(sizes.runs), env=bench.env())
+        floor = Sample.of(times.pop("floor"))
+        return [
+            _row(
+                f"dashboard page: {page}, {runs} runs in the store",
+                value,
+                floor,
+                "ms",
+                "<= 100 ms",
+                value.median <= 100,
+            )
+            for page, value in ((page, Sample.of(ms)) for page, ms in times.items())
+        ]
+
     return [
         stack_list,
         help_text,
@@ -335,6 +356,7 @@ def figures(bench: Bench) -> list[Callable[[], Row]]:
         dask_per_step,
         server_load("sqlite"),
         server_load("postgresql"),
+        dashboard_pages,
     ]
 
 
@@ -348,7 +370,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="runstack-bench-") as scratch:
         bench = Bench(QUICK if options.quick else FULL, Path(scratch))
         for figure in figures(bench):
-            rows.append(figure())
+            measured = figure()
+            rows += measured if isinstance(measured, list) else [measured]
             print(
                 f"measured: {rows[-1].figure} ({time.perf_counter() - started:.0f}s)",
                 file=sys.stderr,

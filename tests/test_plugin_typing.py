@@ -118,7 +118,9 @@ def test_plugin_type_checks_with_mypy_strict_against_installed_runstack(tmp_path
     assert checked.stdout.startswith("Success: no issues found"), checked.stdout
 
 
-def test_every_distribution_ships_py_typed_in_its_wheel(tmp_path: Path) -> None:
+def test_every_distribution_ships_py_typed_in_its_wheel_and_the_core_its_dashboard(
+    tmp_path: Path,
+) -> None:
     build = (
         "import os, sys\n"
         "from hatchling.build import build_wheel\n"
@@ -138,3 +140,11 @@ def test_every_distribution_ships_py_typed_in_its_wheel(tmp_path: Path) -> None:
     for wheel, package in zip(wheels, DISTRIBUTIONS.values(), strict=True):
         with zipfile.ZipFile(wheel) as archive:
             assert f"{package}/py.typed" in archive.namelist(), wheel.name
+    # The dashboard's pages and stylesheet travel inside the core's wheel: nothing is fetched.
+    with zipfile.ZipFile(wheels[0]) as archive:
+        shipped = set(archive.namelist())
+    dashboard = ROOT / "core" / "src" / "runstack" / "dashboard"
+    assets = [*dashboard.glob("templates/*.html"), *dashboard.glob("static/*")]
+    assert len(assets) > 8
+    for asset in assets:
+        assert asset.relative_to(ROOT / "core" / "src").as_posix() in shipped

@@ -13,6 +13,7 @@ import pytest
 
 from pipeline_helpers import artifact_path, run_name_in
 from runstack import Client, pipeline, step
+from runstack.errors import ConfigError
 from runstack.testing import parse_table
 
 Cli = Callable[..., str]
@@ -464,3 +465,17 @@ def test_the_client_reads_runs_and_artifacts_as_the_readme_shows(run_flow: RunFl
     assert client.get_run(run.id[:8]).name == name
     [listed] = client.artifacts.list(run=name, step="train")
     assert listed.id == model.id
+
+
+def test_runs_are_read_a_page_at_a_time_with_limit_and_offset(
+    run_flow: RunFlow, other_stack: Path
+) -> None:
+    newest_first = [run_flow() for _ in range(4)][::-1]
+    run_flow("--stack", "other")
+    runs = Client().runs
+    assert [r.name for r in runs.list(stack="default", limit=2, offset=1)] == newest_first[1:3]
+    assert [r.name for r in runs.list(stack="default", offset=3)] == newest_first[3:]
+    assert [r.name for r in runs.list(limit=2, offset=4)] == newest_first[3:]
+    assert runs.list(limit=2, offset=5) == []
+    with pytest.raises(ConfigError, match="offset must be 0 or more, not -1"):
+        runs.list(offset=-1)

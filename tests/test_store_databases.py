@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -203,6 +204,24 @@ def test_a_pipeline_run_is_recorded_read_back_cached_and_deleted(client: Client)
     client.runs.delete(cached.name)
     with pytest.raises(NotFoundError):
         client.artifacts.get(first.steps["total"].outputs["output"].id)
+
+
+def test_runs_are_read_a_page_at_a_time_newest_first_on_both(
+    client: Client, store: SqlStore
+) -> None:
+    start = now()
+    names = []
+    for index in range(7):  # the last two start at the same moment: the name breaks the tie
+        run = run_record(client, f"paged-{index}", started=start + timedelta(seconds=min(index, 5)))
+        store.runs.create(run)
+        names.append(run.name)
+    newest_first = names[::-1]
+    assert [r.name for r in client.runs.list(limit=3, offset=2)] == newest_first[2:5]
+    assert [r.name for r in client.runs.list(stack="default", limit=3, offset=5)] == (
+        newest_first[5:]
+    )
+    assert [r.name for r in client.runs.list(pipeline="summing", offset=4)] == newest_first[4:]
+    assert client.runs.list(limit=3, offset=7) == []
 
 
 @step

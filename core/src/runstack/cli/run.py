@@ -46,7 +46,9 @@ def list_runs(
     """List runs, newest first (the 50 newest unless --limit or --all)."""
     client = Client()
     filters = {"pipeline": pipeline, "stack": stack, "status": status}
-    runs = client.runs.list(**filters, limit=None if show_all else limit)
+    runs = client.runs.list(
+        pipeline=pipeline, stack=stack, status=status, limit=None if show_all else limit
+    )
     if len(runs) == limit and not show_all:
         total = client.runs.count(**filters)
         if total > limit:

@@ -38,11 +38,19 @@ class RunQueries:
         stack: str | None = None,
         status: str | RunStatus | None = None,
         limit: int | None = None,
+        offset: int = 0,
     ) -> builtins.list[RunRecord]:
-        """Runs, newest first; filter by pipeline name, stack (name or id) and status."""
+        """Runs, newest first; filter by pipeline name, stack (name or id) and status, and page
+        through them with `limit` and `offset` (how many of the newest to skip)."""
+        if offset < 0:
+            raise ConfigError(f"offset must be 0 or more, not {offset}")
         stack_id = None if stack is None else self._stack_id(stack)
         return self._store.runs.list(
-            pipeline=pipeline, stack_id=stack_id, status=_status(status), limit=limit
+            pipeline=pipeline,
+            stack_id=stack_id,
+            status=_status(status),
+            limit=limit,
+            offset=offset,
         )
 
     def count(

@@ -145,7 +145,7 @@ class Runs(Protocol):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[RunRecord]:
-        """Runs, newest first, optionally filtered; `offset` skips that many (for pages)."""
+        """Runs, newest first, optionally filtered; `offset` skips the newest, for pages."""
         ...
 
 

@@ -122,7 +122,8 @@ class RunTable:
 
     def pipelines(self) -> list[PipelineSummary]:
         rows = self.database.query(
-            "SELECT p.id, p.name, p.created, COUNT(r.id), MAX(r.started) FROM pipelines p "
+            # COUNT(r.pipeline_id), not COUNT(r.id): the index runs_by_pipeline alone answers it
+            "SELECT p.id, p.name, p.created, COUNT(r.pipeline_id), MAX(r.started) FROM pipelines p "
             "LEFT JOIN runs r ON r.pipeline_id = p.id GROUP BY p.id ORDER BY p.name"
         )
         return [
@@ -177,7 +178,7 @@ class RunTable:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[RunRecord]:
-        """Runs, newest first, optionally filtered; `offset` skips that many."""
+        """Runs, newest first, optionally filtered; `offset` skips the newest, for pages."""
         mark_crashed_runs(self.database, self._unrecorded_crashes)
         # A crash the store could not record changes a status only here: filter after it.
         by_status = status if self._unrecorded_crashes else None
