@@ -245,7 +245,7 @@ def test_a_port_in_use_is_one_line_naming_it_and_suggesting_another(
         line = cli_error("dashboard", "--port", str(port))
     assert line == (
         f"Error: port {port} on 127.0.0.1 is in use; pick another with --port "
-        f"(runstack dashboard --port {port + 1})"
+        f"(for example: runstack dashboard --port {port + 1})"
     )
 
 

@@ -261,8 +261,8 @@ def test_a_port_in_use_is_one_line_suggesting_another(
     port = team_server.port
     error = cli_error("server", "start", "--port", str(port), "--db", str(tmp_path / "s.db"))
     assert error == (
-        f"Error: port {port} on 127.0.0.1 is in use by another program; pass another with "
-        f"--port (for example --port {port + 1})"
+        f"Error: port {port} on 127.0.0.1 is in use; pick another with --port "
+        f"(for example: runstack server start --port {port + 1})"
     )
 
 

@@ -21,7 +21,7 @@ import uvicorn
 
 from runstack import Client, pipeline, step
 from runstack.dashboard.app import create_dashboard
-from runstack.dashboard.serve import listening_socket
+from runstack.listening import bound_socket
 from runstack.runs import RunRecord, RunStatus
 from runstack.stacks import new_id, now
 
@@ -97,7 +97,7 @@ def main() -> None:
     }
     app = create_dashboard(lambda request: Client(store=client.store, flavors=client.flavors))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    listener = listening_socket(0)
+    listener = bound_socket("127.0.0.1", 0, "runstack dashboard")
     threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True).start()
     while not server.started:
         time.sleep(0.01)

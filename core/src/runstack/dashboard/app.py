@@ -22,7 +22,7 @@ from starlette.templating import Jinja2Templates
 
 from runstack.client import Client
 from runstack.dashboard import catalog_pages, formatting, run_pages
-from runstack.errors import NotFoundError, RunstackError
+from runstack.errors import AuthenticationError, NotFoundError, RunstackError
 
 HERE = Path(__file__).parent
 
@@ -68,6 +68,8 @@ def create_dashboard(client_for_request: ClientForRequest) -> Starlette:
         return RedirectResponse(request.url_for("stacks"), status_code=307)
 
     def failure(request: Request, error: Exception) -> Response:
+        if isinstance(error, AuthenticationError):  # a team server's page, before signing in
+            return RedirectResponse("/login", status_code=303)
         if isinstance(error, HTTPException):
             status, message = error.status_code, str(error.detail)
         else:

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import errno
-import socket
 from collections.abc import Callable
 
-from runstack.errors import InUseError, RunstackError
+from runstack.errors import RunstackError
+from runstack.listening import bound_socket
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8237
 SERVER_EXTRA = "the dashboard needs runstack's server extra: pip install 'runstack[server]'"
-
-
-def listening_socket(port: int) -> socket.socket:
-    """A socket listening on `port` of 127.0.0.1, taken before the URL is shown (no race with
-    another program between checking the port and serving on it)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        listener.bind((HOST, port))
-        listener.listen()
-    except OSError as error:
-        listener.close()
-        if error.errno == errno.EADDRINUSE:
-            raise InUseError(
-                f"port {port} on {HOST} is in use; pick another with --port "
-                f"(runstack dashboard --port {port + 1 if port < 65535 else DEFAULT_PORT})"
-            ) from None
-        raise RunstackError(f"cannot listen on {HOST}:{port}: {error.strerror}") from None
-    return listener
 
 
 def serve(port: int, ready: Callable[[str], None]) -> None:
@@ -46,7 +27,7 @@ def serve(port: int, ready: Callable[[str], None]) -> None:
     # A client per request over one store: each request reads config.toml again, so the
     # active stack is the one the CLI last set.
     app = create_dashboard(lambda request: Client(store=store, flavors=opened.flavors))
-    listener = listening_socket(port)
+    listener = bound_socket(HOST, port, "runstack dashboard")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     ready(f"http://{HOST}:{listener.getsockname()[1]}/")
     try:

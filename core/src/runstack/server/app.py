@@ -1,5 +1,6 @@
 """The team server's ASGI app: the store's API under `/api/v1`, its OpenAPI schema at
-`/openapi.json`, and the refusal of a client whose runstack speaks another API."""
+`/openapi.json`, the refusal of a client whose runstack speaks another API, and the
+dashboard at `/` for a signed-in browser."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from runstack.errors import StoreError
 from runstack.server.access import Caller
 from runstack.server.answers import ERROR_ANSWERS, answer, install_error_answers
+from runstack.server.browser_sign_in import mount_dashboard
 from runstack.server.run_routes import router as run_router
 from runstack.server.stack_routes import router as stack_router
 from runstack.store.base import ServerStore
@@ -62,6 +64,7 @@ def create_app(store: ServerStore) -> FastAPI:
     for router in (about, stack_router, run_router):
         app.include_router(router)
     app.openapi = lambda: _schema_without_422(app)  # type: ignore[method-assign]
+    mount_dashboard(app, store)
     return app
 
 
