@@ -9,9 +9,9 @@ starts itself sees none unless it runs with the step's context copied:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+import functools
+from collections.abc import Mapping
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,10 +54,12 @@ class StepStack:
         components: dict[str, Any] = {kind.value: component for kind, component in built.items()}
         return cls(name=name, **components)
 
-    def components(self) -> list[tuple[ComponentType, BaseComponent]]:
-        """The stack's components in the fixed order of `ComponentType`, with their types."""
+    @functools.cached_property
+    def components(self) -> tuple[tuple[ComponentType, BaseComponent], ...]:
+        """The stack's components in the fixed order of `ComponentType`, with their types
+        (found once: every step run goes through them)."""
         found = ((kind, getattr(self, kind.value)) for kind in ComponentType)
-        return [(kind, component) for kind, component in found if component is not None]
+        return tuple((kind, component) for kind, component in found if component is not None)
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,11 @@ def get_step_context() -> StepContext:
         ) from None
 
 
-@contextmanager
-def in_step(context: StepContext) -> Iterator[None]:
-    """Make `context` the one `get_step_context()` returns in this thread while the block runs."""
-    token = _current.set(context)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+def enter_step(context: StepContext) -> Token[StepContext]:
+    """Make `context` the one `get_step_context()` returns in this thread, until `leave_step`."""
+    return _current.set(context)
+
+
+def leave_step(token: Token[StepContext]) -> None:
+    """Give back the context `enter_step` replaced (none, outside nested runs)."""
+    _current.reset(token)

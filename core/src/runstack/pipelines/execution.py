@@ -16,7 +16,6 @@ from types import MappingProxyType
 from typing import Any
 
 from runstack.components import BaseArtifactStore, StepContext, StepStack, current_worker
-from runstack.components.step_context import in_step
 from runstack.errors import ConfigError, RunstackError
 from runstack.history.artifacts import (
     UnreadableArtifactError,
@@ -109,7 +108,7 @@ def perform(work: StepWork) -> WorkOutcome:
     context = work.context()
     with capture.routing(), capture.capturing(work.log_limit) as log:
         try:
-            with in_step(context), around_step(context, log):
+            with around_step(context, log):
                 arguments = dict(work.parameters)
                 for parameter, artifact in work.inputs.items():
                     arguments[parameter] = load_artifact(work.artifact_store, artifact)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from runstack.components.step_context import enter_step, leave_step
 from runstack.errors import RunstackError
 
 if TYPE_CHECKING:
@@ -27,14 +28,16 @@ class ComponentFailedError(RunstackError):
 
 @contextmanager
 def around_step(context: StepContext, log: BoundedLog) -> Iterator[None]:
-    """Prepare every component, run the block, clean up those prepared (in reverse order).
+    """Set the step's context, prepare every component, run the block, clean up those
+    prepared (in reverse order).
 
     A prepare that raises fails the step before its code runs; a cleanup that raises is
     written to the log and fails the step only if the block succeeded.
     """
     prepared: list[tuple[ComponentType, BaseComponent]] = []
+    token = enter_step(context)
     try:
-        for kind, component in context.stack.components():
+        for kind, component in context.stack.components:
             try:
                 component.prepare_step_run(context)
             except Exception as error:
@@ -47,9 +50,12 @@ def around_step(context: StepContext, log: BoundedLog) -> Iterator[None]:
     except BaseException:
         _clean_up(prepared, context, log, failed=True)
         raise
-    failure = _clean_up(prepared, context, log, failed=False)
-    if failure is not None:
-        raise failure
+    else:
+        failure = _clean_up(prepared, context, log, failed=False)
+        if failure is not None:
+            raise failure
+    finally:
+        leave_step(token)
 
 
 def _clean_up(
