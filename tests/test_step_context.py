@@ -16,6 +16,7 @@ from runstack.component_types import ComponentType
 from runstack.components import StepStack
 from runstack.errors import ConfigError
 from runstack.pipelines.runner import PipelineRunError
+from runstack.testing import assert_step_component_contract
 
 # -- what a step sees ------------------------------------------------------------------
 
@@ -444,3 +445,23 @@ def test_experiment_tracker_must_be_a_flag(tmp_path: Path) -> None:
         ConfigError, match=r"steps\.describe_context\.experiment_tracker: must be true"
     ):
         nothing.with_options(config_path=config)()
+
+
+def test_the_contract_kit_checks_a_component_around_steps_where_they_run(
+    recorded: Callable[..., Callable[[], list[str]]],
+) -> None:
+    read = recorded(alerter={"fail_prepare": True})
+    client = Client()
+    tracker = client.build_component(client.get_component("experiment_tracker", "tracker"))
+    assert_step_component_contract(tracker, "experiment_tracker")
+    assert [line.split()[:3] for line in read()] == [
+        ["tracker", event, step]
+        for step in ("tracked", "failing", "untracked")
+        for event in ("prepare", "cleanup")
+    ]
+    alerter = client.build_component(client.get_component("alerter", "alerts"))
+    with pytest.raises(AssertionError, match="alerter 'alerts' failed to prepare it"):
+        assert_step_component_contract(alerter, "alerter")
+    tracker.lock = threading.Lock()  # type: ignore[attr-defined]
+    with pytest.raises(AssertionError, match="cannot travel with a step's work"):
+        assert_step_component_contract(tracker, "experiment_tracker")

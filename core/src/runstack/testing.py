@@ -8,7 +8,6 @@ the same contract runstack's own local plugins pass.
 from __future__ import annotations
 
 import importlib
-import os
 import re
 import shutil
 import sys
@@ -24,23 +23,20 @@ import pytest
 from runstack import paths, plugins
 from runstack.components import (
     BaseArtifactStore,
-    BaseExperimentTracker,
     BaseOrchestrator,
-    StepContext,
-    StepStack,
     Task,
     TaskStatus,
-    get_step_context,
 )
 from runstack.entry_points import ENTRY_POINT_GROUP
 from runstack.errors import ConfigError, NotFoundError
 from runstack.flavors import Flavor, FlavorConfig
+from runstack.lifecycle_contracts import (
+    assert_step_component_contract as assert_step_component_contract,  # for plugin authors
+)
+from runstack.lifecycle_contracts import assert_steps_run_in_their_context
 
 if TYPE_CHECKING:
     from click.testing import Result
-    from fsspec.implementations.local import LocalFileSystem
-
-    from runstack.pipelines.execution import WorkOutcome
 
 _PLUGIN_ENV = (plugins.LOAD_ONLY_ENV, plugins.DISABLE_ENV, plugins.STRICT_ENV)
 
@@ -388,12 +384,11 @@ def assert_orchestrator_contract(
     `settings` (of the flavor's `settings_class`) are used for a second run.
 
     Ctrl-C is sent to this process, so call it from the main thread. The steps write to a
-    temporary folder of this machine and import `runstack.testing` (and so pytest): run
-    the contract with workers on this machine, in this environment.
+    temporary folder of this machine: run the contract with workers on this machine.
     """
     for run_settings in (None, settings) if settings is not None else (None,):
         _assert_graph_runs(orchestrator, run_settings)
-        _assert_steps_run_in_their_context(orchestrator, run_settings)
+        assert_steps_run_in_their_context(orchestrator, run_settings)
     with pytest.raises(ConfigError, match="cycle"):
         orchestrator.execute(
             [Task("a", _noop, frozenset({"b"})), Task("b", _noop, frozenset({"a"}))]
@@ -440,111 +435,6 @@ def _assert_graph_runs(orchestrator: BaseOrchestrator, settings: FlavorConfig | 
     }
     assert "broken failed" in str(results["broken"].error)
     assert results["report"].blocked_by == "broken"
-
-
-class _ContractArtifactStore(BaseArtifactStore):
-    """A folder of this machine, where the contract's steps write their logs."""
-
-    def __init__(self, folder: str) -> None:
-        super().__init__(id="contract-store", name="contract", config=FlavorConfig())
-        self.folder = folder
-
-    @property
-    def root(self) -> str:
-        return self.folder
-
-    @property
-    def filesystem(self) -> LocalFileSystem:
-        from fsspec.implementations.local import LocalFileSystem
-
-        return LocalFileSystem()
-
-
-class _LifecycleRecorder(BaseExperimentTracker):
-    """Writes each call it gets, with the process it got it in, to a file per step."""
-
-    def __init__(self, folder: str) -> None:
-        super().__init__(id="contract-recorder", name="recorder", config=FlavorConfig())
-        self.folder = folder
-
-    def record(self, context: StepContext, event: str) -> None:
-        with Path(self.folder, f"{context.step_name}.txt").open("a") as calls:
-            calls.write(f"{event} {os.getpid()}\n")
-
-    def prepare_step_run(self, context: StepContext) -> None:
-        self.record(context, "prepare")
-
-    def cleanup_step_run(self, context: StepContext, failed: bool) -> None:
-        self.record(context, f"cleanup failed={failed}")
-
-
-def _contract_step(fail: bool) -> None:
-    """A step that records the context it sees, in the process it runs in."""
-    context = get_step_context()
-    recorder = context.stack.experiment_tracker
-    assert isinstance(recorder, _LifecycleRecorder), "the step's context lost its stack"
-    recorder.record(context, f"step {context.step_name} of {context.run_name}")
-    if fail:
-        raise RuntimeError("the contract's failing step")
-
-
-def _assert_steps_run_in_their_context(
-    orchestrator: BaseOrchestrator, settings: FlavorConfig | None
-) -> None:
-    """Two steps at once and a failing one, each through `call`: the context reaches each,
-    and the components are prepared before and cleaned up after it, once, in its process."""
-    from runstack.pipelines.execution import StepWork, perform
-
-    folder = tempfile.mkdtemp(prefix="runstack-contract-")
-    recorder = _LifecycleRecorder(folder)
-    stack = StepStack(
-        name="contract",
-        orchestrator=orchestrator,
-        artifact_store=_ContractArtifactStore(folder),
-        experiment_tracker=recorder,
-    )
-    outcomes: dict[str, WorkOutcome] = {}
-
-    def step_task(name: str) -> Task:
-        work = StepWork(
-            function=_contract_step,
-            pipeline="contract",
-            run_id="contract-run-id",
-            run_name="contract-run",
-            invocation=name,
-            step_run_id=f"{name}-id",
-            parameters={"fail": name == "failing"},
-            inputs={},
-            outputs=[],
-            retries=0,
-            retry_delay=0.0,
-            stack=stack,
-            experiment_tracker=True,
-        )
-        return Task(name, lambda: outcomes.__setitem__(name, orchestrator.call(perform, work)))
-
-    try:
-        orchestrator.execute([step_task(name) for name in ("left", "right", "failing")], settings)
-        for name in ("left", "right", "failing"):
-            failing = name == "failing"
-            assert name in outcomes, f"call() returned nothing for step {name!r}"
-            error = outcomes[name].error
-            assert bool(error) is failing, f"step {name!r} failed: {error}"
-            calls = Path(folder, f"{name}.txt").read_text().splitlines()
-            events = [line.rpartition(" ")[0] for line in calls]
-            assert events == [
-                "prepare",
-                f"step {name} of contract-run",
-                f"cleanup failed={failing}",
-            ], f"step {name!r}: the components saw {events}; expected one prepare, the step "
-            "in its own context, and one cleanup"
-            processes = {line.rpartition(" ")[2] for line in calls}
-            assert len(processes) == 1, (
-                f"step {name!r} ran in another process than its components' prepare and "
-                "cleanup: ship perform(work) whole, as call() gets it"
-            )
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _assert_ctrl_c_rules(orchestrator: BaseOrchestrator, settings: FlavorConfig | None) -> None:
