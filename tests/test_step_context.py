@@ -3,6 +3,7 @@ step runs, and the stack's components prepared and cleaned up around every step 
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from collections.abc import Callable
@@ -94,6 +95,35 @@ def test_two_steps_running_at_once_each_see_their_own_context() -> None:
     run = side_by_side()
     assert run.steps["meet"].outputs["output"].load() == "left: meet -> meet"
     assert run.steps["meet_2"].outputs["output"].load() == "right: meet_2 -> meet_2"
+
+
+def test_a_thread_the_step_starts_sees_its_context_only_when_given_a_copy() -> None:
+    @step(enable_cache=False)
+    def threaded() -> list[str]:
+        seen: list[str] = []
+
+        def look() -> None:
+            try:
+                seen.append(get_step_context().step_name)
+            except RunstackError:
+                seen.append("no context")
+
+        for thread in (
+            threading.Thread(target=look),
+            threading.Thread(target=contextvars.copy_context().run, args=(look,)),
+        ):
+            thread.start()
+            thread.join()
+        return seen
+
+    @pipeline
+    def starts_threads() -> None:
+        threaded()
+
+    assert starts_threads().steps["threaded"].outputs["output"].load() == [
+        "no context",
+        "threaded",
+    ]
 
 
 def test_the_step_stack_has_one_attribute_per_component_type() -> None:
