@@ -53,10 +53,10 @@ def register_flavors(register):
 """
 
 ACME_TRACKER = """
-from runstack.components import BaseComponent
+from runstack.components import BaseExperimentTracker
 
 
-class AcmeTracker(BaseComponent):
+class AcmeTracker(BaseExperimentTracker):
     def describe(self):
         return {"url": self.config.url}
 """

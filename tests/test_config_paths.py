@@ -45,10 +45,10 @@ def register_flavors(register):
 """
 
 TRACKER = """
-from runstack.components import BaseComponent
+from runstack.components import BaseExperimentTracker
 
 
-class Tracker(BaseComponent):
+class Tracker(BaseExperimentTracker):
     pass
 """
 

@@ -17,7 +17,12 @@ from pydantic import Field
 
 from runstack import Client, Flavor, FlavorConfig, hookimpl
 from runstack.component_types import ComponentType
-from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+from runstack.components import (
+    BaseArtifactStore,
+    BaseComponent,
+    BaseExperimentTracker,
+    BaseOrchestrator,
+)
 from runstack.errors import ConfigError, NotFoundError, PluginError
 from runstack.flavor_registry import FlavorRegistrar, FlavorRegistry, PluginWarning
 from runstack.plugins import register_objects
@@ -45,14 +50,14 @@ from pydantic import Field
 
 from runstack import Flavor, FlavorConfig, hookimpl
 from runstack.component_types import ComponentType
-from runstack.components import BaseComponent
+from runstack.components import BaseExperimentTracker
 
 
 class Config(FlavorConfig):
     url: str = Field(default="http://localhost:5000", description="Where the server listens.")
 
 
-class Component(BaseComponent):
+class Component(BaseExperimentTracker):
     """Never built by these tests."""
 '''
 
@@ -336,10 +341,10 @@ def test_installed_and_uninstalled_plugin_end_to_end_in_a_subprocess(tmp_path: P
 # -- an implementation path that leads nowhere ---------------------------------------
 
 TRACKER_MODULE = """
-from runstack.components import BaseComponent
+from runstack.components import BaseExperimentTracker
 
 if True:
-    class Tracker(BaseComponent):
+    class Tracker(BaseExperimentTracker):
         pass
 """
 
@@ -630,7 +635,7 @@ class TrackerConfig(FlavorConfig):
     url: str = Field(description="Where the server listens.")
 
 
-class Tracker(BaseComponent):
+class Tracker(BaseExperimentTracker):
     """A component class that is never built here."""
 
 

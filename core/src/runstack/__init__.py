@@ -13,7 +13,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from runstack.client import Client
     from runstack.component_types import ComponentType
-    from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+    from runstack.components import (
+        BaseArtifactStore,
+        BaseComponent,
+        BaseOrchestrator,
+        StepContext,
+        get_step_context,
+    )
     from runstack.errors import RunstackError
     from runstack.flavor_config import FlavorConfig
     from runstack.flavors import Flavor
@@ -30,6 +36,8 @@ _LAZY_NAMES = {
     "BaseArtifactStore": "runstack.components",
     "BaseComponent": "runstack.components",
     "BaseOrchestrator": "runstack.components",
+    "StepContext": "runstack.components",
+    "get_step_context": "runstack.components",
     "RunstackError": "runstack.errors",
     "Flavor": "runstack.flavors",
     "FlavorConfig": "runstack.flavor_config",
@@ -60,7 +68,9 @@ __all__ = [
     "Stack",
     "StackComponent",
     "Step",
+    "StepContext",
     "__version__",
+    "get_step_context",
     "hookimpl",
     "pipeline",
     "step",

@@ -63,12 +63,20 @@ def buildable_class(flavor: Flavor) -> type[BaseComponent]:
     """The flavor's implementation, imported, refused unless it is a complete subclass of
     its component type's base (an abstract method left out is named)."""
     from runstack.component_types import ComponentType
-    from runstack.components import BaseArtifactStore, BaseComponent, BaseOrchestrator
+    from runstack.components import (
+        BaseAlerter,
+        BaseArtifactStore,
+        BaseComponent,
+        BaseExperimentTracker,
+        BaseOrchestrator,
+    )
 
     implementation = _imported(flavor)
     expected = {
         ComponentType.ORCHESTRATOR: BaseOrchestrator,
         ComponentType.ARTIFACT_STORE: BaseArtifactStore,
+        ComponentType.EXPERIMENT_TRACKER: BaseExperimentTracker,
+        ComponentType.ALERTER: BaseAlerter,
     }.get(flavor.component_type, BaseComponent)
     if not (isinstance(implementation, type) and issubclass(implementation, expected)):
         raise ConfigError(

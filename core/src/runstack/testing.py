@@ -30,6 +30,10 @@ from runstack.components import (
 from runstack.entry_points import ENTRY_POINT_GROUP
 from runstack.errors import ConfigError, NotFoundError
 from runstack.flavors import Flavor, FlavorConfig
+from runstack.lifecycle_contracts import (
+    assert_step_component_contract as assert_step_component_contract,  # for plugin authors
+)
+from runstack.lifecycle_contracts import assert_steps_run_in_their_context
 
 if TYPE_CHECKING:
     from click.testing import Result
@@ -375,12 +379,16 @@ def assert_orchestrator_contract(
 ) -> None:
     """Dependencies run first; a failure skips only what is downstream of it; cycles are
     refused; Ctrl-C lets the running task finish and starts nothing new; a second Ctrl-C
-    stops waiting. `settings` (of the flavor's `settings_class`) are used for a second run.
+    stops waiting; steps run where `call` runs them with their context and their stack's
+    components prepared and cleaned up around them, once each, in the step's own process.
+    `settings` (of the flavor's `settings_class`) are used for a second run.
 
-    Ctrl-C is sent to this process, so call it from the main thread.
+    Ctrl-C is sent to this process, so call it from the main thread. The steps write to a
+    temporary folder of this machine: run the contract with workers on this machine.
     """
     for run_settings in (None, settings) if settings is not None else (None,):
         _assert_graph_runs(orchestrator, run_settings)
+        assert_steps_run_in_their_context(orchestrator, run_settings)
     with pytest.raises(ConfigError, match="cycle"):
         orchestrator.execute(
             [Task("a", _noop, frozenset({"b"})), Task("b", _noop, frozenset({"a"}))]

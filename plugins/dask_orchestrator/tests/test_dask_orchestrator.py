@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from runstack import Client, pipeline, step
+from runstack import Client, PipelineRun, get_step_context, pipeline, step
 from runstack.components import BaseOrchestrator
 from runstack.pipelines.runner import PipelineRunError
 from runstack.testing import assert_flavor_contract, assert_orchestrator_contract
@@ -230,6 +230,39 @@ def crash(marker: str, always: bool = False) -> None:
     kills_its_worker(marker, always)
 
 
+@step(enable_cache=False)
+def context_facts() -> dict[str, Any]:
+    context = get_step_context()
+    return {
+        "run_id": context.run_id,
+        "step_name": context.step_name,
+        "orchestrator": context.stack.orchestrator.name,
+        "output_uris": dict(context.output_uris),
+        "pid": os.getpid(),
+    }
+
+
+@pipeline
+def with_context() -> None:
+    context_facts()
+    context_facts()
+
+
+def assert_each_step_saw_its_context(run: PipelineRun, orchestrator: str) -> set[int]:
+    """Each step's context as the step saw it; the processes the steps ran in."""
+    processes = set()
+    for name in ("context_facts", "context_facts_2"):
+        facts = run.steps[name].outputs["output"].load()
+        processes.add(facts.pop("pid"))
+        assert facts == {
+            "run_id": run.record.id,
+            "step_name": name,
+            "orchestrator": orchestrator,
+            "output_uris": {"output": run.steps[name].outputs["output"].uri},
+        }
+    return processes
+
+
 # -- the contract, on a LocalCluster ---------------------------------------------------------
 
 
@@ -258,6 +291,11 @@ def test_a_fan_out_runs_its_independent_steps_on_both_workers_and_then_from_the_
     assert {s.status.value for s in again.steps.values()} == {"cached"}
     described = run_cli("run", "describe", run.name)
     assert "WORKER" in described.stdout
+
+
+def test_steps_on_a_local_cluster_get_their_own_context(local_cluster: LocalCluster) -> None:
+    dask_stack("local_dask", address=local_cluster.scheduler_address)
+    assert_each_step_saw_its_context(with_context(), "local_dask")
 
 
 def test_a_local_cluster_is_started_for_a_run_without_an_address() -> None:
@@ -314,6 +352,14 @@ def test_the_quickstart_runs_unchanged_on_scheduler_and_worker_processes(
     assert os.getpid() != steps["make_dataset"].outputs["features"].record.producer_step_run_id
     described = run_cli("run", "describe", run.name, "-o", "json")
     assert {s["worker"] for s in json.loads(described.stdout)["steps"]} == workers
+
+
+def test_steps_on_worker_processes_get_their_context_and_stack(
+    process_cluster: ProcessCluster,
+) -> None:
+    dask_stack("cluster", address=process_cluster.address)
+    processes = assert_each_step_saw_its_context(with_context(), "cluster")
+    assert os.getpid() not in processes
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,8 @@ def test_flavor_meets_the_contract() -> None:
 def test_orchestrator_meets_the_contract() -> None:
     assert_orchestrator_contract(build(max_parallel=2), LocalOrchestratorSettings(max_parallel=1))
     assert_orchestrator_contract(build(max_parallel=1, name="serial"))
+    processes = LocalOrchestratorSettings(mode="processes")
+    assert_orchestrator_contract(build(max_parallel=2, name="processes"), processes)
 
 
 def test_independent_tasks_run_at_the_same_time() -> None:

@@ -1,10 +1,12 @@
 """Base classes that flavor implementations subclass (one per component type that has
-behaviour), and the task graph an orchestrator walks."""
+behaviour), the task graph an orchestrator walks, and the context a running step sees."""
 
 from __future__ import annotations
 
+from runstack.components.alerter import BaseAlerter
 from runstack.components.artifact_store import BaseArtifactStore
 from runstack.components.base import BaseComponent
+from runstack.components.experiment_tracker import BaseExperimentTracker
 from runstack.components.orchestrator import (
     BaseOrchestrator,
     CallAbandoned,
@@ -12,18 +14,30 @@ from runstack.components.orchestrator import (
     current_worker,
     running_on,
 )
+from runstack.components.step_context import (
+    NoStepContextError,
+    StepContext,
+    StepStack,
+    get_step_context,
+)
 from runstack.components.task_graph import Task, TaskGraph, TaskResult, TaskStatus
 
 __all__ = [
+    "BaseAlerter",
     "BaseArtifactStore",
     "BaseComponent",
+    "BaseExperimentTracker",
     "BaseOrchestrator",
     "CallAbandoned",
     "CallTimeout",
+    "NoStepContextError",
+    "StepContext",
+    "StepStack",
     "Task",
     "TaskGraph",
     "TaskResult",
     "TaskStatus",
     "current_worker",
+    "get_step_context",
     "running_on",
 ]

@@ -7,7 +7,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from runstack.components.base import BaseComponent
 from runstack.components.task_graph import Task, TaskGraph, TaskResult
@@ -60,6 +60,11 @@ class BaseOrchestrator(BaseComponent):
         `TaskGraph(tasks).run(max_parallel)` does all of this.
         """
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Travel (in a step's context, to where the step runs) as a copy built from the
+        config: what `execute` set up (a worker pool, a cluster connection) stays here."""
+        return _built, (type(self), self.id, self.name, self.config)
+
     @property
     def shares_console(self) -> bool:
         """Whether what a step prints reaches this process's console as the step runs (it
@@ -90,6 +95,12 @@ class BaseOrchestrator(BaseComponent):
             for task in batch:
                 graph.done(task.name)
         return tuple(order)
+
+
+def _built(
+    kind: type[BaseOrchestrator], id: str, name: str, config: FlavorConfig
+) -> BaseOrchestrator:
+    return kind(id=id, name=name, config=config)
 
 
 def _call_with_timeout(function: Callable[[W], R], work: W, timeout: float) -> R:

@@ -19,6 +19,7 @@ from runstack.pipelines.run_config import (
     RunConfig,
     Settings,
     StepRunConfig,
+    check_experiment_tracker,
     check_retries,
     check_timeout,
     load_run_config,
@@ -44,6 +45,7 @@ class PipelineOptions:
     retries: int | None = None
     retry_delay: float | None = None
     timeout: float | None = None
+    experiment_tracker: bool | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
@@ -61,6 +63,7 @@ class ResolvedStep:
     retries: int
     retry_delay: float
     timeout: float | None
+    experiment_tracker: bool
     settings: Settings
     extra: dict[str, Any]
 
@@ -71,6 +74,7 @@ class ResolvedStep:
             "retries": self.retries,
             "retry_delay": self.retry_delay,
             "timeout": self.timeout,
+            "experiment_tracker": self.experiment_tracker,
             "settings": self.settings,
             "extra": self.extra,
         }
@@ -106,6 +110,7 @@ class Pipeline:
     def __init__(self, function: Callable[..., Any], options: PipelineOptions) -> None:
         check_retries(options.retries, options.retry_delay)
         check_timeout(options.timeout)
+        check_experiment_tracker(options.experiment_tracker)
         self.function = function
         self.options = options
         self.name = check_name(chosen_name(options.name, function), "pipeline")
@@ -305,6 +310,13 @@ class Pipeline:
             ),
             timeout=_first_set(
                 step_config.timeout, step_options.timeout, config.timeout, self.options.timeout
+            ),
+            experiment_tracker=_first(
+                step_config.experiment_tracker,
+                step_options.experiment_tracker,
+                config.experiment_tracker,
+                self.options.experiment_tracker,
+                False,
             ),
             settings=merge_settings(pipeline_settings, step_options.settings, step_config.settings),
             extra={**pipeline_extra, **step_options.extra, **step_config.extra},

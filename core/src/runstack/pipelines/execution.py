@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
-from runstack.components import BaseArtifactStore, current_worker
+from runstack.components import BaseArtifactStore, StepContext, StepStack, current_worker
 from runstack.errors import ConfigError, RunstackError
 from runstack.history.artifacts import (
     UnreadableArtifactError,
@@ -32,6 +33,7 @@ from runstack.history.step_logs import (
 )
 from runstack.pipelines import capture
 from runstack.pipelines.annotations import describe_type, matches
+from runstack.pipelines.lifecycle import around_step
 from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.runs import ArtifactRecord
@@ -44,6 +46,7 @@ class StepWork:
     function: Callable[..., Any]
     pipeline: str
     run_id: str
+    run_name: str
     invocation: str
     step_run_id: str
     parameters: dict[str, Any]
@@ -51,8 +54,32 @@ class StepWork:
     outputs: list[OutputSpec]
     retries: int
     retry_delay: float
-    artifact_store: BaseArtifactStore
+    stack: StepStack
+    experiment_tracker: bool = False
     log_limit: int = DEFAULT_LIMIT
+
+    @property
+    def artifact_store(self) -> BaseArtifactStore:
+        return self.stack.artifact_store
+
+    def context(self) -> StepContext:
+        """What `get_step_context()` returns to the step's code, made where it runs."""
+        return StepContext(
+            run_id=self.run_id,
+            run_name=self.run_name,
+            pipeline_name=self.pipeline,
+            step_name=self.invocation,
+            parameters=MappingProxyType(self.parameters),
+            output_names=tuple(spec.name for spec in self.outputs),
+            output_uris=MappingProxyType(
+                {
+                    spec.name: output_uri(self.pipeline, self.run_id, self.invocation, spec.name)
+                    for spec in self.outputs
+                }
+            ),
+            stack=self.stack,
+            experiment_tracker_enabled=self.experiment_tracker,
+        )
 
 
 @dataclass(frozen=True)
@@ -75,29 +102,33 @@ class WorkOutcome:
 
 
 def perform(work: StepWork) -> WorkOutcome:
-    """Run the step and capture what it prints and logs; failures come back as data."""
+    """Run the step, its stack's components prepared around it, and capture what it prints
+    and logs; failures come back as data."""
     attempts = 0
+    context = work.context()
     with capture.routing(), capture.capturing(work.log_limit) as log:
         try:
-            arguments = dict(work.parameters)
-            for parameter, artifact in work.inputs.items():
-                arguments[parameter] = load_artifact(work.artifact_store, artifact)
-            for attempts in range(1, work.retries + 2):
-                try:
-                    result = work.function(**arguments)
-                    break
-                except Exception as error:
-                    if attempts > work.retries:
-                        raise
-                    delay = work.retry_delay * 2 ** (attempts - 1)
-                    log.write(
-                        f"attempt {attempts} failed: {type(error).__name__}: {error}; "
-                        f"retrying in {delay:g}s\n"
-                    )
-                    time.sleep(delay)
-            values = check_outputs(work.invocation, work.outputs, result)
-            artifacts = _save_outputs(work, values)
+            with around_step(context, log):
+                arguments = dict(work.parameters)
+                for parameter, artifact in work.inputs.items():
+                    arguments[parameter] = load_artifact(work.artifact_store, artifact)
+                for attempts in range(1, work.retries + 2):
+                    try:
+                        result = work.function(**arguments)
+                        break
+                    except Exception as error:
+                        if attempts > work.retries:
+                            raise
+                        delay = work.retry_delay * 2 ** (attempts - 1)
+                        log.write(
+                            f"attempt {attempts} failed: {type(error).__name__}: {error}; "
+                            f"retrying in {delay:g}s\n"
+                        )
+                        time.sleep(delay)
+                values = check_outputs(work.invocation, work.outputs, result)
+                artifacts = _save_outputs(work, values, context.output_uris)
         except BaseException as error:  # SystemExit in a step is the step's failure too
+            _remove_outputs(work.artifact_store, context.output_uris)
             if is_ctrl_c(error):
                 raise
             printed = tail(log.getvalue())
@@ -158,38 +189,37 @@ def check_outputs(name: str, specs: list[OutputSpec], result: Any) -> dict[str, 
     return {spec.name: value for spec, value in zip(specs, values, strict=True)}
 
 
-def _save_outputs(work: StepWork, values: dict[str, Any]) -> list[ArtifactRecord]:
-    """Write every output, or none: a failed save removes what this step already wrote."""
-    store = work.artifact_store
-    uris = {
-        spec.name: output_uri(work.pipeline, work.run_id, work.invocation, spec.name)
-        for spec in work.outputs
-    }
+def _save_outputs(
+    work: StepWork, values: dict[str, Any], uris: Mapping[str, str]
+) -> list[ArtifactRecord]:
+    """Write every output; on failure the caller removes what was written (`_remove_outputs`)."""
     artifacts = []
-    try:
-        for spec in work.outputs:
-            value = values[spec.name]
-            try:
-                artifacts.append(
-                    save_output(
-                        store,
-                        value,
-                        spec.annotation,
-                        name=f"{work.pipeline}::{work.invocation}::{spec.name}",
-                        uri=uris[spec.name],
-                        producer_step_run_id=work.step_run_id,
-                    )
+    for spec in work.outputs:
+        value = values[spec.name]
+        try:
+            artifacts.append(
+                save_output(
+                    work.artifact_store,
+                    value,
+                    spec.annotation,
+                    name=f"{work.pipeline}::{work.invocation}::{spec.name}",
+                    uri=uris[spec.name],
+                    producer_step_run_id=work.step_run_id,
                 )
-            except RunstackError:
-                raise
-            except Exception as error:
-                raise ConfigError(
-                    f"step {work.invocation!r} could not save output {spec.name!r} "
-                    f"(a {type(value).__name__}): {type(error).__name__}: {error}"
-                ) from error
-    except BaseException:
-        for uri in uris.values():
-            if store.exists(uri):
-                store.rm(uri, recursive=True)
-        raise
+            )
+        except RunstackError:
+            raise
+        except Exception as error:
+            raise ConfigError(
+                f"step {work.invocation!r} could not save output {spec.name!r} "
+                f"(a {type(value).__name__}): {type(error).__name__}: {error}"
+            ) from error
     return artifacts
+
+
+def _remove_outputs(store: BaseArtifactStore, uris: Mapping[str, str]) -> None:
+    """A failed step leaves no outputs: a save that failed half-way, or a component that
+    failed to clean up after the outputs were saved, would leave some behind."""
+    for uri in uris.values():
+        if store.exists(uri):
+            store.rm(uri, recursive=True)

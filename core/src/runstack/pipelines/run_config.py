@@ -16,6 +16,7 @@ mode = "processes"
 [steps.train]
 retries = 2
 timeout = 600
+experiment_tracker = true
 parameters = { epochs = 20 }
 ```
 """
@@ -47,6 +48,7 @@ class StepRunConfig:
     retries: int | None = None
     retry_delay: float | None = None
     timeout: float | None = None
+    experiment_tracker: bool | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     settings: Settings = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -106,6 +108,7 @@ _WRITTEN_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "retries": ((int,), "an integer"),
     "retry_delay": ((int, float), "a number"),
     "timeout": ((int, float), "a number"),
+    "experiment_tracker": ((bool,), "true or false"),
 }
 
 
@@ -158,3 +161,12 @@ def check_timeout(timeout: float | None) -> None:
         endless = number and timeout > 0
         limit = f", at most {threading.TIMEOUT_MAX:.0f} (leave it out for none)" if endless else ""
         raise ConfigError(f"timeout must be a number of seconds > 0, got {timeout!r}{limit}")
+
+
+def check_experiment_tracker(experiment_tracker: bool | None) -> None:
+    """Refuse a value that is not a flag: `experiment_tracker="mlflow"` names no tracker."""
+    if experiment_tracker is not None and not isinstance(experiment_tracker, bool):
+        raise ConfigError(
+            f"experiment_tracker must be True or False, got {experiment_tracker!r}; the "
+            "stack's experiment tracker is the one used"
+        )

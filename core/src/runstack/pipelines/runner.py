@@ -13,13 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from runstack.component_types import ComponentType
-from runstack.components import (
-    BaseArtifactStore,
-    BaseOrchestrator,
-    CallAbandoned,
-    Task,
-    TaskStatus,
-)
+from runstack.components import CallAbandoned, Task, TaskStatus
 from runstack.errors import ConfigError, RunstackError
 from runstack.history.integrity import record_unreadable
 from runstack.history.step_logs import StoredLog, log_limit, read_log
@@ -30,6 +24,7 @@ from runstack.pipelines.caching import CacheHit, StepCache, digest
 from runstack.pipelines.execution import StepWork, WorkOutcome, is_ctrl_c, perform
 from runstack.pipelines.heartbeat import beating
 from runstack.pipelines.progress import Progress
+from runstack.pipelines.run_stack import build_run_stack
 from runstack.pipelines.settings import applicable_settings
 from runstack.pipelines.shipping import ShippedFunction
 from runstack.pipelines.tracebacks import user_traceback
@@ -89,12 +84,9 @@ class PipelineRunner:
         stack = self.client.get_stack(compiled.stack)
         check_reachable(self.client.flavors, stack.name, stack.components)
         orchestrator_settings, step_settings = self._validate_settings(stack)
-        orchestrator = self.client.build_component(stack.orchestrator)
-        artifact_store = self.client.build_component(stack.artifact_store)
-        assert isinstance(orchestrator, BaseOrchestrator)
-        assert isinstance(artifact_store, BaseArtifactStore)
-        self.artifact_store = artifact_store
-        self.orchestrator = orchestrator
+        self.stack = build_run_stack(self.client, stack, compiled)
+        artifact_store = self.artifact_store = self.stack.artifact_store
+        orchestrator = self.orchestrator = self.stack.orchestrator
         self.cache = StepCache(self.store, artifact_store, compiled.name)
         started = now()
         self.run_record = RunRecord(
@@ -295,6 +287,7 @@ class PipelineRunner:
             function=ShippedFunction(step.function),
             pipeline=self.compiled.name,
             run_id=self.run_record.id,
+            run_name=self.run_record.name,
             invocation=name,
             step_run_id=step_run.id,
             parameters=resolved.parameters,
@@ -302,7 +295,8 @@ class PipelineRunner:
             outputs=step.outputs,
             retries=resolved.retries,
             retry_delay=resolved.retry_delay,
-            artifact_store=self.artifact_store,
+            stack=self.stack,
+            experiment_tracker=resolved.experiment_tracker,
             log_limit=self.log_limit,
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument

@@ -14,7 +14,12 @@ from runstack.errors import ConfigError
 from runstack.names import check_name
 from runstack.pipelines.annotations import strip_annotated
 from runstack.pipelines.fingerprint import code_fingerprint
-from runstack.pipelines.run_config import check_retries, check_timeout, merge_changes
+from runstack.pipelines.run_config import (
+    check_experiment_tracker,
+    check_retries,
+    check_timeout,
+    merge_changes,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class StepOptions:
     retries: int | None = None
     retry_delay: float | None = None
     timeout: float | None = None
+    experiment_tracker: bool | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -48,6 +54,7 @@ class Step:
     def __init__(self, function: Callable[..., Any], options: StepOptions) -> None:
         check_retries(options.retries, options.retry_delay)
         check_timeout(options.timeout)
+        check_experiment_tracker(options.experiment_tracker)
         self.function = function
         self.options = options
         self.name = check_name(chosen_name(options.name, function), "step")
@@ -103,6 +110,7 @@ class DecoratorOptions(TypedDict, total=False):
     retries: int | None
     retry_delay: float | None
     timeout: float | None
+    experiment_tracker: bool | None
     settings: Mapping[str, Mapping[str, Any]] | None
     extra: Mapping[str, Any] | None
 
@@ -126,7 +134,11 @@ def step(**options: Unpack[DecoratorOptions]) -> Callable[[Callable[..., Any]], 
 def step(
     function: Callable[..., Any] | None = None, /, **options: Unpack[DecoratorOptions]
 ) -> Step | Callable[[Callable[..., Any]], Step]:
-    """Make a function a step: `@step` or `@step(enable_cache=False, retries=2)`."""
+    """Make a function a step: `@step` or `@step(enable_cache=False, retries=2)`.
+
+    `experiment_tracker=True` runs it with the stack's experiment tracker (the run is
+    refused on a stack without one); its code sees so in `get_step_context()`.
+    """
     chosen = StepOptions(**option_values(options))
     if function is not None:
         return Step(function, chosen)

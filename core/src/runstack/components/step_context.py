@@ -1,0 +1,107 @@
+"""What a running step knows about itself: `get_step_context()`.
+
+The context is made where the step's code runs (a thread of this process, a worker
+process, a Dask worker) from the step's work, and set in a ContextVar around the
+step: two steps running at once on two threads each see their own. A thread a step
+starts itself sees none unless it runs with the step's context copied:
+`threading.Thread(target=contextvars.copy_context().run, args=(work,))`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from typing import Any
+
+from runstack.component_types import ComponentType
+from runstack.components.alerter import BaseAlerter
+from runstack.components.artifact_store import BaseArtifactStore
+from runstack.components.base import BaseComponent
+from runstack.components.experiment_tracker import BaseExperimentTracker
+from runstack.components.orchestrator import BaseOrchestrator
+from runstack.errors import RunstackError
+
+
+class NoStepContextError(RunstackError):
+    """`get_step_context()` was called where no step is running."""
+
+
+@dataclass(frozen=True)
+class StepStack:
+    """The run's stack with its components built, one attribute per `ComponentType` (None where
+    the stack has none); built once per run and shipped with every step's work."""
+
+    name: str
+    orchestrator: BaseOrchestrator
+    artifact_store: BaseArtifactStore
+    step_operator: BaseComponent | None = None
+    experiment_tracker: BaseExperimentTracker | None = None
+    model_deployer: BaseComponent | None = None
+    model_registry: BaseComponent | None = None
+    container_registry: BaseComponent | None = None
+    image_builder: BaseComponent | None = None
+    alerter: BaseAlerter | None = None
+    annotator: BaseComponent | None = None
+    data_validator: BaseComponent | None = None
+    feature_store: BaseComponent | None = None
+
+    @classmethod
+    def of(cls, name: str, built: Mapping[ComponentType, BaseComponent]) -> StepStack:
+        """The stack named `name` made of `built`, which holds an orchestrator and an artifact
+        store (the flavors' bases are checked as each component is built)."""
+        components: dict[str, Any] = {kind.value: component for kind, component in built.items()}
+        return cls(name=name, **components)
+
+    @functools.cached_property
+    def components(self) -> tuple[tuple[ComponentType, BaseComponent], ...]:
+        """The stack's components in the fixed order of `ComponentType`, with their types
+        (found once: every step run goes through them)."""
+        found = ((kind, getattr(self, kind.value)) for kind in ComponentType)
+        return tuple((kind, component) for kind, component in found if component is not None)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """A running step's run, pipeline, name, parameters, outputs and stack (read-only).
+
+    `step_name` is the step's id in the pipeline (`train_2` for the second call of
+    `train`); `output_uris` say where in the artifact store each output will be written;
+    `experiment_tracker_enabled` whether the step opted into the stack's tracker.
+    """
+
+    run_id: str
+    run_name: str
+    pipeline_name: str
+    step_name: str
+    parameters: Mapping[str, Any]
+    output_names: tuple[str, ...]
+    output_uris: Mapping[str, str]
+    stack: StepStack
+    experiment_tracker_enabled: bool
+
+
+_current: ContextVar[StepContext] = ContextVar("runstack_step_context")
+
+
+def get_step_context() -> StepContext:
+    """The context of the step whose code calls it; NoStepContextError anywhere else."""
+    try:
+        return _current.get()
+    except LookupError:
+        raise NoStepContextError(
+            "get_step_context() works only inside a running step; call it from a step's code "
+            "while a pipeline runs it (a step called as a plain function has none), and in a "
+            "thread the step starts, run the code in contextvars.copy_context()"
+        ) from None
+
+
+def enter_step(context: StepContext) -> Token[StepContext]:
+    """Make `context` the one `get_step_context()` returns in this thread, until `leave_step`."""
+    return _current.set(context)
+
+
+def leave_step(token: Token[StepContext]) -> None:
+    """Give back the context `enter_step` replaced (none, outside nested runs)."""
+    _current.reset(token)
