@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +20,7 @@ import pytest
 from markupsafe import escape
 
 from dashboard_helpers import IMG, SCRIPT, dashboard, runstack, seed_home
+from import_checks import loaded_by
 from runstack import Client
 
 SEEDED = 55  # more than one page of runs
@@ -265,21 +264,8 @@ WEB_ONLY = {"fastapi", "starlette", "uvicorn", "jinja2", "httpx", "psycopg"}
 def test_commands_that_serve_nothing_import_no_web_library(
     runstack_home: Path, command: list[str]
 ) -> None:
-    code = (
-        "import atexit, sys\n"
-        f"atexit.register(lambda: print(sorted({WEB_ONLY!r} & set(sys.modules))))\n"
-        "from runstack.cli.main import main\n"
-        f"sys.argv = ['runstack', *{command!r}]\n"
-        "main()\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "RUNSTACK_HOME": str(runstack_home)},
-    )
-    assert result.stdout.splitlines()[-1] == "[]", result.stderr
+    loaded, result = loaded_by(command, WEB_ONLY, runstack_home)
+    assert loaded == [], result.stderr
 
 
 def test_open_shows_the_dashboard_in_the_browser_python_finds(

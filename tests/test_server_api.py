@@ -4,15 +4,13 @@ client, against a real `runstack server start` (the session's `team_server`)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from import_checks import loaded_by
 from pipeline_helpers import run_name_in
 from runstack import Client
 from runstack.component_types import ComponentType
@@ -223,22 +221,9 @@ SERVER_SIDE = {"fastapi", "uvicorn", "starlette", "httpx", "jinja2", "psycopg"}
 def test_commands_load_no_web_library_they_do_not_need(
     runstack_home: Path, arguments: list[str], unwanted: set[str]
 ) -> None:
-    code = (
-        "import atexit, sys\n"
-        f"atexit.register(lambda: print(sorted({unwanted!r} & set(sys.modules))))\n"
-        "from runstack.cli.main import main\n"
-        f"sys.argv = ['runstack', *{arguments!r}]\n"
-        "main()\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "RUNSTACK_HOME": str(runstack_home)},
-    )
+    loaded, result = loaded_by(arguments, unwanted, runstack_home)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "[]", result.stdout
+    assert loaded == []
 
 
 def test_another_users_private_stack_is_404_and_their_shared_one_is_theirs_to_change(
