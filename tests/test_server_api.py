@@ -148,6 +148,30 @@ def test_a_pipeline_run_is_recorded_on_the_server(
     assert Client().runs.count(stack=stack) == 2
 
 
+def test_what_a_step_recorded_travels_through_the_server(
+    logged_in: TeamServer, cli_ok: Cli, write_module: Callable[..., Path]
+) -> None:
+    flow = write_module(
+        """
+        from runstack import get_step_context
+
+        @step(enable_cache=False)
+        def measure() -> None:
+            get_step_context().add_metadata({"rows": 3, "exact": True, "where": "s3://in"})
+
+        @pipeline
+        def measuring() -> None:
+            measure()
+        """
+    )
+    run = run_name_in(cli_ok("pipeline", "run", f"{flow}:measuring"))
+    recorded = {"rows": 3, "exact": True, "where": "s3://in"}
+    assert Client().runs.get(run).steps["measure"].record.metadata == recorded
+    assert json.loads(cli_ok("run", "describe", run, "-o", "json"))["steps"][0]["metadata"] == (
+        recorded
+    )
+
+
 def test_runs_page_through_the_server(
     logged_in: TeamServer, cli_ok: Cli, write_module: Callable[..., Path]
 ) -> None:
