@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from runstack import Client, paths
-from runstack.testing import parse_table
+from runstack.testing import imported_by_command, parse_table
 
 if TYPE_CHECKING:
     from click.testing import Result
@@ -115,24 +112,10 @@ RUN_SIDE = {
 }
 
 
-def test_stack_list_loads_nothing_that_only_runs_need(runstack_home: Path) -> None:
-    code = (
-        "import atexit, sys\n"
-        f"atexit.register(lambda: print(sorted({RUN_SIDE!r} & set(sys.modules))))\n"
-        "from runstack.cli.main import main\n"
-        "sys.argv = ['runstack', 'stack', 'list']\n"
-        "main()\n"
-    )
+def test_stack_list_loads_nothing_that_only_runs_need(cli_ok: Cli) -> None:
     for _ in range(2):  # the first creates the store, the second only reads it
-        result = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "RUNSTACK_HOME": str(runstack_home)},
-        )
-        assert "default" in result.stdout
-        assert result.stdout.splitlines()[-1] == "[]", result.stderr
+        assert imported_by_command(["stack", "list"], RUN_SIDE) == []
+    assert "default" in cli_ok("stack", "list")
 
 
 def test_describe_the_default_stack_as_the_docs_show(cli_ok: Cli, cli_json: CliJson) -> None:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +21,7 @@ from markupsafe import escape
 
 from dashboard_helpers import IMG, SCRIPT, dashboard, runstack, seed_home
 from runstack import Client
+from runstack.testing import imported_by_command
 
 SEEDED = 55  # more than one page of runs
 
@@ -262,24 +261,8 @@ WEB_ONLY = {"fastapi", "starlette", "uvicorn", "jinja2", "httpx", "psycopg"}
 
 
 @pytest.mark.parametrize("command", [["stack", "list"], ["--help"], ["dashboard", "--help"]])
-def test_commands_that_serve_nothing_import_no_web_library(
-    runstack_home: Path, command: list[str]
-) -> None:
-    code = (
-        "import atexit, sys\n"
-        f"atexit.register(lambda: print(sorted({WEB_ONLY!r} & set(sys.modules))))\n"
-        "from runstack.cli.main import main\n"
-        f"sys.argv = ['runstack', *{command!r}]\n"
-        "main()\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "RUNSTACK_HOME": str(runstack_home)},
-    )
-    assert result.stdout.splitlines()[-1] == "[]", result.stderr
+def test_commands_that_serve_nothing_import_no_web_library(command: list[str]) -> None:
+    assert imported_by_command(command, WEB_ONLY) == []
 
 
 def test_open_shows_the_dashboard_in_the_browser_python_finds(

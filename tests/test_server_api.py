@@ -4,9 +4,6 @@ client, against a real `runstack server start` (the session's `team_server`)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +15,7 @@ from runstack import Client
 from runstack.component_types import ComponentType
 from runstack.errors import MissingSecretsError
 from runstack.stacks import Stack, StackComponent
+from runstack.testing import imported_by_command
 from server_helpers import TeamServer, unique
 
 Cli = Callable[..., str]
@@ -245,21 +243,6 @@ SERVER_SIDE = {"fastapi", "uvicorn", "starlette", "httpx", "jinja2", "psycopg"}
     ids=["stack list", "run list", "server user list"],
 )
 def test_commands_load_no_web_library_they_do_not_need(
-    runstack_home: Path, arguments: list[str], unwanted: set[str]
+    arguments: list[str], unwanted: set[str]
 ) -> None:
-    code = (
-        "import atexit, sys\n"
-        f"atexit.register(lambda: print(sorted({unwanted!r} & set(sys.modules))))\n"
-        "from runstack.cli.main import main\n"
-        f"sys.argv = ['runstack', *{arguments!r}]\n"
-        "main()\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "RUNSTACK_HOME": str(runstack_home)},
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "[]", result.stdout
+    assert imported_by_command(arguments, unwanted) == []
