@@ -181,6 +181,8 @@ def test_user_text_is_escaped_everywhere(home: Path, page: Callable[[str], str])
         assert IMG not in text and SCRIPT not in text
     assert escape("flow " + IMG) in texts[2] and escape(IMG) in texts[3]
     assert escape(SCRIPT) in texts[-1]  # the log line, as text
+    # what the step recorded about itself (StepContext.add_metadata), as text too
+    assert f"<dt>{escape('note ' + IMG)}</dt><dd>{escape(SCRIPT)}</dd>" in texts[-1]
 
 
 def test_secrets_stay_masked_and_a_plugin_that_failed_shows_why(
