@@ -216,6 +216,19 @@ def test_a_tracking_uri_mlflow_cannot_open_is_refused_at_registration(run_cli: R
     assert "bad" not in run_cli("experiment-tracker", "list").stdout
 
 
+def test_a_relative_sqlite_file_is_made_absolute_at_registration(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(
+        "experiment-tracker", "register", "here", "--flavor=mlflow", "--tracking_uri=sqlite:///m.db"
+    )
+    assert result.exit_code == 0, result.output
+    stored = f"sqlite:///{tmp_path / 'm.db'}"
+    assert stored in result.stdout
+    assert Client().get_component("experiment_tracker", "here").config["tracking_uri"] == stored
+
+
 def test_an_unreachable_server_fails_the_step_in_one_line_naming_the_tracker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

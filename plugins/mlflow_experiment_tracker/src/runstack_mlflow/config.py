@@ -3,6 +3,8 @@ mlflow`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator
 
 from runstack.flavors import FlavorConfig
@@ -57,4 +59,8 @@ class MlflowExperimentTrackerConfig(FlavorConfig):
                 "(http://host:5000), a database (sqlite:////absolute/path.db, postgresql://...) or "
                 "databricks, or leave it out for SQLite under the runstack home"
             )
+        database = uri.removeprefix("sqlite:///")
+        if scheme == "sqlite" and database != uri and not Path(database).expanduser().is_absolute():
+            # the same file for every step, whatever folder its process runs in
+            return f"sqlite:///{Path(database).expanduser().absolute()}"
         return uri
