@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import os
 import sys
 import textwrap
 import tomllib
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from postgres_server import PostgresServer, postgres_server, why_unavailable
+from recording_components import COMPONENTS, COMPONENTS_PLUGIN
 from server_helpers import TeamServer, started_server
 
 if TYPE_CHECKING:
@@ -194,6 +196,58 @@ def acme_plugin(install_plugin: Callable[..., Path]) -> Path:
         },
         entry_points={"acme": "acme_runstack.plugin"},
     )
+
+
+@pytest.fixture
+def recorded(
+    install_plugin: Callable[..., Path], tmp_path: Path
+) -> Callable[..., Callable[[], list[str]]]:
+    """Makes a stack `recorded` (made active) of the defaults, a recording experiment tracker and
+    a recording alerter (each with the config given); returns a reader of the calls they
+    recorded, one line each, this process's pid as `PID`."""
+    install_plugin(
+        "recording-components",
+        {
+            "recording_components.__init__": "",
+            "recording_components.plugin": COMPONENTS_PLUGIN,
+            "recording_components.components": COMPONENTS,
+        },
+        entry_points={"recording": "recording_components.plugin"},
+    )
+    calls = tmp_path / "calls.txt"
+
+    def make_stack(
+        tracker: dict[str, Any] | None = None, alerter: dict[str, Any] | None = None
+    ) -> Callable[..., list[str]]:
+        from runstack import Client
+
+        client = Client()
+        for kind, name, config in (
+            ("experiment_tracker", "tracker", tracker),
+            ("alerter", "alerts", alerter),
+        ):
+            client.register_component(
+                kind, name, "recording", {"path": str(calls), **(config or {})}
+            )
+        client.register_stack(
+            "recorded",
+            {
+                "orchestrator": "default",
+                "artifact_store": "default",
+                "experiment_tracker": "tracker",
+                "alerter": "alerts",
+            },
+        )
+        client.set_active_stack("recorded")
+        return read
+
+    def read() -> list[str]:
+        if not calls.exists():
+            return []
+        pid = str(os.getpid())
+        return [line.replace(pid, "PID") for line in calls.read_text().splitlines()]
+
+    return make_stack
 
 
 @pytest.fixture

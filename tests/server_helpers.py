@@ -37,14 +37,16 @@ class TeamServer:
     port: int = field(default_factory=free_port)
     tokens: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    # The store's URL (`postgresql://...`); "" for a SQLite file in the server's home.
+    database_url: str = ""
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     @property
-    def database(self) -> Path:
-        return self.home / "server.db"
+    def database(self) -> str:
+        return self.database_url or str(self.home / "server.db")
 
     @property
     def log(self) -> Path:
@@ -59,7 +61,7 @@ class TeamServer:
 
     def add_user(self, name: str) -> str:
         """Create a user on the server's store; their token."""
-        done = self.runstack("server", "user", "create", name, "--db", str(self.database))
+        done = self.runstack("server", "user", "create", name, "--db", self.database)
         assert done.returncode == 0, done.stderr
         self.tokens[name] = done.stdout.splitlines()[-1]
         return self.tokens[name]
@@ -69,7 +71,7 @@ class TeamServer:
         command = [RUNSTACK, "server", "start", "--port", str(self.port)]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [*command, "--db", str(self.database)], env=env, stdout=log, stderr=log
+                [*command, "--db", self.database], env=env, stdout=log, stderr=log
             )
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
@@ -100,9 +102,10 @@ class TeamServer:
         return httpx.Client(base_url=f"{self.url}/api/v1", headers=headers, timeout=10.0)
 
 
-def started_server(home: Path, *users: str) -> TeamServer:
-    """A server in `home`, its users created (before it starts, as an admin would)."""
-    server = TeamServer(home)
+def started_server(home: Path, *users: str, database_url: str = "") -> TeamServer:
+    """A server in `home` (on `database_url`, else a SQLite file there), its users created
+    (before it starts, as an admin would)."""
+    server = TeamServer(home, database_url=database_url)
     for user in users:
         server.add_user(user)
     server.start()

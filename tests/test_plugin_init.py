@@ -19,7 +19,9 @@ RunCli = Callable[..., Any]
 PLUGINS = [
     ("minio", "artifact_store", "not implemented yet: MinioArtifactStore.filesystem"),
     ("farm", "orchestrator", "not implemented yet: FarmOrchestrator.execute"),
-    ("tally", "experiment_tracker", ""),
+    ("tally", "experiment_tracker", "not implemented yet: TallyExperimentTracker.prepare_step_run"),
+    ("pager", "alerter", "not implemented yet: PagerAlerter.post"),
+    ("labeler", "annotator", ""),
 ]
 
 

@@ -246,3 +246,29 @@ def test_commands_load_no_web_library_they_do_not_need(
     arguments: list[str], unwanted: set[str]
 ) -> None:
     assert imported_by_command(arguments, unwanted) == []
+
+
+def test_another_users_private_stack_is_404_and_their_shared_one_is_theirs_to_change(
+    team_server: TeamServer,
+) -> None:
+    from runstack.store.http import HttpStore
+
+    alice = Client(store=HttpStore(team_server.url, team_server.tokens["alice"], user="alice"))
+    private, shared = unique("private"), unique("shared")
+    members = {"orchestrator": "default", "artifact_store": "default"}
+    private_id = alice.register_stack(private, members).id
+    shared_stack = alice.register_stack(shared, members, shared=True)
+    with team_server.api("bob") as bob:
+        hidden = bob.get(f"/stacks/{private_id}")
+        assert hidden.status_code == 404
+        assert private not in hidden.text  # the id asked for is echoed, never the stack
+        assert private not in [stack["name"] for stack in bob.get("/stacks").json()]
+        assert bob.get(f"/stacks/{shared_stack.id}").status_code == 200
+        refused = bob.delete(f"/stacks/{shared_stack.id}")
+        assert refused.status_code == 403
+        assert refused.json() == {
+            "error": "PermissionDeniedError",
+            "message": f"the stack '{shared}' is owned by user 'alice'; only its owner may "
+            "change it",
+        }
+    assert alice.get_stack(shared).id == shared_stack.id

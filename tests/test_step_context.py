@@ -135,119 +135,6 @@ def test_the_step_stack_has_one_attribute_per_component_type() -> None:
 
 # -- an experiment tracker and an alerter from a plugin ------------------------------------
 
-COMPONENTS_PLUGIN = """
-from pydantic import Field
-
-from runstack import Flavor, FlavorConfig, hookimpl
-from runstack.component_types import ComponentType
-
-
-class RecorderConfig(FlavorConfig):
-    path: str = Field(description="The file each call is written to, one line per call.")
-    fail_prepare: bool = Field(default=False, description="Raise in prepare_step_run.")
-    fail_cleanup: bool = Field(default=False, description="Raise in cleanup_step_run.")
-
-
-@hookimpl
-def register_flavors(register):
-    for kind, implementation in (
-        ("experiment_tracker", "RecordingTracker"),
-        ("alerter", "RecordingAlerter"),
-    ):
-        register(
-            Flavor(
-                name="recording",
-                component_type=ComponentType(kind),
-                config_class=RecorderConfig,
-                implementation="recording_components.components:" + implementation,
-                description="Writes every lifecycle call to a file.",
-            )
-        )
-"""
-
-COMPONENTS = """
-import os
-
-from runstack.components import BaseAlerter, BaseExperimentTracker
-
-
-class Recording:
-    def record(self, line):
-        with open(self.config.path, "a", encoding="utf-8") as file:
-            file.write(line + "\\n")
-
-    def prepare_step_run(self, context):
-        tracked = "tracked" if context.experiment_tracker_enabled else "untracked"
-        self.record(f"{self.name} prepare {context.step_name} {tracked} {os.getpid()}")
-        if self.config.fail_prepare:
-            raise RuntimeError("no tracking server at http://nowhere")
-
-    def cleanup_step_run(self, context, failed):
-        self.record(f"{self.name} cleanup {context.step_name} failed={failed} {os.getpid()}")
-        if self.config.fail_cleanup:
-            raise RuntimeError("could not close the tracking run")
-
-
-class RecordingTracker(Recording, BaseExperimentTracker):
-    def prepare_step_run(self, context):
-        super().prepare_step_run(context)
-        if context.experiment_tracker_enabled:
-            context.add_metadata({"tracking_run": context.step_run_id, "tracker": self.name})
-
-
-class RecordingAlerter(Recording, BaseAlerter):
-    def post(self, text):
-        self.record(f"{self.name} post {text}")
-"""
-
-
-@pytest.fixture
-def recorded(install_plugin: Callable[..., Path], tmp_path: Path) -> Callable[..., list[str]]:
-    """Makes a stack `recorded` (made active) of the defaults, a recording experiment tracker and
-    a recording alerter (each with the config given); returns a reader of the calls they
-    recorded, one line each, this process's pid as `PID`."""
-    install_plugin(
-        "recording-components",
-        {
-            "recording_components.__init__": "",
-            "recording_components.plugin": COMPONENTS_PLUGIN,
-            "recording_components.components": COMPONENTS,
-        },
-        entry_points={"recording": "recording_components.plugin"},
-    )
-    calls = tmp_path / "calls.txt"
-
-    def make_stack(
-        tracker: dict[str, Any] | None = None, alerter: dict[str, Any] | None = None
-    ) -> Callable[..., list[str]]:
-        client = Client()
-        for kind, name, config in (
-            ("experiment_tracker", "tracker", tracker),
-            ("alerter", "alerts", alerter),
-        ):
-            client.register_component(
-                kind, name, "recording", {"path": str(calls), **(config or {})}
-            )
-        client.register_stack(
-            "recorded",
-            {
-                "orchestrator": "default",
-                "artifact_store": "default",
-                "experiment_tracker": "tracker",
-                "alerter": "alerts",
-            },
-        )
-        client.set_active_stack("recorded")
-        return read
-
-    def read() -> list[str]:
-        if not calls.exists():
-            return []
-        pid = str(os.getpid())
-        return [line.replace(pid, "PID") for line in calls.read_text().splitlines()]
-
-    return make_stack
-
 
 @step(enable_cache=False)
 def note(path: str) -> int:
@@ -311,16 +198,19 @@ def test_a_failed_step_is_cleaned_up_as_failed_and_a_cached_one_is_not_prepared(
     def failing() -> None:
         broken(fine())
 
-    with pytest.raises(PipelineRunError, match="ValueError: cannot use 1"):
+    with pytest.raises(PipelineRunError, match="ValueError: cannot use 1") as raised:
         failing()
-    assert read()[-2:] == [
+    assert read()[-3:] == [
         "alerts cleanup broken failed=True PID",
         "tracker cleanup broken failed=True PID",
+        f"alerts post Run {raised.value.run.name!r} of pipeline 'failing' failed on stack "
+        "'recorded': step 'broken' raised ValueError: cannot use 1",  # the run's end, posted
     ]
     before = len(read())
     with pytest.raises(PipelineRunError):
         failing()
-    assert [line.split()[2] for line in read()[before:]] == ["broken"] * 4  # `fine` was cached
+    steps = [line.split()[2] for line in read()[before:] if " post " not in line]
+    assert steps == ["broken"] * 4  # `fine` was cached
 
 
 def test_steps_opt_into_the_tracker_by_decorator_with_options_or_run_config(
@@ -376,11 +266,12 @@ def test_a_component_that_fails_to_prepare_fails_the_step_naming_it(
     assert step_run.record.error.strip() == message
     assert "Traceback" in step_run.logs and "no tracking server" in step_run.logs
     # the step's code never ran; the tracker, prepared before, is cleaned up
-    assert read() == [
+    assert read()[:-1] == [
         "tracker prepare note untracked PID",
         "alerts prepare note untracked PID",
         "tracker cleanup note failed=True PID",
     ]
+    assert read()[-1].startswith(f"alerts post Run {raised.value.run.name!r} of pipeline 'one'")
 
 
 def test_a_component_that_fails_to_clean_up_fails_only_a_step_that_succeeded(

@@ -52,3 +52,10 @@ class StoreError(RunstackError):
 
 class PluginError(RunstackError):
     """A plugin failed to load or registered something invalid (raised only in strict mode)."""
+
+
+def one_line(error: BaseException) -> str:
+    """An exception in one line: a runstack error's message, or the type and message."""
+    if not str(error):
+        return type(error).__name__
+    return str(error) if isinstance(error, RunstackError) else f"{type(error).__name__}: {error}"

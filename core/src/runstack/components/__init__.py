@@ -3,7 +3,7 @@ behaviour), the task graph an orchestrator walks, and the context a running step
 
 from __future__ import annotations
 
-from runstack.components.alerter import BaseAlerter
+from runstack.components.alerter import BaseAlerter, RunSummary
 from runstack.components.artifact_store import BaseArtifactStore
 from runstack.components.base import BaseComponent
 from runstack.components.experiment_tracker import BaseExperimentTracker
@@ -31,6 +31,7 @@ __all__ = [
     "CallAbandoned",
     "CallTimeout",
     "NoStepContextError",
+    "RunSummary",
     "StepContext",
     "StepStack",
     "Task",

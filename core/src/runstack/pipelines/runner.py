@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from runstack.component_types import ComponentType
 from runstack.components import CallAbandoned, Task, TaskStatus
-from runstack.errors import ConfigError, RunstackError
+from runstack.errors import ConfigError, RunstackError, one_line
 from runstack.history.integrity import record_unreadable
 from runstack.history.step_logs import StoredLog, log_limit, read_log
 from runstack.locality import check_reachable
@@ -24,6 +24,7 @@ from runstack.pipelines.caching import CacheHit, StepCache, digest
 from runstack.pipelines.execution import StepWork, WorkOutcome, is_ctrl_c, perform
 from runstack.pipelines.heartbeat import beating
 from runstack.pipelines.progress import Progress
+from runstack.pipelines.run_end import announce_end
 from runstack.pipelines.run_stack import build_run_stack
 from runstack.pipelines.settings import applicable_settings
 from runstack.pipelines.shipping import ShippedFunction
@@ -146,14 +147,19 @@ class PipelineRunner:
         record = self.store.runs.get(self.run_record.id)
         self.progress.finished_run(record, Counter(r.status for r in self.recorded.values()))
         run = self.client.runs.get(record.id)
+        failed = next((r for r in self.recorded.values() if r.status is StepStatus.FAILED), None)
+        if failed is not None and status is RunStatus.FAILED:
+            self.progress.error(failed.error.rstrip())
+        server = self.client.config.server
+        announce_end(
+            self.stack.alerter,
+            record,
+            failed.invocation if failed else None,
+            server.url if server else None,
+        )
         if status is RunStatus.STOPPED:
             raise KeyboardInterrupt
         if status is RunStatus.FAILED:
-            failed = next(
-                (r for r in self.recorded.values() if r.status is StepStatus.FAILED), None
-            )
-            if failed is not None:
-                self.progress.error(failed.error.rstrip())
             log = f"{record.name} {failed.invocation}" if failed else record.name
             raise PipelineRunError(
                 f"run {record.name!r} failed: {failure} (full log: runstack run logs {log})", run
@@ -419,13 +425,6 @@ class PipelineRunner:
         step = f"step {failed[0].invocation!r}"
         summary = next((line for line in (lines[0], lines[-1]) if line.startswith(step)), None)
         return summary or f"{step} raised {lines[-1]}"
-
-
-def one_line(error: BaseException) -> str:
-    """An exception in one line: a runstack error's message, or the type and message."""
-    if not str(error):
-        return type(error).__name__
-    return str(error) if isinstance(error, RunstackError) else f"{type(error).__name__}: {error}"
 
 
 def _ended(

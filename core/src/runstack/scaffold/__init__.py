@@ -23,6 +23,8 @@ _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _KINDS = {
     ComponentType.ARTIFACT_STORE: ("artifact_store", "store"),
     ComponentType.ORCHESTRATOR: ("orchestrator", "orchestrator"),
+    ComponentType.EXPERIMENT_TRACKER: ("experiment_tracker", "tracker"),
+    ComponentType.ALERTER: ("alerter", "alerter"),
 }
 
 
