@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +26,9 @@ def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     from mlflow import MlflowClient
 
     uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
-    MlflowClient(uri).search_experiments()  # creates the tables now, once
+    with warnings.catch_warnings():  # MLflow's own use of a deprecated SQLAlchemy API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        MlflowClient(uri).search_experiments()  # creates the tables now, once
     return uri
 
 
