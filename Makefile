@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e "./core[server]" -e ./plugins/local_orchestrator -e ./plugins/local_artifact_store \
 	-e "./plugins/fsspec_artifact_store[s3,azure,gcs]" \
-	-e ./plugins/dask_orchestrator -e ./plugins/webhook_alerter
+	-e ./plugins/dask_orchestrator -e ./plugins/mlflow_experiment_tracker -e ./plugins/webhook_alerter
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint format bench bytecode clean azurite postgresql chromium

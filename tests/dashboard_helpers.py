@@ -22,12 +22,13 @@ SCRIPT = "<script>window.__xss=2;alert(2)</script>"
 PIPELINES = f"""
 from typing import Annotated
 
-from runstack import pipeline, step
+from runstack import get_step_context, pipeline, step
 
 
 @step(name={IMG!r})
 def load(text: str = "") -> Annotated[dict, {("out " + IMG)!r}]:
     print("a log line: " + {SCRIPT!r})
+    get_step_context().add_metadata({{{("note " + IMG)!r}: {SCRIPT!r}}})
     return {{"said": text, "again": {SCRIPT!r}}}
 
 

@@ -58,7 +58,10 @@ class Recording:
 
 
 class RecordingTracker(Recording, BaseExperimentTracker):
-    pass
+    def prepare_step_run(self, context):
+        super().prepare_step_run(context)
+        if context.experiment_tracker_enabled:
+            context.add_metadata({"tracking_run": context.step_run_id, "tracker": self.name})
 
 
 class RecordingAlerter(Recording, BaseAlerter):

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from import_checks import loaded_by
 from runstack import Client, paths
-from runstack.testing import parse_table
+from runstack.testing import imported_by_command, parse_table
 
 if TYPE_CHECKING:
     from click.testing import Result
@@ -113,11 +112,10 @@ RUN_SIDE = {
 }
 
 
-def test_stack_list_loads_nothing_that_only_runs_need(runstack_home: Path) -> None:
+def test_stack_list_loads_nothing_that_only_runs_need(cli_ok: Cli) -> None:
     for _ in range(2):  # the first creates the store, the second only reads it
-        loaded, result = loaded_by(["stack", "list"], RUN_SIDE, runstack_home)
-        assert "default" in result.stdout
-        assert loaded == [], result.stderr
+        assert imported_by_command(["stack", "list"], RUN_SIDE) == []
+    assert "default" in cli_ok("stack", "list")
 
 
 def test_describe_the_default_stack_as_the_docs_show(cli_ok: Cli, cli_json: CliJson) -> None:

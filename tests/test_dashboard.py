@@ -20,8 +20,8 @@ import pytest
 from markupsafe import escape
 
 from dashboard_helpers import IMG, SCRIPT, dashboard, runstack, seed_home
-from import_checks import loaded_by
 from runstack import Client
+from runstack.testing import imported_by_command
 
 SEEDED = 55  # more than one page of runs
 
@@ -181,6 +181,8 @@ def test_user_text_is_escaped_everywhere(home: Path, page: Callable[[str], str])
         assert IMG not in text and SCRIPT not in text
     assert escape("flow " + IMG) in texts[2] and escape(IMG) in texts[3]
     assert escape(SCRIPT) in texts[-1]  # the log line, as text
+    # what the step recorded about itself (StepContext.add_metadata), as text too
+    assert f"<dt>{escape('note ' + IMG)}</dt><dd>{escape(SCRIPT)}</dd>" in texts[-1]
 
 
 def test_secrets_stay_masked_and_a_plugin_that_failed_shows_why(
@@ -261,11 +263,8 @@ WEB_ONLY = {"fastapi", "starlette", "uvicorn", "jinja2", "httpx", "psycopg"}
 
 
 @pytest.mark.parametrize("command", [["stack", "list"], ["--help"], ["dashboard", "--help"]])
-def test_commands_that_serve_nothing_import_no_web_library(
-    runstack_home: Path, command: list[str]
-) -> None:
-    loaded, result = loaded_by(command, WEB_ONLY, runstack_home)
-    assert loaded == [], result.stderr
+def test_commands_that_serve_nothing_import_no_web_library(command: list[str]) -> None:
+    assert imported_by_command(command, WEB_ONLY) == []
 
 
 def test_open_shows_the_dashboard_in_the_browser_python_finds(

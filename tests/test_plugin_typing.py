@@ -17,6 +17,7 @@ DISTRIBUTIONS = {
     "plugins/local_orchestrator": "runstack_local_orchestrator",
     "plugins/local_artifact_store": "runstack_local_artifact_store",
     "plugins/dask_orchestrator": "runstack_dask_orchestrator",
+    "plugins/mlflow_experiment_tracker": "runstack_mlflow",
     "plugins/webhook_alerter": "runstack_webhook_alerter",
 }
 

@@ -4,6 +4,7 @@ step runs, and the stack's components prepared and cleaned up around every step 
 from __future__ import annotations
 
 import contextvars
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -389,3 +390,79 @@ def test_the_contract_kit_checks_a_component_around_steps_where_they_run(
     tracker.lock = threading.Lock()  # type: ignore[attr-defined]
     with pytest.raises(AssertionError, match="cannot travel with a step's work"):
         assert_step_component_contract(tracker, "experiment_tracker")
+
+
+# -- what components and steps record about a step run -------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["threads", "processes"])
+def test_what_a_tracker_and_a_step_record_is_kept_on_the_step_run_and_described(
+    recorded: Callable[..., Callable[[], list[str]]],
+    cli_fails: Callable[..., tuple[str, str]],
+    cli_ok: Callable[..., str],
+    mode: str,
+) -> None:
+    recorded()
+
+    @step(enable_cache=False, experiment_tracker=True)
+    def measured() -> int:
+        get_step_context().add_metadata({"rows": 3, "source": "s3://in"})
+        return 1
+
+    @step(enable_cache=False, experiment_tracker=True)
+    def broken(value: int) -> None:
+        raise ValueError("no")
+
+    @step(enable_cache=False)
+    def untracked() -> int:
+        return 2
+
+    @pipeline(settings={"orchestrator": {"mode": mode}})
+    def recording() -> None:
+        broken(measured())
+        untracked()
+
+    with pytest.raises(PipelineRunError):
+        recording()
+    run = Client().runs.list()[0]
+    steps = Client().runs.get(run.id).steps
+    ids = {name: step_run.record.id for name, step_run in steps.items()}
+    assert steps["measured"].record.metadata == {
+        "tracking_run": ids["measured"],
+        "tracker": "tracker",
+        "rows": 3,
+        "source": "s3://in",
+    }
+    assert steps["broken"].record.metadata == {"tracking_run": ids["broken"], "tracker": "tracker"}
+    assert steps["untracked"].record.metadata == {}
+    described = cli_ok("run", "describe", run.name)
+    assert (
+        "\nStep 'measured' recorded:\n"
+        f"  tracking_run: {ids['measured']}\n"
+        "  tracker:      tracker\n"
+        "  rows:         3\n"
+        "  source:       s3://in\n"
+        "\nStep 'broken' recorded:\n"
+        f"  tracking_run: {ids['broken']}\n"
+        "  tracker:      tracker\n"
+    ) in described
+    assert "'untracked' recorded" not in described
+    as_json = json.loads(cli_ok("run", "describe", run.name, "-o", "json"))
+    assert [s["metadata"] for s in as_json["steps"]] == [
+        steps[name].record.metadata for name in ("measured", "broken", "untracked")
+    ]
+
+
+def test_step_metadata_must_be_json_scalars_under_string_keys() -> None:
+    @step(enable_cache=False)
+    def odd() -> None:
+        get_step_context().add_metadata({"rows": [1, 2]})
+
+    @pipeline
+    def recording_odd() -> None:
+        odd()
+
+    with pytest.raises(
+        PipelineRunError, match="step metadata 'rows' must be a string, number or boolean, not list"
+    ):
+        recording_odd()

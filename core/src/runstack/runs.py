@@ -91,7 +91,8 @@ class StepRunRecord:
     `invocation` is the step's id within its pipeline (`train`, or `train_2`
     when a step is used twice); `cache_parts` holds the hashes that make up
     `cache_key`, so a later run can say *why* it did not reuse this one. `worker`
-    names where its code ran when the orchestrator says (a Dask worker's address).
+    names where its code ran when the orchestrator says (a Dask worker's address);
+    `metadata` is what its components and code recorded (`StepContext.add_metadata`).
     """
 
     id: str
@@ -113,6 +114,7 @@ class StepRunRecord:
     inputs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     worker: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def duration(self) -> float | None:
@@ -135,6 +137,7 @@ class StepRunRecord:
             "error": self.error,
             "attempts": self.attempts,
             "worker": self.worker,
+            "metadata": self.metadata,
             "parameters": self.parameters,
             "cache_key": self.cache_key,
             "inputs": self.inputs,

@@ -13,7 +13,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,36 @@ def run_cli() -> Callable[..., Result]:
         return runner.invoke(cli, list(arguments), input=input, catch_exceptions=False)
 
     return invoke
+
+
+def imported_by_command(arguments: Sequence[str], modules: Iterable[str]) -> list[str]:
+    """Which of `modules` `runstack ARGUMENTS...` imports, run in a fresh process in this test's
+    RUNSTACK_HOME; it must succeed. How a test holds a command to importing only what it needs
+    (a plugin's heavy library only where it is used), since imports are most of a command's time.
+    """
+    import os
+    import subprocess
+
+    code = (
+        "import atexit, json, sys\n"
+        f"wanted = {sorted(modules)!r}\n"
+        "atexit.register(lambda: print(json.dumps(sorted(set(wanted) & set(sys.modules)))))\n"
+        "from runstack.cli.main import main\n"
+        f"sys.argv = ['runstack', *{list(arguments)!r}]\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, paths.HOME_ENV: str(paths.runstack_home())},
+    )
+    assert result.returncode == 0, f"runstack {' '.join(arguments)} failed:\n{result.stderr}"
+    import json
+
+    imported: list[str] = json.loads(result.stdout.splitlines()[-1])  # printed at its exit
+    return imported
 
 
 def parse_table(output: str) -> list[dict[str, str]]:

@@ -113,6 +113,12 @@ def describe(name: str, output: str) -> None:
         wrapping=["WHY", "OUTPUTS"],
     )
     for step in described.steps.values():
+        if step.record.metadata:
+            click.echo(f"\nStep '{step.name}' recorded:")
+            width = max(len(key) for key in step.record.metadata) + 2
+            for key, value in step.record.metadata.items():
+                click.echo(f"  {key + ':':<{width}}{value}")
+    for step in described.steps.values():
         if step.record.error:
             status = step.status.value
             click.echo(f"\nStep '{step.name}' {status}:\n{step.record.error.rstrip()}")

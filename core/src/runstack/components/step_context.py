@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from runstack.component_types import ComponentType
@@ -21,7 +21,10 @@ from runstack.components.artifact_store import BaseArtifactStore
 from runstack.components.base import BaseComponent
 from runstack.components.experiment_tracker import BaseExperimentTracker
 from runstack.components.orchestrator import BaseOrchestrator
-from runstack.errors import RunstackError
+from runstack.errors import ConfigError, RunstackError
+
+MetadataValue = str | int | float | bool
+"""What a step run's metadata holds: values JSON keeps as they are."""
 
 
 class NoStepContextError(RunstackError):
@@ -67,19 +70,36 @@ class StepContext:
     """A running step's run, pipeline, name, parameters, outputs and stack (read-only).
 
     `step_name` is the step's id in the pipeline (`train_2` for the second call of
-    `train`); `output_uris` say where in the artifact store each output will be written;
-    `experiment_tracker_enabled` whether the step opted into the stack's tracker.
+    `train`), `step_run_id` the id of this run of it; `output_uris` say where in the artifact
+    store each output will be written; `experiment_tracker_enabled` whether the step opted
+    into the stack's tracker. `metadata` is what was recorded with `add_metadata`.
     """
 
     run_id: str
     run_name: str
     pipeline_name: str
     step_name: str
+    step_run_id: str
     parameters: Mapping[str, Any]
     output_names: tuple[str, ...]
     output_uris: Mapping[str, str]
     stack: StepStack
     experiment_tracker_enabled: bool
+    metadata: dict[str, MetadataValue] = field(default_factory=dict)
+
+    def add_metadata(self, values: Mapping[str, MetadataValue]) -> None:
+        """Keep `values` on the step run's record (`run describe` shows them): how a component
+        says where it recorded the step (a tracking run's id and URI), or the step what it found.
+        Later values replace earlier ones of the same key."""
+        for key, value in values.items():
+            if not isinstance(key, str) or not key:
+                raise ConfigError(f"step metadata keys are non-empty strings, not {key!r}")
+            if not isinstance(value, str | int | float | bool):
+                raise ConfigError(
+                    f"step metadata {key!r} must be a string, number or boolean, "
+                    f"not {type(value).__name__}"
+                )
+        self.metadata.update(values)
 
 
 _current: ContextVar[StepContext] = ContextVar("runstack_step_context")

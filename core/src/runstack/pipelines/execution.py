@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from runstack.components import BaseArtifactStore, StepContext, StepStack, current_worker
+from runstack.components.step_context import MetadataValue
 from runstack.errors import ConfigError, RunstackError
 from runstack.history.artifacts import (
     UnreadableArtifactError,
@@ -69,6 +70,7 @@ class StepWork:
             run_name=self.run_name,
             pipeline_name=self.pipeline,
             step_name=self.invocation,
+            step_run_id=self.step_run_id,
             parameters=MappingProxyType(self.parameters),
             output_names=tuple(spec.name for spec in self.outputs),
             output_uris=MappingProxyType(
@@ -89,7 +91,8 @@ class WorkOutcome:
     `unreadable` is the id of an input artifact its materializer could not load; `worker`
     is where it ran, as the orchestrator named it with `running_on` ("" if it did not);
     `printed` the last lines a failed step printed before its error (its log goes on
-    with the traceback), for a console that did not see them.
+    with the traceback), for a console that did not see them; `metadata` what the
+    components and the step recorded with `StepContext.add_metadata`.
     """
 
     log: StoredLog
@@ -99,6 +102,7 @@ class WorkOutcome:
     unreadable: str = ""
     worker: str = ""
     printed: str = ""
+    metadata: dict[str, MetadataValue] = field(default_factory=dict)
 
 
 def perform(work: StepWork) -> WorkOutcome:
@@ -140,8 +144,11 @@ def perform(work: StepWork) -> WorkOutcome:
                 unreadable=error.artifact_id if isinstance(error, UnreadableArtifactError) else "",
                 worker=current_worker(),
                 printed=printed,
+                metadata=context.metadata,
             )
-    return WorkOutcome(_stored(work, log), attempts, artifacts, worker=current_worker())
+    return WorkOutcome(
+        _stored(work, log), attempts, artifacts, worker=current_worker(), metadata=context.metadata
+    )
 
 
 def _stored(work: StepWork, log: BoundedLog) -> StoredLog:

@@ -437,6 +437,7 @@ def _ended(
         finished=now(),
         attempts=outcome.attempts,
         worker=outcome.worker,
+        metadata=outcome.metadata,
         log_uri=outcome.log.uri,
         log_size=outcome.log.size,
         **changes,

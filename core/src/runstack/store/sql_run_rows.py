@@ -16,7 +16,7 @@ RUN_COLUMNS = (
 RUN_FROM = "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
 STEP_COLUMNS = (
     "id, run_id, invocation, step_name, status, started, finished, cache_key, cache_parts, "
-    "parameters, reason, cached_from, error, attempts, log_uri, log_size, worker"
+    "parameters, reason, cached_from, error, attempts, log_uri, log_size, worker, metadata"
 )
 
 
@@ -69,6 +69,7 @@ def step_run_from_row(
         log_uri=row[14],
         log_size=row[15],
         worker=row[16],
+        metadata=json.loads(row[17]),
         inputs=inputs,
         outputs=outputs,
     )

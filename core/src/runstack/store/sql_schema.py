@@ -194,6 +194,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX runs_by_pipeline ON runs (pipeline_id, started, name);
     CREATE INDEX IF NOT EXISTS runs_by_stack ON runs (stack_id, started, name);
     """,
+    # 14: what a step run's components and code recorded about it (JSON: key -> value), such
+    # as the id and tracking URI of the experiment tracker's run
+    """
+    ALTER TABLE step_runs ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -128,15 +128,16 @@ def _upsert(connection: Connection, step_run: StepRunRecord, position: int, logs
     connection.execute(
         "INSERT INTO step_runs (id, run_id, pipeline_name, artifact_store_id, invocation, "
         "step_name, position, status, started, finished, cache_key, cache_parts, parameters, "
-        "reason, cached_from, error, attempts, logs, log_uri, log_size, worker) "
+        "reason, cached_from, error, attempts, logs, log_uri, log_size, worker, metadata) "
         "SELECT ?, r.id, p.name, r.artifact_store_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ? "
+        "?, ?, ?, ? "
         f"{RUN_FROM} WHERE r.id = ? "
         "ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
         "started = excluded.started, finished = excluded.finished, "
         "reason = excluded.reason, cached_from = excluded.cached_from, "
         "error = excluded.error, attempts = excluded.attempts, logs = excluded.logs, "
-        "log_uri = excluded.log_uri, log_size = excluded.log_size, worker = excluded.worker",
+        "log_uri = excluded.log_uri, log_size = excluded.log_size, worker = excluded.worker, "
+        "metadata = excluded.metadata",
         (
             step_run.id,
             step_run.invocation,
@@ -156,6 +157,7 @@ def _upsert(connection: Connection, step_run: StepRunRecord, position: int, logs
             step_run.log_uri,
             step_run.log_size,
             step_run.worker,
+            json.dumps(step_run.metadata),
             step_run.run_id,
         ),
     )
