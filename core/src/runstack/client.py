@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from runstack.flavor_registry import FlavorRegistry, RegisteredFlavor
     from runstack.flavors import Flavor
     from runstack.history.artifact_stores import ArtifactStores
+    from runstack.history.pipelines import PipelineHistory
     from runstack.history.queries import ArtifactQueries, RunQueries
     from runstack.history.results import Artifact, PipelineRun
     from runstack.plugins import Plugin
@@ -98,6 +99,16 @@ class Client:
     def get_run(self, name_or_id: str) -> PipelineRun:
         """A past run by name, id or id prefix: `client.get_run(name).steps["train"]`."""
         return self.runs.get(name_or_id)
+
+    def get_pipeline_run(self, name_or_id: str) -> PipelineRun:
+        """ZenML's name for `get_run`."""
+        return self.get_run(name_or_id)
+
+    def get_pipeline(self, name: str) -> PipelineHistory:
+        """A pipeline that has run: `.runs`, `.last_run`, `.last_successful_run`."""
+        from runstack.history.pipelines import pipeline_history
+
+        return pipeline_history(self.runs, name)
 
     def get_artifact(self, artifact_id: str) -> Artifact:
         """A stored output by id or id prefix: `client.get_artifact(id).load()`."""

@@ -26,6 +26,16 @@ class Artifact:
             f"{record.size} bytes) id={record.id[:8]}>"
         )
 
+    def __getitem__(self, index: int) -> Artifact:
+        """`outputs["model"][0]` is the artifact itself, for code written against ZenML
+        versions whose outputs were lists of one."""
+        if index not in (0, -1):
+            raise IndexError(f"output {self.name!r} is one artifact; only [0] reads it as a list")
+        return self
+
+    def __len__(self) -> int:
+        return 1
+
     @property
     def id(self) -> str:
         return self.record.id

@@ -126,6 +126,14 @@ class Pipeline:
     def __repr__(self) -> str:
         return f"<pipeline {self.name}>"
 
+    @property
+    def last_run(self) -> PipelineRun:
+        """This pipeline's newest run, as `Client().get_pipeline(name).last_run` (ZenML's
+        `my_pipeline.last_run`)."""
+        from runstack.client import Client
+
+        return Client().get_pipeline(self.name).last_run
+
     @functools.cached_property
     def parameter_annotations(self) -> dict[str, Any]:
         """The parameters' annotations, to check values against; none if they cannot be resolved
