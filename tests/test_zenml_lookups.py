@@ -4,10 +4,13 @@ outputs were lists (issue 14)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import pytest
 
 from runstack import Client, pipeline, step
-from runstack.errors import NotFoundError
+from runstack.errors import ConfigError, NotFoundError
 from runstack.pipelines.runner import PipelineRunError
 
 
@@ -60,3 +63,72 @@ def test_a_pipeline_that_never_ran_is_a_clear_error() -> None:
         Client().get_pipeline("nightly")
     with pytest.raises(NotFoundError, match="no pipeline named 'training' has run"):
         _ = training.last_run
+
+
+N_LOADS = 3
+
+
+@step
+def load_part(index: int) -> int:
+    return index * 10
+
+
+@step
+def combine_parts() -> int:
+    """Fan-in as ZenML's docs write it: read the parts through the client, by step id."""
+    from runstack import get_step_context
+
+    run = Client().get_run(get_step_context().run_id)
+    return sum(run.steps[f"load_{i}"].outputs["output"].load() for i in range(N_LOADS))
+
+
+@pipeline
+def fan_out_fan_in() -> None:
+    loaded = []
+    for i in range(N_LOADS):
+        step_id = f"load_{i}"
+        load_part(i, id=step_id)
+        loaded.append(step_id)
+    combine_parts(after=loaded)
+
+
+def test_step_calls_take_an_id_and_the_steps_to_run_after() -> None:
+    run = fan_out_fan_in.with_options(settings={"orchestrator": {"max_parallel": 4}})()
+    assert list(run.steps) == ["load_0", "load_1", "load_2", "combine_parts"]
+    assert run.steps["combine_parts"].outputs["output"].load() == 30
+
+
+def twice_the_same_id() -> None:
+    load_part(1, id="a")
+    load_part(2, id="a")
+
+
+def an_id_that_is_not_text() -> None:
+    load_part(1, id=3)
+
+
+def after_a_step_not_called_yet() -> None:
+    combine_parts(after=["load_9"])
+
+
+def an_id_that_is_no_name() -> None:
+    load_part(1, id="a/b")
+
+
+@pytest.mark.parametrize(
+    ("wiring", "said"),
+    [
+        (twice_the_same_id, "pipeline 'bad' calls two steps with id 'a'"),
+        (an_id_that_is_not_text, "a step's id= takes text, got 3"),
+        (after_a_step_not_called_yet, "after= names 'load_9', which no step called before"),
+        (an_id_that_is_no_name, "'a/b'"),
+    ],
+    ids=lambda value: getattr(value, "__name__", "said"),
+)
+def test_bad_step_ids_and_orders_are_refused_before_anything_runs(
+    wiring: Callable[[], None], said: str
+) -> None:
+    bad = pipeline(name="bad")(wiring)
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        bad()
+    assert Client().runs.list() == []

@@ -79,8 +79,8 @@ class Invocation:
             upstream = _invocation_of(other)
             if upstream is None or upstream.graph is not self.graph:
                 raise ConfigError(
-                    f"step {self.id!r}: .after() takes outputs of steps of the same pipeline, "
-                    f"got {other!r}"
+                    f"step {self.id!r}: after= and .after() take ids or outputs of steps of "
+                    f"the same pipeline, got {other!r}"
                 )
             self.order_after.add(upstream.id)
         return self
@@ -115,8 +115,14 @@ class PipelineGraph:
             _CURRENT.reset(token)
 
     def add(self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Record a step call and return handles to its outputs."""
-        invocation_id = check_name(self._unique_id(step.name), "step")
+        """Record a step call and return handles to its outputs.
+
+        As in ZenML, `id="name"` names the call and `after=[...]` (step ids, or outputs of
+        earlier calls) orders it, unless the step has parameters of those names.
+        """
+        chosen = kwargs.pop("id", None) if "id" not in step.signature.parameters else None
+        after = kwargs.pop("after", None) if "after" not in step.signature.parameters else None
+        invocation_id = check_name(self._chosen_id(chosen) or self._unique_id(step.name), "step")
         try:
             bound = step.signature.bind(*args, **kwargs)
         except TypeError as error:
@@ -146,6 +152,8 @@ class PipelineGraph:
             inputs=inputs,
         )
         self.invocations[invocation_id] = invocation
+        if after is not None:
+            invocation.after(*self._earlier(invocation_id, after))
         if not step.outputs:
             return invocation
         handles = [OutputHandle(invocation, spec.name) for spec in step.outputs]
@@ -154,6 +162,37 @@ class PipelineGraph:
         outputs = StepOutputs(handles)
         outputs.invocation = invocation
         return outputs
+
+    def _chosen_id(self, chosen: Any) -> str | None:
+        """The id given with `id=`, once it is text no earlier call of this pipeline has."""
+        if chosen is None:
+            return None
+        if not isinstance(chosen, str):
+            raise ConfigError(f"a step's id= takes text, got {chosen!r}")
+        if chosen in self.invocations:
+            raise ConfigError(
+                f"pipeline {self.pipeline_name!r} calls two steps with id {chosen!r}; give each "
+                "call its own id"
+            )
+        return chosen
+
+    def _earlier(self, invocation_id: str, after: Any) -> list[Any]:
+        """What `after=` names, as invocations or outputs: ids are looked up among the calls
+        made before this one (a step can only wait for steps already called)."""
+        named = list(after) if isinstance(after, (list, tuple, set, frozenset)) else [after]
+        found: list[Any] = []
+        for other in named:
+            if isinstance(other, str):
+                if other not in self.invocations or other == invocation_id:
+                    earlier = ", ".join(i for i in self.invocations if i != invocation_id)
+                    raise ConfigError(
+                        f"step {invocation_id!r}: after= names {other!r}, which no step called "
+                        f"before it has as id; ids so far: {earlier or 'none'}"
+                    )
+                found.append(self.invocations[other])
+            else:
+                found.append(other)
+        return found
 
     def _unique_id(self, name: str) -> str:
         """`train` the first time, then `train_2`, `train_3`, ... (skipping ids in use)."""
