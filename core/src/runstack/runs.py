@@ -17,6 +17,18 @@ def format_duration(seconds: float | None) -> str:
     return "" if seconds is None else f"{seconds:.2f}s"
 
 
+def format_size(size: int) -> str:
+    """A byte count as every output shows it: `216 B`, `6.4 KiB`, `1.2 GiB`."""
+    if size < 1024:
+        return f"{size} B"
+    amount, unit = size / 1024, "KiB"
+    for larger in ("MiB", "GiB"):
+        if amount < 1024:
+            break
+        amount, unit = amount / 1024, larger
+    return f"{amount:.1f} {unit}"
+
+
 class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"

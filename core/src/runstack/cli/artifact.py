@@ -10,12 +10,12 @@ import click
 from runstack.cli.output import (
     echo_json,
     echo_table,
-    format_size,
     output_option,
     short_id,
     timestamp,
 )
 from runstack.client import Client
+from runstack.runs import format_size
 
 
 @click.group("artifact")

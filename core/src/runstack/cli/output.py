@@ -137,18 +137,6 @@ def timestamp(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def format_size(size: int) -> str:
-    """Bytes in tables: `216 B`, `6.4 KiB`, `1.2 GiB`."""
-    if size < 1024:
-        return f"{size} B"
-    amount, unit = size / 1024, "KiB"
-    for larger in ("MiB", "GiB"):
-        if amount < 1024:
-            break
-        amount, unit = amount / 1024, larger
-    return f"{amount:.1f} {unit}"
-
-
 def format_value(value: Any) -> str:
     """Config values in tables: JSON for containers, plain text otherwise."""
     if isinstance(value, (dict, list)):

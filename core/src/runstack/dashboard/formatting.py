@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from runstack.runs import format_duration
+from runstack.runs import format_duration, format_size
 
 
 def moment(value: datetime | None) -> str:
@@ -23,17 +23,8 @@ def short(identifier: str) -> str:
 
 
 def size(count: int | None) -> str:
-    """A byte count as people read it: 512 B, 3.1 KiB, 12.0 MiB."""
-    if count is None:
-        return ""
-    if count < 1024:
-        return f"{count} B"
-    shown = count / 1024
-    for unit in ("KiB", "MiB"):
-        if shown < 1024:
-            return f"{shown:.1f} {unit}"
-        shown /= 1024
-    return f"{shown:.1f} GiB"
+    """A byte count as the CLI shows it; "" when it is not known."""
+    return "" if count is None else format_size(count)
 
 
 def value(item: Any) -> str:
