@@ -162,41 +162,30 @@ def _shortened(
     rows: Sequence[Sequence[str]], widths: Sequence[int], wraps: Sequence[bool]
 ) -> list[list[str]]:
     """The rows with each one-line cell cut to its column's width."""
-    shared = [
-        "" if wraps[i] else _shared_prefix([row[i] for row in rows]) for i in range(len(widths))
-    ]
+    alike = [not wraps[i] and _start_alike([row[i] for row in rows]) for i in range(len(widths))]
     return [
-        [
-            cell if wraps[i] else shorten(cell, widths[i], len(shared[i]))
-            for i, cell in enumerate(row)
-        ]
+        [cell if wraps[i] else shorten(cell, widths[i], alike[i]) for i, cell in enumerate(row)]
         for row in rows
     ]
 
 
-def _shared_prefix(cells: Sequence[str]) -> str:
-    """What every cell of a column starts with, when the cells are not all the same."""
-    if len(set(cells)) < 2:
-        return ""
-    first, last = min(cells), max(cells)
-    length = next(
-        (i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(first)
-    )
-    return first[:length]
+def _start_alike(cells: Sequence[str]) -> bool:
+    """Whether a column's cells, not all the same, start with the same text."""
+    return len(set(cells)) > 1 and len({cell[:1] for cell in cells}) == 1 and cells[0] != ""
 
 
-def shorten(cell: str, width: int, skip: int = 0) -> str:
+def shorten(cell: str, width: int, start_alike: bool = False) -> str:
     """`cell` in at most `width` columns, an ellipsis standing for what was left out.
 
-    When the start is shared with the other rows (`skip` characters: run names of
-    one pipeline, outputs of one step) the start goes, keeping the end that tells
-    the rows apart. Otherwise the middle goes, keeping the start and the end.
+    When the column's cells start alike (run names of one pipeline, outputs of one
+    step) the start goes, keeping the end that tells the rows apart. Otherwise the
+    middle goes, keeping the start and the end.
     """
     if display_width(cell) <= width:
         return cell
     if width <= 1:
         return ELLIPSIS[:width]
-    if skip:
+    if start_alike:
         return ELLIPSIS + _last(cell, width - 1)
     kept = width - 1
     head = _first(cell, kept // 3)
