@@ -102,6 +102,7 @@ PRINTED_LIMIT = 64 * 1024
 def load(artifact_id: str, target: Path | None) -> None:
     """Print a small JSON value, or write an artifact's value to a file in its natural format."""
     from runstack.history.export import export_value, natural_suffix
+    from runstack.materializers.base import type_name
 
     found = Client().artifacts.get(artifact_id)
     value = found.load()
@@ -112,7 +113,7 @@ def load(artifact_id: str, target: Path | None) -> None:
         return
     suffix = natural_suffix(value)
     if suffix != ".json":
-        kind = f"{type(value).__module__}.{type(value).__qualname__}"
+        kind = type_name(type(value))
         raise click.UsageError(
             f"{described} holds a {kind}, which is not printed; write it to a file: "
             f"-o FILE{suffix or ''}"

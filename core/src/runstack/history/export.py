@@ -12,6 +12,7 @@ from typing import Any
 
 from runstack.errors import ConfigError
 from runstack.files import write_atomically
+from runstack.materializers.base import type_name
 
 JSON_TYPES = (dict, list, str, int, float, bool, type(None))
 
@@ -31,7 +32,7 @@ def natural_suffix(value: Any) -> str | None:
 def export_value(value: Any, target: Path, described: str) -> None:
     """Write `value` to `target` (whole or not at all); `described` names it in errors."""
     suffix = natural_suffix(value)
-    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    kind = type_name(type(value))
     if suffix is None:
         raise ConfigError(
             f"{described} holds a {kind}, which has no file format runstack writes; "
