@@ -321,10 +321,10 @@ RUNTIME_CASES = [
         "too-few-outputs",
         """
         @step
-        def bad() -> tuple[int, int]:
-            return 1
+        def bad() -> tuple[int, int, int]:
+            return 1, 2
         """,
-        "step 'bad' must return 2 values (output_0, output_1), got int",
+        "step 'bad' must return 3 values (output_0, output_1, output_2), got tuple",
     ),
     case(
         "a-value-from-a-step-annotated-none",
