@@ -131,8 +131,8 @@ PIPELINE_CASES = [
         def flow() -> None:
             use(pair())
         """,
-        "step 'use': input 'value' is ",
-        "unpack a step's several outputs first",
+        "step 'use': input 'value' is annotated int but is given 2 outputs, which the step "
+        "receives as one tuple; annotate it as a tuple, or pass one output",
     ),
     case(
         "missing-step-argument",

@@ -1,12 +1,16 @@
-"""The graph as ZenML users write it: when a `Tuple[...]` annotation means several outputs
-(issue 14)."""
+"""The graph as ZenML users write it: when a `Tuple[...]` annotation means several outputs,
+and a step's several outputs passed whole as one input (issue 14)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Tuple  # noqa: UP035 (ZenML's docs write typing.Tuple)
 
-from runstack import pipeline, step
+import pytest
+
+from runstack import Client, pipeline, step
+from runstack.errors import ConfigError
+from server_helpers import TeamServer, unique
 
 # -- ZenML's tuple rule: the `return` statement decides ----------------------------------
 
@@ -77,3 +81,66 @@ def test_without_its_source_a_tuple_annotation_alone_decides(tmp_path: Path) -> 
     in_a_file.write_text(PAIR_SOURCE, encoding="utf-8")
     assert output_names(str(in_a_file)) == ["output"]
     assert output_names("<no file>") == ["output_0", "output_1"]
+
+
+# -- several outputs passed whole as one input ------------------------------------------
+
+
+@step
+def split() -> Tuple[Annotated[int, "low"], Annotated[int, "high"]]:  # noqa: UP006
+    return 1, 9
+
+
+@step
+def spread(parts: Tuple[int, int]) -> int:  # noqa: UP006
+    low, high = parts
+    return high - low
+
+
+@pipeline
+def whole_outputs() -> None:
+    parts = split()
+    spread(parts)
+
+
+def test_several_outputs_passed_whole_reach_the_step_as_one_tuple() -> None:
+    first = whole_outputs()
+    second = whole_outputs()
+
+    assert first.steps["spread"].outputs["output"].load() == 8
+    made = first.steps["split"].outputs
+    read = Client().get_run(first.id).steps["spread"].inputs
+    assert {name: artifact.id for name, artifact in read.items()} == {
+        "parts[0]": made["low"].id,
+        "parts[1]": made["high"].id,
+    }
+    assert second.steps["spread"].cached and second.steps["split"].cached
+    assert second.steps["spread"].outputs["output"].load() == 8
+
+
+def test_outputs_passed_whole_keep_their_lineage_on_the_team_server(logged_in: TeamServer) -> None:
+    flow = whole_outputs.with_options(name=unique("whole"))
+    first = flow()
+    second = flow()
+    assert sorted(first.steps["spread"].inputs) == ["parts[0]", "parts[1]"]
+    assert second.steps["spread"].cached
+    assert second.steps["spread"].outputs["output"].load() == 8
+
+
+@step
+def widen(value: int) -> int:
+    return value * 2
+
+
+def test_outputs_passed_whole_to_a_parameter_that_takes_no_tuple_are_refused() -> None:
+    @pipeline
+    def mismatched() -> None:
+        widen(split())
+
+    with pytest.raises(ConfigError) as refused:
+        mismatched()
+    assert str(refused.value) == (
+        "step 'widen': input 'value' is annotated int but is given 2 outputs, which the step "
+        "receives as one tuple; annotate it as a tuple, or pass one output"
+    )
+    assert Client().runs.list() == []
