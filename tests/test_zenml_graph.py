@@ -1,15 +1,17 @@
 """The graph as ZenML users write it: when a `Tuple[...]` annotation means several outputs,
-and a step's several outputs passed whole as one input (issue 14)."""
+a step's several outputs passed whole as one input, and a pipeline called inside another
+(issue 14)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Tuple  # noqa: UP035 (ZenML's docs write typing.Tuple)
 
 import pytest
 
 from runstack import Client, pipeline, step
-from runstack.errors import ConfigError
+from runstack.errors import ConfigError, NotFoundError
 from server_helpers import TeamServer, unique
 
 # -- ZenML's tuple rule: the `return` statement decides ----------------------------------
@@ -144,3 +146,131 @@ def test_outputs_passed_whole_to_a_parameter_that_takes_no_tuple_are_refused() -
         "receives as one tuple; annotate it as a tuple, or pass one output"
     )
     assert Client().runs.list() == []
+
+
+# -- a pipeline inside a pipeline -------------------------------------------------------
+
+
+@step
+def training_data_loader() -> list[int]:
+    return [1, 2, 3]
+
+
+@step
+def evaluation_data_loader() -> list[int]:
+    return [4, 5]
+
+
+@step
+def trainer(data: list[int]) -> int:
+    return sum(data)
+
+
+@step
+def evaluator(model: int, data: list[int]) -> float:
+    return model / len(data)
+
+
+@pipeline
+def data_loading_pipeline(mode: str) -> Any:
+    return training_data_loader() if mode == "train" else evaluation_data_loader()
+
+
+@pipeline
+def training_pipeline() -> None:
+    training_data = data_loading_pipeline(mode="train")
+    model = trainer(data=training_data)
+    test_data = data_loading_pipeline(mode="test")
+    evaluator(model=model, data=test_data)
+
+
+def test_a_pipeline_called_in_a_pipeline_adds_its_steps_there() -> None:
+    first = training_pipeline()
+    second = training_pipeline()
+
+    expected = ["training_data_loader", "trainer", "evaluation_data_loader", "evaluator"]
+    assert list(first.steps) == expected
+    assert first.steps["evaluator"].outputs["output"].load() == 3.0
+    assert [s.cached for s in second.steps.values()] == [True] * 4
+    assert [run.pipeline_name for run in Client().runs.list()] == ["training_pipeline"] * 2
+    with pytest.raises(NotFoundError):
+        Client().get_pipeline("data_loading_pipeline")
+
+
+@pipeline
+def scored(data: Any, factor: int = 2) -> Any:
+    return widen(trainer(data)), factor
+
+
+@pipeline
+def twice_scored() -> None:
+    data = training_data_loader()
+    first, _ = scored(data)
+    second, _ = scored(data, factor=3)
+    evaluator(first, [1, 2])
+    evaluator(second, [1])
+
+
+def test_a_pipeline_called_twice_gets_ids_as_zenml_numbers_them() -> None:
+    run = twice_scored()
+    assert list(run.steps) == [
+        "training_data_loader",
+        "trainer",
+        "widen",
+        "trainer_2",
+        "widen_2",
+        "evaluator",
+        "evaluator_2",
+    ]
+    assert run.steps["evaluator_2"].outputs["output"].load() == 12.0
+    assert list(run.record.config["steps"]) == list(run.steps)
+    assert run.steps["evaluator_2"].record.parameters == {"data": [1]}
+    assert twice_scored().steps["evaluator_2"].cached
+
+
+LOOPS = """
+@step
+def load() -> int:
+    return 1
+
+
+@pipeline
+def looping() -> None:
+    load()
+    looping()
+
+
+@pipeline
+def ping() -> None:
+    pong()
+
+
+@pipeline
+def pong() -> None:
+    load()
+    ping()
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("looping", "pipeline 'looping' calls itself (looping -> looping)"),
+        ("ping", "pipeline 'ping' calls itself (ping -> pong -> ping)"),
+    ],
+)
+def test_a_pipeline_calling_itself_is_one_line_before_anything_runs(
+    target: str, said: str, write_module: Callable[..., Path], cli_error: Callable[..., str]
+) -> None:
+    line = cli_error("pipeline", "run", f"{write_module(LOOPS)}:{target}")
+    assert line == f"Error: {said}; a pipeline may call steps and other pipelines, never itself"
+    assert Client().runs.list() == []
+
+
+def test_a_pipeline_called_with_arguments_it_does_not_take_is_refused() -> None:
+    @pipeline
+    def caller() -> None:
+        data_loading_pipeline("train", mood="calm")
+
+    with pytest.raises(ConfigError, match="pipeline 'data_loading_pipeline': got an unexpected"):
+        caller()

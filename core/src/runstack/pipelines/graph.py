@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -112,6 +112,7 @@ class PipelineGraph:
         self.pipeline_name = pipeline_name
         self.invocations: dict[str, Invocation] = {}
         self._uses: dict[str, int] = {}
+        self._expanding: list[tuple[str, Callable[..., Any]]] = []
 
     @contextmanager
     def building(self) -> Iterator[PipelineGraph]:
@@ -121,6 +122,22 @@ class PipelineGraph:
             yield self
         finally:
             _CURRENT.reset(token)
+
+    @contextmanager
+    def expanding(self, name: str, function: Callable[..., Any]) -> Iterator[None]:
+        """Mark a pipeline function as running into this graph (the pipeline's own, or one it
+        calls); one already running would call itself without end, so it is refused."""
+        if any(running is function for _, running in self._expanding):
+            path = " -> ".join([*(running for running, _ in self._expanding), name])
+            raise ConfigError(
+                f"pipeline {name!r} calls itself ({path}); a pipeline may call steps and "
+                "other pipelines, never itself"
+            )
+        self._expanding.append((name, function))
+        try:
+            yield
+        finally:
+            self._expanding.pop()
 
     def add(self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Record a step call and return handles to its outputs.
