@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import ConfigError
+from runstack.history.results import Artifact
 from runstack.names import check_name
+from runstack.pipelines.external import ExternalArtifact
 from runstack.pipelines.parameter_types import check_type, expected_type
 from runstack.topological import prepared_sorter
 
@@ -59,7 +61,8 @@ class StepOutputs(tuple[OutputHandle, ...]):
 
 @dataclass
 class Invocation:
-    """One use of a step in a pipeline: its id, parameters, inputs and ordering edges."""
+    """One use of a step in a pipeline: its id, parameters, inputs and ordering edges;
+    `external` holds the inputs given from outside the pipeline (see `pipelines.external`)."""
 
     id: str
     step: Step
@@ -68,6 +71,7 @@ class Invocation:
     parameters: dict[str, Any]
     inputs: dict[str, OutputHandle]
     order_after: set[str] = field(default_factory=set)
+    external: dict[str, ExternalArtifact | Artifact] = field(default_factory=dict)
 
     @property
     def upstream(self) -> frozenset[str]:
@@ -130,8 +134,11 @@ class PipelineGraph:
         bound.apply_defaults()
         parameters: dict[str, Any] = {}
         inputs: dict[str, OutputHandle] = {}
+        external: dict[str, ExternalArtifact | Artifact] = {}
         for name, value in bound.arguments.items():
-            if isinstance(value, OutputHandle):
+            if isinstance(value, ExternalArtifact | Artifact):
+                external[name] = value
+            elif isinstance(value, OutputHandle):
                 if value.invocation.graph is not self:
                     raise ConfigError(
                         f"step {invocation_id!r}: input {name!r} is an output of another "
@@ -150,6 +157,7 @@ class PipelineGraph:
             graph=self,
             parameters=parameters,
             inputs=inputs,
+            external=external,
         )
         self.invocations[invocation_id] = invocation
         if after is not None:
