@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -19,6 +20,9 @@ ARTIFACT_COLUMNS = (
 
 if TYPE_CHECKING:
     from runstack.store.sql_database import Connection, Database
+
+# A version that is a number as automatic versions are written (and fits a 64-bit column).
+_NUMBER = re.compile(r"[1-9][0-9]{0,17}")
 
 
 class ArtifactTable:
@@ -137,7 +141,7 @@ def insert_artifact(connection: Connection, artifact: ArtifactRecord) -> Artifac
             f"artifact {artifact.name!r} has a version {version!r} already; give another "
             "version, or none for the next number"
         )
-    elif version.isdigit() and str(int(version)) == version and int(version) > 0:
+    elif _NUMBER.fullmatch(version):
         number = int(version)
     else:  # a text version takes a number below 1, so automatic numbers count on unchanged
         number = connection.execute(
