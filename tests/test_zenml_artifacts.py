@@ -24,7 +24,7 @@ from runstack import (
     step,
 )
 from runstack.errors import AlreadyExistsError, ConfigError, NotFoundError
-from runstack.pipelines.runner import PipelineRunError
+from runstack.pipelines.runner import PipelineRunError, run_pipeline
 from runstack.runs import ArtifactRecord, StepStatus
 from runstack.stacks import new_id, now
 from runstack.store.sql_store import SqlStore
@@ -355,6 +355,25 @@ def test_the_store_gives_versions_by_name(store: SqlStore) -> None:
     ]
     with pytest.raises(NotFoundError, match="no artifact named 'model' has version '3'"):
         artifacts.get_version("model", "3")
+
+
+def test_runs_name_version_and_filter_artifacts_on_each_database(store: SqlStore) -> None:
+    client = Client(store=store)
+    first = run_pipeline(feature_engineering.compile(), client)
+    run_pipeline(feature_engineering.with_options(enable_cache=False).compile(), client)
+    external = run_pipeline(external_training.compile(values=[2, 3]), client)
+
+    model = client.get_artifact_version("iris_model", 1)
+    assert model.id == first.steps["train"].outputs["iris_model"].id
+    assert (model.tags, model.artifact_type) == (["sklearn", "iris"], "ModelArtifact")
+    assert [v.version for v in client.list_artifact_versions("iris_model")] == ["2", "1"]
+    made = client.artifacts.list(pipeline="feature_engineering", step="split")
+    assert sorted(a.name for a in made) == sorted(
+        ["feature_engineering::split::output_0", "feature_engineering::split::output_1"] * 2
+    )
+    assert client.artifacts.list(step="trainer", name="total")[0].version == "1"
+    assert external.steps["trainer"].inputs["data"].load() == [2, 3]
+    assert run_pipeline(external_training.compile(values=[2, 3]), client).steps["trainer"].cached
 
 
 def test_a_store_from_before_versions_keeps_its_artifacts(
