@@ -310,7 +310,8 @@ def test_artifact_list_and_describe_name_versions(
     assert cli_json("artifact", "describe", f"{default}:1")["artifact"]["name"] == default
     assert cli_json("artifact", "describe", default)["artifact"]["version"] == "1"
     described = parse_table(cli_ok("artifact", "describe", "iris_model:candidate"))
-    assert {row["PROPERTY"]: row["VALUE"] for row in described}["VERSION"] == "candidate"
+    shown = {row["PROPERTY"]: row["VALUE"] for row in described}
+    assert (shown["VERSION"], shown["TAGS"]) == ("candidate", "manual")
     assert json.loads(cli_ok("artifact", "load", "iris_model:candidate")) == [1]
     assert cli_error("artifact", "describe", "iris_model:7") == (
         "Error: no artifact named 'iris_model:7', and no artifact with id 'iris_model:7'; "

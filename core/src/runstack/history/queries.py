@@ -174,9 +174,7 @@ class ArtifactQueries:
 
     def get(self, artifact_id: str) -> Artifact:
         """An artifact by id (or a unique id prefix); `.load()` reads it back."""
-        from runstack.history.results import Artifact
-
-        return Artifact(self._store.artifacts.get(artifact_id), self._artifact_stores)
+        return self.artifact(self._store.artifacts.get(artifact_id))
 
     def lineage(self, artifact_id: str) -> dict[str, Any]:
         """Which step made an artifact, which cached steps reused it, which read it, by run."""

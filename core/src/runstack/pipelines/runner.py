@@ -338,7 +338,8 @@ class PipelineRunner:
             outputs[_free_link(outputs, artifact.name)] = artifact.id
         read = dict(step_run.inputs)
         for loaded, artifact_id in outcome.loaded.items():  # and what it loaded: inputs
-            read[_free_link(read, loaded)] = artifact_id
+            if artifact_id not in read.values():
+                read[_free_link(read, loaded)] = artifact_id
         completed = _ended(step_run, outcome, StepStatus.COMPLETED, outputs=outputs, inputs=read)
         made = [*outcome.artifacts.values(), *outcome.saved]
         stored = self._record(completed, outcome.log.tail, made)
