@@ -84,6 +84,10 @@ def test_outputs_are_named_and_versioned_as_zenml_does_it() -> None:
     versions = client.list_artifact_versions(name="iris_dataset")
     assert [v.version for v in versions] == ["2", "1"]
     assert [v.version for v in client.list_artifact_versions("iris_model")] == ["2", "1"]
+    assert client.list_artifact_versions(tag="sklearn", limit=1)[0].id == (
+        third.steps["train"].outputs["iris_model"].id
+    )
+    assert client.list_artifact_versions("iris_dataset", tag="sklearn") == []
 
     model = first.steps["train"].outputs["iris_model"]
     assert (model.name, model.version, model.tags) == ("iris_model", "1", ["sklearn", "iris"])

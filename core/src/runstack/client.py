@@ -122,10 +122,11 @@ class Client:
         return self.artifacts.get_version(name_id_or_prefix, version)
 
     def list_artifact_versions(
-        self, name: str | None = None, *, limit: int | None = None
+        self, name: str | None = None, *, tag: str | None = None, limit: int | None = None
     ) -> list[Artifact]:
-        """The versions of the artifacts of a name (of every name when None), newest first."""
-        return self.artifacts.versions(name, limit)
+        """The versions of the artifacts of a name (of every name when None), those tagged `tag`
+        when given, newest first."""
+        return self.artifacts.versions(name, tag=tag, limit=limit)
 
     @cached_property
     def _artifact_stores(self) -> ArtifactStores:

@@ -161,10 +161,13 @@ class ArtifactQueries:
         return self.get_version(reference)
 
     def versions(
-        self, name: str | None = None, limit: int | None = None
+        self, name: str | None = None, *, tag: str | None = None, limit: int | None = None
     ) -> builtins.list[Artifact]:
-        """The versions of the artifacts of a name (of all names when None), newest first."""
-        return [self.artifact(record) for record in self._store.artifacts.list(limit, name=name)]
+        """The versions of the artifacts of a name (of all names when None), those tagged `tag`
+        when given, newest first."""
+        found = self._store.artifacts.list(None if tag else limit, name=name)
+        tagged = [record for record in found if tag is None or tag in record.tags]
+        return [self.artifact(record) for record in tagged[:limit]]
 
     def artifact(self, record: ArtifactRecord) -> Artifact:
         """A record as the Python API gives it, to `load()`."""
