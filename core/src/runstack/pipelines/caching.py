@@ -74,7 +74,9 @@ class StepCache:
 
     def lookup(self, step_run: StepRunRecord) -> CacheHit | str:
         """The earlier run to reuse, or why there is none."""
-        hit = self.store.step_runs.find_cached(step_run.cache_key, self.artifact_store.id)
+        hit = self.store.step_runs.find_cached(
+            step_run.cache_key, self.artifact_store.id, self.pipeline, step_run.invocation
+        )
         if hit is None:
             return self._why_not_cached(step_run)
         artifacts = self.store.artifacts.get_many(list(hit.outputs.values()))
