@@ -68,6 +68,9 @@ class Invocation:
     parameters: dict[str, Any]
     inputs: dict[str, OutputHandle]
     order_after: set[str] = field(default_factory=set)
+    given: frozenset[str] = frozenset()
+    """The parameters the call passed (the others have their defaults): a run config may not
+    give those a different value."""
 
     @property
     def upstream(self) -> frozenset[str]:
@@ -127,6 +130,7 @@ class PipelineGraph:
             bound = step.signature.bind(*args, **kwargs)
         except TypeError as error:
             raise ConfigError(f"step {invocation_id!r}: {error}") from None
+        given = frozenset(bound.arguments)
         bound.apply_defaults()
         parameters: dict[str, Any] = {}
         inputs: dict[str, OutputHandle] = {}
@@ -150,6 +154,7 @@ class PipelineGraph:
             graph=self,
             parameters=parameters,
             inputs=inputs,
+            given=given & parameters.keys(),
         )
         self.invocations[invocation_id] = invocation
         if after is not None:

@@ -455,6 +455,8 @@ def _render_run_name(compiled: CompiledPipeline, started: datetime) -> str:
     template = compiled.run_name
     if template is None:
         return f"{compiled.name}-{stamp}"
+    for older in ("date", "time"):  # `{{date}}`, as older ZenML docs write it, means `{date}`
+        template = template.replace(f"{{{{{older}}}}}", f"{{{older}}}")
     try:
         return template.format(
             date=started.strftime("%Y_%m_%d"), time=started.strftime("%H_%M_%S"), stamp=stamp
