@@ -1,19 +1,22 @@
-"""ZenML's iris/SVC example runs without a "no materializer" warning: pandas Series and
-scikit-learn estimators have materializers (issue 14)."""
+"""ZenML's iris/SVC example runs without a "no materializer" warning (pandas Series and
+scikit-learn estimators have materializers), and `output_materializers=` on `@step` and
+`with_options` picks the materializer of an output, as ZenML takes it (issue 14)."""
 
 from __future__ import annotations
 
 import warnings
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
+import pytest
 from sklearn.base import ClassifierMixin
 from sklearn.datasets import load_iris
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
-from runstack import Client, pipeline, step
-from runstack.materializers import MaterializerWarning
+from runstack import BaseArtifactStore, Client, pipeline, step
+from runstack.errors import ConfigError
+from runstack.materializers import Materializer, MaterializerWarning
 
 
 @step
@@ -72,3 +75,88 @@ def test_zenmls_iris_example_runs_without_pickling_warnings_and_caches() -> None
     x_train, y_train = loader["X_train"].load(), loader["y_train"].load()
     assert model.get_params()["gamma"] == 0.002
     assert model.score(x_train.to_numpy(), y_train.to_numpy()) == trainer["training_acc"].load()
+
+
+class CsvLinesMaterializer(Materializer):
+    """A list of strings as one line each: what a user's own materializer looks like."""
+
+    name = "csv_lines"
+
+    def save(self, value: Any, store: BaseArtifactStore, uri: str) -> None:
+        with store.open(f"{uri}/lines.txt", "wb") as stream:
+            stream.write("\n".join(value).encode("utf-8"))
+
+    def load(self, store: BaseArtifactStore, uri: str, type_name: str) -> Any:
+        with store.open(f"{uri}/lines.txt", "rb") as stream:
+            return stream.read().decode("utf-8").split("\n")
+
+
+@step(output_materializers=CsvLinesMaterializer)
+def header() -> list[str]:
+    return ["sepal_length", "sepal_width"]
+
+
+@step
+def counts() -> tuple[Annotated[list[str], "names"], Annotated[dict[str, int], "sizes"]]:
+    return ["a", "b"], {"a": 1, "b": 2}
+
+
+@step
+def joined(names: list[str]) -> str:
+    return ",".join(names)
+
+
+@pipeline
+def materialized() -> None:
+    header()
+    names, _ = counts.with_options(output_materializers={"names": CsvLinesMaterializer})()
+    joined(names)
+
+
+def test_output_materializers_choose_how_outputs_are_saved_and_loaded() -> None:
+    materialized()
+    run = materialized()
+
+    assert run.steps["header"].cached and run.steps["counts"].cached
+    first = Client().get_pipeline_run(materialized.last_run.id)
+    chosen = f"{__name__}:CsvLinesMaterializer"
+    header_output = first.steps["header"].outputs["output"]
+    assert header_output.record.materializer == chosen
+    assert header_output.load() == ["sepal_length", "sepal_width"]
+    assert sorted(header_output.record.files) == ["lines.txt"]
+    assert first.steps["counts"].outputs["names"].record.materializer == chosen
+    assert first.steps["counts"].outputs["sizes"].record.materializer == "json"
+    assert first.steps["joined"].outputs["output"].load() == "a,b"
+
+
+def test_choosing_another_materializer_reruns_the_step() -> None:
+    @pipeline(name="lines")
+    def chosen() -> None:
+        header()
+
+    @pipeline(name="lines")
+    def plain() -> None:
+        header.with_options(output_materializers={})()
+
+    chosen()
+    run = plain()
+    step_run = run.steps["header"]
+    assert step_run.record.reason == "output materializer changed"
+    assert step_run.outputs["output"].record.materializer == "json"
+    assert step_run.outputs["output"].load() == ["sepal_length", "sepal_width"]
+
+
+@pytest.mark.parametrize(
+    ("chosen", "says"),
+    [
+        ({"labels": CsvLinesMaterializer}, "output_materializers names output 'labels', which"),
+        (dict, "takes runstack Materializer subclasses (from runstack.materializers), got"),
+    ],
+    ids=["unknown-output", "not-a-materializer"],
+)
+def test_a_wrong_output_materializer_is_refused_when_the_step_is_declared(
+    chosen: Any, says: str
+) -> None:
+    with pytest.raises(ConfigError, match=r"^step 'header': ") as raised:
+        header.with_options(output_materializers=chosen)
+    assert says in str(raised.value)

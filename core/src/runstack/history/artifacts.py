@@ -8,7 +8,7 @@ from typing import Any
 from runstack.components import BaseArtifactStore
 from runstack.errors import NotFoundError, RunstackError
 from runstack.installed import installed
-from runstack.materializers.base import type_name
+from runstack.materializers.base import Materializer, type_name
 from runstack.names import is_uuid, name_problem
 from runstack.runs import ArtifactRecord
 from runstack.stacks import new_id, now
@@ -42,8 +42,11 @@ def recorded_run(uri: str) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
-def materializer_for(annotation: Any) -> str:
-    """The materializer an annotation selects, for the cache key (`auto` when unannotated)."""
+def materializer_for(annotation: Any, chosen: type[Materializer] | None = None) -> str:
+    """The materializer an output saves with, for the cache key: the one chosen for it, else
+    the one its annotation selects (`auto` when unannotated)."""
+    if chosen is not None:
+        return installed().materializers.recorded_name(chosen)
     if not isinstance(annotation, type):
         return "auto"
     with warnings.catch_warnings():
@@ -59,9 +62,12 @@ def save_output(
     name: str,
     uri: str,
     producer_step_run_id: str,
+    chosen: type[Materializer] | None = None,
 ) -> ArtifactRecord:
-    """Write one output with the materializer its type selects and describe what was written."""
-    materializer = installed().materializers.select(annotation, value)
+    """Write one output with the materializer chosen for it, else the one its type selects, and
+    describe what was written."""
+    registry = installed().materializers
+    materializer = registry.select(annotation, value) if chosen is None else chosen()
     materializer.save(value, store, uri)
     files = store.file_sizes(uri)
     return ArtifactRecord(
@@ -70,7 +76,7 @@ def save_output(
         version=0,
         uri=uri,
         type_name=type_name(type(value)),
-        materializer=materializer.name,
+        materializer=registry.recorded_name(type(materializer)),
         size=sum(files.values()),
         artifact_store_id=store.id,
         producer_step_run_id=producer_step_run_id,

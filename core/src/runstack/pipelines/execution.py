@@ -212,6 +212,7 @@ def _save_outputs(
                     name=f"{work.pipeline}::{work.invocation}::{spec.name}",
                     uri=uris[spec.name],
                     producer_step_run_id=work.step_run_id,
+                    chosen=spec.materializer,
                 )
             )
         except RunstackError:
