@@ -15,6 +15,7 @@ import pytest
 
 from runstack import Client, pipeline, step
 from runstack.errors import ConfigError
+from runstack.testing import imported_by_command
 
 
 @step
@@ -45,6 +46,7 @@ def write(path: Path, text: str) -> Path:
 
 
 ZENML_CONFIG = """\
+    run_name: training_run_{date}_{time}
     enable_cache: True
     extra:
       team: forecasting
@@ -82,10 +84,13 @@ def test_a_zenml_yaml_config_sets_parameters_steps_caching_and_extra(tmp_path: P
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         first = configured()
-    second = configured()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        second = configured()
 
     client = Client()
     for run in (client.get_pipeline_run(first.id), client.get_pipeline_run(second.id)):
+        assert run.name.startswith("training_run_")
         assert run.record.parameters == {"rows": 20}
         assert run.steps["train_model"].record.parameters == {"gamma": 0.01}
         assert run.steps["train_model"].outputs["output"].load() == pytest.approx(1.9)
@@ -138,13 +143,35 @@ def test_the_cli_takes_a_yaml_config_and_warns_in_one_line(
     assert run.steps["double"].outputs["output"].load() == 42
 
 
+ONE_STEP_FLOW = """
+@step
+def one() -> int:
+    return 1
+
+@pipeline
+def flow() -> None:
+    one()
+"""
+
+
+def test_only_a_yaml_config_imports_the_yaml_parser(
+    write_module: Callable[..., Path], tmp_path: Path
+) -> None:
+    flow = write_module(ONE_STEP_FLOW)
+    toml = write(tmp_path / "run.toml", "enable_cache = false\n")
+    yaml = write(tmp_path / "run.yaml", "enable_cache: false\n")
+    run = ["pipeline", "run", f"{flow}:flow", "--config"]
+    assert imported_by_command([*run, str(toml)], ["yaml"]) == []
+    assert imported_by_command([*run, str(yaml)], ["yaml"]) == ["yaml"]
+
+
 @pytest.mark.parametrize(
     "spelling", ["training_{date}_{time}", "training_{{date}}_{{time}}"], ids=["new", "older"]
 )
 def test_run_name_placeholders_in_both_zenml_spellings(tmp_path: Path, spelling: str) -> None:
     config = write(tmp_path / "config.yaml", f'run_name: "{spelling}"\n')
     run = training_pipeline.with_options(config_path=config)()
-    assert re.fullmatch(r"training_\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d", run.name), run.name
+    assert re.fullmatch(r"training_\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d_\d{6}", run.name), run.name
 
 
 CONFLICTING = {
@@ -234,9 +261,7 @@ def test_a_bad_yaml_config_is_one_line_naming_the_file(
     text: str,
     says: str,
 ) -> None:
-    flow = write_module(
-        "@step\ndef one() -> int:\n    return 1\n\n@pipeline\ndef flow() -> None:\n    one()\n"
-    )
+    flow = write_module(ONE_STEP_FLOW)
     config = tmp_path / "config.yaml"
     config.write_text(text, encoding="utf-8")
     message = cli_error("pipeline", "run", f"{flow}:flow", "--config", str(config))
