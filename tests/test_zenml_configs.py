@@ -216,6 +216,12 @@ def test_a_config_may_set_a_parameter_the_call_left_to_its_default(tmp_path: Pat
     assert run.steps["load_data"].outputs["output"].load() == [0.0, 1.0, 2.0]
 
 
+def test_sections_left_empty_are_as_good_as_absent(tmp_path: Path) -> None:
+    config = write(tmp_path / "config.yaml", "parameters:\nextra:\nsteps:\n  load_data:\n")
+    run = training_pipeline.with_options(config_path=config)()
+    assert run.steps["train_model"].outputs["output"].load() == pytest.approx(0.01)
+
+
 def test_zenmls_retry_table_gives_retries_and_their_delay(tmp_path: Path) -> None:
     @step
     def flaky(marker: str) -> int:
@@ -237,10 +243,17 @@ def test_zenmls_retry_table_gives_retries_and_their_delay(tmp_path: Path) -> Non
             retry:
               max_retries: 2
               delay: 0
+              backoff: 3
         """,
     )
-    run = retried.with_options(config_path=config)(marker=str(tmp_path / "marker"))
+    with pytest.warns(UserWarning) as caught:
+        run = retried.with_options(config_path=config)(marker=str(tmp_path / "marker"))
     assert run.steps["flaky"].record.attempts == 2
+    assert run.record.config["steps"]["flaky"]["retries"] == 2
+    assert [str(w.message) for w in caught] == [
+        f"the run config {config}: runstack has no use for steps.flaky.retry.backoff (runstack "
+        "doubles the delay after each attempt); ignored"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -150,7 +150,9 @@ def _drop_unused(path: Path, data: dict[str, Any]) -> None:
     steps = data.get("steps")
     if isinstance(steps, dict):
         for name, step in steps.items():
-            if isinstance(step, dict):
+            if step is None:
+                steps[name] = {}
+            elif isinstance(step, dict):
                 dropped += _drop_from(path, step, f"steps.{name}.", _UNUSED_STEP_KEYS)
     if dropped:
         warnings.warn(
@@ -160,14 +162,22 @@ def _drop_unused(path: Path, data: dict[str, Any]) -> None:
 
 
 def _drop_from(path: Path, table: dict[str, Any], where: str, unused: tuple[str, ...]) -> list[str]:
+    for empty in [key for key, value in table.items() if value is None]:
+        del table[empty]  # a YAML key left empty (`parameters:`) is a key not set
     dropped = [f"{where}{key}" for key in unused if table.pop(key, None) is not None]
     settings = table.get("settings")
     if isinstance(settings, dict):
         dropped += [f"{where}settings.{key}" for key in _UNUSED_SETTINGS if key in settings]
         table["settings"] = {k: v for k, v in settings.items() if k not in _UNUSED_SETTINGS}
+    return dropped + _read_retry(path, table, where)
+
+
+def _read_retry(path: Path, table: dict[str, Any], where: str) -> list[str]:
+    """ZenML's `retry: {max_retries, delay, backoff}` as runstack's `retries` and `retry_delay`;
+    `backoff`, when given, is named for the warning."""
     retry = table.pop("retry", None)
     if retry is None:
-        return dropped
+        return []
     if not isinstance(retry, dict) or set(retry) - {"max_retries", "delay", "backoff"}:
         raise ConfigError(
             f"the run config {path}: {where}retry: must be a table of max_retries, delay "
@@ -183,8 +193,8 @@ def _drop_from(path: Path, table: dict[str, Any], where: str, unused: tuple[str,
             )
         table[key] = retry[zenml_key]
     if "backoff" in retry:
-        dropped.append(f"{where}retry.backoff (runstack doubles the delay after each attempt)")
-    return dropped
+        return [f"{where}retry.backoff (runstack doubles the delay after each attempt)"]
+    return []
 
 
 # What each option must be as written: pydantic would quietly read `timeout = true` as 1 s.
