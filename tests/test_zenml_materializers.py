@@ -4,7 +4,13 @@ scikit-learn estimators have materializers), and `output_materializers=` on `@st
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import warnings
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
@@ -160,3 +166,52 @@ def test_a_wrong_output_materializer_is_refused_when_the_step_is_declared(
     with pytest.raises(ConfigError, match=r"^step 'header': ") as raised:
         header.with_options(output_materializers=chosen)
     assert says in str(raised.value)
+
+
+def test_an_artifact_whose_chosen_materializer_no_longer_imports_says_so(
+    write_module: Callable[..., Path], cli_ok: Callable[..., str]
+) -> None:
+    flow = write_module(
+        """
+        from runstack.materializers import Materializer
+
+        class Lines(Materializer):
+            name = "lines"
+
+            def save(self, value, store, uri):
+                with store.open(f"{uri}/lines.txt", "wb") as stream:
+                    stream.write("\\n".join(value).encode())
+
+            def load(self, store, uri, type_name):
+                with store.open(f"{uri}/lines.txt", "rb") as stream:
+                    return stream.read().decode().split("\\n")
+
+        @step(output_materializers=Lines)
+        def make() -> list[str]:
+            return ["a", "b"]
+
+        @pipeline
+        def flow() -> None:
+            make()
+        """,
+        name="lines_flow",
+    )
+    cli_ok("pipeline", "run", f"{flow}:flow")
+    artifact = Client().get_pipeline("flow").last_run.steps["make"].outputs["output"]
+    assert artifact.record.materializer == "lines_flow:Lines"
+
+    def load_elsewhere(**env: str) -> subprocess.CompletedProcess[str]:
+        runstack = "from runstack.cli.main import main; main()"
+        command = [sys.executable, "-c", runstack, "artifact", "load", artifact.id]
+        environment = {**os.environ, **env}
+        return subprocess.run(command, capture_output=True, text=True, env=environment)
+
+    missing = load_elsewhere()
+    assert missing.returncode == 1
+    assert missing.stderr == (
+        "Error: cannot import materializer 'lines_flow:Lines', which a step chose with "
+        "output_materializers= to save this artifact; run where module 'lines_flow' imports "
+        "(its folder on PYTHONPATH), or install the package that defines it\n"
+    )
+    found = load_elsewhere(PYTHONPATH=str(flow.parent))
+    assert json.loads(found.stdout) == ["a", "b"], found.stderr

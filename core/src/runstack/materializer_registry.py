@@ -126,7 +126,14 @@ class MaterializerRegistry:
         found = self._by_path.get(path)
         if found is None:
             module, _, qualified = path.partition(":")
-            materializer = import_type(f"{module}.{qualified}")
+            try:
+                materializer = import_type(f"{module}.{qualified}")
+            except NotFoundError:
+                raise NotFoundError(
+                    f"cannot import materializer {path!r}, which a step chose with "
+                    f"output_materializers= to save this artifact; run where module {module!r} "
+                    "imports (its folder on PYTHONPATH), or install the package that defines it"
+                ) from None
             if not issubclass(materializer, Materializer):
                 raise NotFoundError(f"{path!r}, recorded as a materializer, is not a Materializer")
             found = self._by_path[path] = materializer()
