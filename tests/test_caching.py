@@ -96,7 +96,7 @@ def rerun_with_pipeline_parameter(import_module: ImportFlow, tmp_path: Path) -> 
 
 def rerun_with_run_config_parameter(import_module: ImportFlow, tmp_path: Path) -> PipelineRun:
     config = tmp_path / "run.toml"
-    config.write_text("[steps.train.parameters]\nrate = 0.25\n", encoding="utf-8")
+    config.write_text("[parameters]\nrate = 0.25\n", encoding="utf-8")
     run: PipelineRun = import_module(FLOW).flow.with_options(config_path=config)()
     return run
 

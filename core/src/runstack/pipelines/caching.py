@@ -68,7 +68,9 @@ class StepCache:
         """The output names and materializers of a step (the same for all its uses in a run)."""
         found = self._output_digests.get(step)
         if found is None:
-            found = digest([[o.name, materializer_for(o.annotation)] for o in step.outputs])
+            found = digest(
+                [[o.name, materializer_for(o.annotation, o.materializer)] for o in step.outputs]
+            )
             self._output_digests[step] = found
         return found
 

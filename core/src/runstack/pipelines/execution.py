@@ -236,6 +236,7 @@ def _save_outputs(
                 version=spec.config.version or "",
                 tags=spec.config.tags,
                 artifact_type=spec.config.artifact_type.value,
+                chosen=spec.materializer,
             )
         except RunstackError:
             raise

@@ -8,7 +8,17 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import NoneType
-from typing import Annotated, Any, TypedDict, Unpack, get_args, get_origin, overload
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    TypeAlias,
+    TypedDict,
+    Unpack,
+    get_args,
+    get_origin,
+    overload,
+)
 
 from runstack.errors import ConfigError
 from runstack.names import check_name
@@ -22,6 +32,11 @@ from runstack.pipelines.run_config import (
     merge_changes,
 )
 
+if TYPE_CHECKING:
+    from runstack.materializers.base import Materializer
+
+OutputMaterializers: TypeAlias = "type[Materializer] | Mapping[str, type[Materializer]]"
+
 
 @dataclass(frozen=True)
 class OutputSpec:
@@ -33,6 +48,8 @@ class OutputSpec:
     annotation: Any
     named: bool = False
     config: ArtifactConfig = field(default_factory=ArtifactConfig)
+    materializer: type[Materializer] | None = None
+    """The one `output_materializers=` chose; None: the annotation or the value's type chooses."""
 
     def artifact_name(self, pipeline: str, invocation: str) -> str:
         """ZenML's rule: the name the annotation gave, else `{pipeline}::{step}::{output}`."""
@@ -53,6 +70,7 @@ class StepOptions:
     experiment_tracker: bool | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    output_materializers: OutputMaterializers | None = None
 
 
 class Step:
@@ -80,8 +98,9 @@ class Step:
         self.input_annotations = {
             name: strip_annotated(hints.get(name, Any)) for name in self.signature.parameters
         }
-        self.outputs = _output_specs(hints.get("return", Any), function)
-        _check_output_names(self.name, self.outputs)
+        outputs = _output_specs(hints.get("return", Any), function)
+        _check_output_names(self.name, outputs)
+        self.outputs = _with_materializers(self.name, outputs, options.output_materializers)
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -126,6 +145,12 @@ class DecoratorOptions(TypedDict, total=False):
     extra: Mapping[str, Any] | None
 
 
+class StepDecoratorOptions(DecoratorOptions, total=False):
+    """What `@step(...)` accepts beyond what pipelines do."""
+
+    output_materializers: OutputMaterializers | None
+
+
 def option_values(options: DecoratorOptions) -> dict[str, Any]:
     """Decorator keywords as dataclass fields: absent tables become empty ones."""
     values: dict[str, Any] = dict(options)
@@ -139,16 +164,18 @@ def step(function: Callable[..., Any], /) -> Step: ...
 
 
 @overload
-def step(**options: Unpack[DecoratorOptions]) -> Callable[[Callable[..., Any]], Step]: ...
+def step(**options: Unpack[StepDecoratorOptions]) -> Callable[[Callable[..., Any]], Step]: ...
 
 
 def step(
-    function: Callable[..., Any] | None = None, /, **options: Unpack[DecoratorOptions]
+    function: Callable[..., Any] | None = None, /, **options: Unpack[StepDecoratorOptions]
 ) -> Step | Callable[[Callable[..., Any]], Step]:
     """Make a function a step: `@step` or `@step(enable_cache=False, retries=2)`.
 
     `experiment_tracker=True` runs it with the stack's experiment tracker (the run is
     refused on a stack without one); its code sees so in `get_step_context()`.
+    `output_materializers=` saves its outputs with a materializer class of your choice (one
+    for every output, or a dict by output name), as ZenML's does.
     """
     chosen = StepOptions(**option_values(options))
     if function is not None:
@@ -174,6 +201,31 @@ def _check_output_names(step: str, outputs: list[OutputSpec]) -> None:
                 f"step {step!r} has two outputs named {output.name!r}; give each its own name"
             )
         seen.add(output.name)
+
+
+def _with_materializers(
+    step: str, outputs: list[OutputSpec], chosen: OutputMaterializers | None
+) -> list[OutputSpec]:
+    """The outputs with the materializers `output_materializers=` names, checked when the step
+    is declared: a class for every output, or a dict from output names to classes."""
+    if chosen is None:
+        return outputs
+    from runstack.materializers.base import Materializer
+
+    names = [output.name for output in outputs]
+    by_name = dict(chosen) if isinstance(chosen, Mapping) else dict.fromkeys(names, chosen)
+    for name, materializer in by_name.items():
+        if name not in names:
+            raise ConfigError(
+                f"step {step!r}: output_materializers names output {name!r}, which the step "
+                f"does not have; its outputs: {', '.join(names) or 'none'}"
+            )
+        if not (isinstance(materializer, type) and issubclass(materializer, Materializer)):
+            raise ConfigError(
+                f"step {step!r}: output_materializers takes runstack Materializer subclasses "
+                f"(from runstack.materializers), got {materializer!r} for output {name!r}"
+            )
+    return [replace(output, materializer=by_name.get(output.name)) for output in outputs]
 
 
 def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:
