@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from runstack.flavors import Flavor
     from runstack.history.results import PipelineRun
     from runstack.hookspecs import hookimpl
+    from runstack.logger import get_logger
     from runstack.materializers.base import Materializer
     from runstack.pipelines import Pipeline, Step, pipeline, step
+    from runstack.pipelines.retry import StepRetryConfig
     from runstack.stacks import Stack, StackComponent
     from runstack.version import __version__
 
@@ -51,6 +53,8 @@ _LAZY_NAMES = {
     "pipeline": "runstack.pipelines",
     "step": "runstack.pipelines",
     "__version__": "runstack.version",
+    "get_logger": "runstack.logger",
+    "StepRetryConfig": "runstack.pipelines.retry",
 }
 
 __all__ = [
@@ -69,7 +73,9 @@ __all__ = [
     "StackComponent",
     "Step",
     "StepContext",
+    "StepRetryConfig",
     "__version__",
+    "get_logger",
     "get_step_context",
     "hookimpl",
     "pipeline",

@@ -35,6 +35,7 @@ from runstack.history.step_logs import (
 from runstack.pipelines import capture
 from runstack.pipelines.annotations import describe_type, matches
 from runstack.pipelines.lifecycle import around_step
+from runstack.pipelines.retry import DEFAULT_BACKOFF
 from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.runs import ArtifactRecord
@@ -58,6 +59,7 @@ class StepWork:
     stack: StepStack
     experiment_tracker: bool = False
     log_limit: int = DEFAULT_LIMIT
+    retry_backoff: float = DEFAULT_BACKOFF
 
     @property
     def artifact_store(self) -> BaseArtifactStore:
@@ -123,7 +125,7 @@ def perform(work: StepWork) -> WorkOutcome:
                     except Exception as error:
                         if attempts > work.retries:
                             raise
-                        delay = work.retry_delay * 2 ** (attempts - 1)
+                        delay = work.retry_delay * work.retry_backoff ** (attempts - 1)
                         log.write(
                             f"attempt {attempts} failed: {type(error).__name__}: {error}; "
                             f"retrying in {delay:g}s\n"

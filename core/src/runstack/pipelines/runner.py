@@ -304,6 +304,7 @@ class PipelineRunner:
             stack=self.stack,
             experiment_tracker=resolved.experiment_tracker,
             log_limit=self.log_limit,
+            retry_backoff=resolved.retry_backoff,
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument
             outcome = self.orchestrator.call(perform, work)

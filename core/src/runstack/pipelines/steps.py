@@ -14,6 +14,7 @@ from runstack.errors import ConfigError
 from runstack.names import check_name
 from runstack.pipelines.annotations import strip_annotated
 from runstack.pipelines.fingerprint import code_fingerprint
+from runstack.pipelines.retry import StepRetryConfig, retries_given
 from runstack.pipelines.run_config import (
     check_experiment_tracker,
     check_retries,
@@ -42,6 +43,7 @@ class StepOptions:
     experiment_tracker: bool | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    retry: StepRetryConfig | None = None
 
 
 class Step:
@@ -52,12 +54,8 @@ class Step:
     """
 
     def __init__(self, function: Callable[..., Any], options: StepOptions) -> None:
-        check_retries(options.retries, options.retry_delay)
-        check_timeout(options.timeout)
-        check_experiment_tracker(options.experiment_tracker)
         self.function = function
-        self.options = options
-        self.name = check_name(chosen_name(options.name, function), "step")
+        self._set_options(options)
         self.signature = inspect.signature(function)
         for parameter in self.signature.parameters.values():
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
@@ -84,13 +82,38 @@ class Step:
     def __repr__(self) -> str:
         return f"<step {self.name}>"
 
+    @property
+    def entrypoint(self) -> Callable[..., Any]:
+        """The plain function, as ZenML's `my_step.entrypoint(...)` calls it."""
+        return self.function
+
     def with_options(self, **changes: Any) -> Step:
         """A copy of the step with some options changed: `train.with_options(retries=2)`."""
+        return Step(self.function, self._changed(changes))
+
+    def configure(self, **changes: Any) -> Step:
+        """Change this step's options in place and return it (ZenML's `configure`); every
+        pipeline that calls it afterwards sees the change."""
+        self._set_options(self._changed(changes))
+        return self
+
+    def _changed(self, changes: dict[str, Any]) -> StepOptions:
         changes = merge_changes(self.options.settings, self.options.extra, changes)
         try:
-            return Step(self.function, replace(self.options, **changes))
+            return replace(self.options, **changes)
         except TypeError as error:
             raise ConfigError(f"step {self.name!r}: {error}") from None
+
+    def _set_options(self, options: StepOptions) -> None:
+        """Check `options` and make them this step's: what `__init__` and `configure` share."""
+        check_retries(options.retries, options.retry_delay)
+        check_timeout(options.timeout)
+        check_experiment_tracker(options.experiment_tracker)
+        name = check_name(chosen_name(options.name, self.function), "step")
+        owner = f"step {name!r}"
+        self.retry_layer = retries_given(owner, options.retries, options.retry_delay, options.retry)
+        self.options = options
+        self.name = name
 
     @functools.cached_property
     def source_hash(self) -> str:
@@ -113,6 +136,7 @@ class DecoratorOptions(TypedDict, total=False):
     experiment_tracker: bool | None
     settings: Mapping[str, Mapping[str, Any]] | None
     extra: Mapping[str, Any] | None
+    retry: StepRetryConfig | None
 
 
 def option_values(options: DecoratorOptions) -> dict[str, Any]:
