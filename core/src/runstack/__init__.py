@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from runstack.logger import get_logger
     from runstack.materializers.base import Materializer
     from runstack.pipelines import Pipeline, Step, pipeline, step
+    from runstack.pipelines.alerter_hooks import alerter_failure_hook, alerter_success_hook
     from runstack.pipelines.retry import StepRetryConfig
     from runstack.stacks import Stack, StackComponent
     from runstack.version import __version__
@@ -53,6 +54,8 @@ _LAZY_NAMES = {
     "pipeline": "runstack.pipelines",
     "step": "runstack.pipelines",
     "__version__": "runstack.version",
+    "alerter_failure_hook": "runstack.pipelines.alerter_hooks",
+    "alerter_success_hook": "runstack.pipelines.alerter_hooks",
     "get_logger": "runstack.logger",
     "StepRetryConfig": "runstack.pipelines.retry",
 }
@@ -75,6 +78,8 @@ __all__ = [
     "StepContext",
     "StepRetryConfig",
     "__version__",
+    "alerter_failure_hook",
+    "alerter_success_hook",
     "get_logger",
     "get_step_context",
     "hookimpl",

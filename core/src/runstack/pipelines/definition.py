@@ -27,6 +27,7 @@ from runstack.pipelines.run_config import (
     merge_changes,
     merge_settings,
 )
+from runstack.pipelines.step_hooks import HookSpecification, StepHooks
 from runstack.pipelines.steps import DecoratorOptions, chosen_name, option_values
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ class PipelineOptions:
     run_name: str | None = None
     stack: str | None = None
     retry: StepRetryConfig | None = None
+    on_failure: HookSpecification | None = None
+    on_success: HookSpecification | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class ResolvedStep:
     settings: Settings
     extra: dict[str, Any]
     retry_backoff: float = DEFAULT_BACKOFF
+    hooks: StepHooks = field(default_factory=StepHooks)
 
     def config(self) -> dict[str, Any]:
         """What is recorded with the run for this step."""
@@ -169,6 +173,7 @@ class Pipeline:
         name = check_name(chosen_name(options.name, self.function), "pipeline")
         owner = f"pipeline {name!r}"
         self.retry_layer = retries_given(owner, options.retries, options.retry_delay, options.retry)
+        self.hooks = StepHooks.checked(owner, options.on_failure, options.on_success)
         self.options = options
         self.name = name
 
@@ -354,6 +359,7 @@ class Pipeline:
             retry_backoff=_first(
                 step.retry_layer.backoff, self.retry_layer.backoff, DEFAULT_BACKOFF
             ),
+            hooks=step.hooks.over(self.hooks),
         )
 
 

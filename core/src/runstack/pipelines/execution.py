@@ -36,6 +36,7 @@ from runstack.pipelines import capture
 from runstack.pipelines.annotations import describe_type, matches
 from runstack.pipelines.lifecycle import around_step
 from runstack.pipelines.retry import DEFAULT_BACKOFF
+from runstack.pipelines.step_hooks import StepHooks
 from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.runs import ArtifactRecord
@@ -60,6 +61,7 @@ class StepWork:
     experiment_tracker: bool = False
     log_limit: int = DEFAULT_LIMIT
     retry_backoff: float = DEFAULT_BACKOFF
+    hooks: StepHooks = field(default_factory=StepHooks)
 
     @property
     def artifact_store(self) -> BaseArtifactStore:
@@ -109,12 +111,15 @@ class WorkOutcome:
 
 def perform(work: StepWork) -> WorkOutcome:
     """Run the step, its stack's components prepared around it, and capture what it prints
-    and logs; failures come back as data."""
+    and logs; failures come back as data.
+
+    Its hooks run after its outcome is known (its last attempt, its outputs saved or
+    not), with its context set and its components still prepared."""
     attempts = 0
     context = work.context()
     with capture.routing(), capture.capturing(work.log_limit) as log:
         try:
-            with around_step(context, log):
+            with around_step(context, log), work.hooks.around(context, log):
                 arguments = dict(work.parameters)
                 for parameter, artifact in work.inputs.items():
                     arguments[parameter] = load_artifact(work.artifact_store, artifact)

@@ -305,6 +305,7 @@ class PipelineRunner:
             experiment_tracker=resolved.experiment_tracker,
             log_limit=self.log_limit,
             retry_backoff=resolved.retry_backoff,
+            hooks=resolved.hooks.shipped(),
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument
             outcome = self.orchestrator.call(perform, work)

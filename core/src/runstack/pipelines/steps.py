@@ -21,6 +21,7 @@ from runstack.pipelines.run_config import (
     check_timeout,
     merge_changes,
 )
+from runstack.pipelines.step_hooks import HookSpecification, StepHooks
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class StepOptions:
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     retry: StepRetryConfig | None = None
+    on_failure: HookSpecification | None = None
+    on_success: HookSpecification | None = None
 
 
 class Step:
@@ -112,6 +115,7 @@ class Step:
         name = check_name(chosen_name(options.name, self.function), "step")
         owner = f"step {name!r}"
         self.retry_layer = retries_given(owner, options.retries, options.retry_delay, options.retry)
+        self.hooks = StepHooks.checked(owner, options.on_failure, options.on_success)
         self.options = options
         self.name = name
 
@@ -137,6 +141,8 @@ class DecoratorOptions(TypedDict, total=False):
     settings: Mapping[str, Mapping[str, Any]] | None
     extra: Mapping[str, Any] | None
     retry: StepRetryConfig | None
+    on_failure: HookSpecification | None
+    on_success: HookSpecification | None
 
 
 def option_values(options: DecoratorOptions) -> dict[str, Any]:
