@@ -43,13 +43,18 @@ def train(data: list[int], fail: bool = False) -> float:
 # -- retry=StepRetryConfig(...) ------------------------------------------------------------
 
 
+def fail_counting(tries: str) -> int:
+    """Count this attempt in the file `tries`, then fail naming it."""
+    count = Path(tries)
+    attempt = int(count.read_text()) + 1 if count.exists() else 1
+    count.write_text(str(attempt))
+    raise ConnectionError(f"attempt {attempt} failed")
+
+
 def test_a_step_retry_config_sets_the_retries_their_delay_and_its_backoff(tmp_path: Path) -> None:
     @step(retry=StepRetryConfig(max_retries=2, delay=0.01, backoff=3))
     def flaky(tries: str) -> int:
-        count = Path(tries)
-        attempt = int(count.read_text()) + 1 if count.exists() else 1
-        count.write_text(str(attempt))
-        raise ConnectionError(f"attempt {attempt} failed")
+        return fail_counting(tries)
 
     @pipeline
     def retried() -> None:
@@ -61,37 +66,6 @@ def test_a_step_retry_config_sets_the_retries_their_delay_and_its_backoff(tmp_pa
     assert flaky_run.record.attempts == 3
     assert "retrying in 0.01s" in flaky_run.logs
     assert "retrying in 0.03s" in flaky_run.logs  # delay x backoff
-
-
-@pytest.mark.parametrize(
-    ("options", "said"),
-    [
-        (
-            {"retries": 2, "retry": StepRetryConfig(max_retries=3)},
-            "step 'stepped': retries=2 and retry=StepRetryConfig(max_retries=3, delay=0, "
-            "backoff=0) disagree on the max_retries; give one of them",
-        ),
-        (
-            {"retry_delay": 5, "retry": StepRetryConfig(delay=1)},
-            "retry_delay=5 and retry=StepRetryConfig(max_retries=1, delay=1, backoff=0) "
-            "disagree on the delay",
-        ),
-        ({"retry": 3}, "step 'stepped': retry must be a StepRetryConfig("),
-    ],
-)
-def test_a_step_option_that_cannot_work_is_refused_when_declared(
-    options: dict[str, Any], said: str
-) -> None:
-    def stepped() -> None: ...
-
-    with pytest.raises(ConfigError) as raised:
-        step(**options)(stepped)
-    assert said in str(raised.value)
-    assert "\n" not in str(raised.value)
-    with pytest.raises(ConfigError, match="pipeline 'stepped'"):
-        pipeline(**options)(stepped)
-    with pytest.raises(ConfigError):
-        step(stepped).with_options(**options)
 
 
 def test_step_retry_config_checks_its_values() -> None:
@@ -285,10 +259,7 @@ def test_the_failure_hook_runs_once_after_the_last_retry_with_the_last_error(
 ) -> None:
     @step(retries=2, retry_delay=0, on_failure=on_failure)
     def flaky(tries: str) -> int:
-        count = Path(tries)
-        attempt = int(count.read_text()) + 1 if count.exists() else 1
-        count.write_text(str(attempt))
-        raise ConnectionError(f"attempt {attempt} failed")
+        return fail_counting(tries)
 
     @pipeline
     def retried() -> None:
@@ -375,7 +346,7 @@ def test_through_the_cli_a_raising_hook_is_one_warning_line(
     ]
 
 
-# -- hooks refused when they are declared --------------------------------------------------
+# -- hooks and retries refused when they are declared ----------------------------------------
 
 
 def takes_a_message(message: str) -> None: ...
@@ -421,9 +392,20 @@ def takes_two(exception: BaseException, other: BaseException) -> None: ...
             "on_success hook 'os.no_such_function': module 'os' has no 'no_such_function'",
         ),
         ({"on_success": "notify"}, "on_success hook 'notify' names no module"),
+        (
+            {"retries": 2, "retry": StepRetryConfig(max_retries=3)},
+            "step 'stepped': retries=2 and retry=StepRetryConfig(max_retries=3, delay=0, "
+            "backoff=0) disagree on the max_retries; give one of them",
+        ),
+        (
+            {"retry_delay": 5, "retry": StepRetryConfig(delay=1)},
+            "retry_delay=5 and retry=StepRetryConfig(max_retries=1, delay=1, backoff=0) "
+            "disagree on the delay",
+        ),
+        ({"retry": 3}, "step 'stepped': retry must be a StepRetryConfig("),
     ],
 )
-def test_a_hook_that_cannot_be_one_is_refused_when_declared(
+def test_a_hook_or_retry_that_cannot_work_is_refused_when_declared(
     options: dict[str, Any], said: str
 ) -> None:
     def stepped() -> None: ...

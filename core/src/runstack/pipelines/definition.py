@@ -11,24 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
 from runstack.errors import ConfigError
-from runstack.names import check_name
 from runstack.pipelines.annotations import describe_type, strip_annotated
 from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter, current_graph
 from runstack.pipelines.parameter_types import expected_type
-from runstack.pipelines.retry import DEFAULT_BACKOFF, StepRetryConfig, retries_given
+from runstack.pipelines.retry import DEFAULT_BACKOFF, StepRetryConfig
 from runstack.pipelines.run_config import (
     RunConfig,
     Settings,
     StepRunConfig,
-    check_experiment_tracker,
-    check_retries,
-    check_timeout,
     load_run_config,
     merge_changes,
     merge_settings,
 )
 from runstack.pipelines.step_hooks import HookSpecification, StepHooks
-from runstack.pipelines.steps import DecoratorOptions, chosen_name, option_values
+from runstack.pipelines.steps import DecoratorOptions, checked_options, option_values
 
 if TYPE_CHECKING:
     from runstack.history.results import PipelineRun
@@ -167,15 +163,10 @@ class Pipeline:
 
     def _set_options(self, options: PipelineOptions) -> None:
         """Check `options` and make them this pipeline's: what `__init__` and `configure` share."""
-        check_retries(options.retries, options.retry_delay)
-        check_timeout(options.timeout)
-        check_experiment_tracker(options.experiment_tracker)
-        name = check_name(chosen_name(options.name, self.function), "pipeline")
-        owner = f"pipeline {name!r}"
-        self.retry_layer = retries_given(owner, options.retries, options.retry_delay, options.retry)
-        self.hooks = StepHooks.checked(owner, options.on_failure, options.on_success)
+        self.name, self.retry_layer, self.hooks = checked_options(
+            "pipeline", self.function, options
+        )
         self.options = options
-        self.name = name
 
     def compile(self, *args: Any, **kwargs: Any) -> CompiledPipeline:
         """Build the DAG by running the pipeline function with step calls recorded."""

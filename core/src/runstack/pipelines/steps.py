@@ -8,13 +8,22 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import NoneType
-from typing import Annotated, Any, TypedDict, Unpack, get_args, get_origin, overload
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    TypedDict,
+    Unpack,
+    get_args,
+    get_origin,
+    overload,
+)
 
 from runstack.errors import ConfigError
 from runstack.names import check_name
 from runstack.pipelines.annotations import strip_annotated
 from runstack.pipelines.fingerprint import code_fingerprint
-from runstack.pipelines.retry import StepRetryConfig, retries_given
+from runstack.pipelines.retry import RetryLayer, StepRetryConfig, retries_given
 from runstack.pipelines.run_config import (
     check_experiment_tracker,
     check_retries,
@@ -22,6 +31,9 @@ from runstack.pipelines.run_config import (
     merge_changes,
 )
 from runstack.pipelines.step_hooks import HookSpecification, StepHooks
+
+if TYPE_CHECKING:
+    from runstack.pipelines.definition import PipelineOptions
 
 
 @dataclass(frozen=True)
@@ -109,15 +121,8 @@ class Step:
 
     def _set_options(self, options: StepOptions) -> None:
         """Check `options` and make them this step's: what `__init__` and `configure` share."""
-        check_retries(options.retries, options.retry_delay)
-        check_timeout(options.timeout)
-        check_experiment_tracker(options.experiment_tracker)
-        name = check_name(chosen_name(options.name, self.function), "step")
-        owner = f"step {name!r}"
-        self.retry_layer = retries_given(owner, options.retries, options.retry_delay, options.retry)
-        self.hooks = StepHooks.checked(owner, options.on_failure, options.on_success)
+        self.name, self.retry_layer, self.hooks = checked_options("step", self.function, options)
         self.options = options
-        self.name = name
 
     @functools.cached_property
     def source_hash(self) -> str:
@@ -173,6 +178,23 @@ def step(
     if function is not None:
         return Step(function, chosen)
     return lambda decorated: Step(decorated, chosen)
+
+
+def checked_options(
+    kind: str, function: Callable[..., Any], options: StepOptions | PipelineOptions
+) -> tuple[str, RetryLayer, StepHooks]:
+    """What a step's and a pipeline's options are checked for alike, when declared or
+    configured: their name, retries, hooks, timeout and experiment tracker flag."""
+    check_retries(options.retries, options.retry_delay)
+    check_timeout(options.timeout)
+    check_experiment_tracker(options.experiment_tracker)
+    name = check_name(chosen_name(options.name, function), kind)
+    owner = f"{kind} {name!r}"
+    return (
+        name,
+        retries_given(owner, options.retries, options.retry_delay, options.retry),
+        StepHooks.checked(owner, options.on_failure, options.on_success),
+    )
 
 
 def chosen_name(name: str | None, function: Callable[..., Any]) -> str:
