@@ -316,6 +316,8 @@ class PipelineRunner:
             experiment_tracker=resolved.experiment_tracker,
             log_limit=self.log_limit,
             gathered=resolved.invocation.gathered,
+            retry_backoff=resolved.retry_backoff,
+            hooks=resolved.hooks.shipped(),
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument
             outcome = self.orchestrator.call(perform, work)

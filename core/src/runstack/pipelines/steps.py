@@ -25,15 +25,18 @@ from runstack.names import check_name
 from runstack.pipelines.annotations import strip_annotated
 from runstack.pipelines.artifact_config import ArtifactConfig
 from runstack.pipelines.fingerprint import code_fingerprint
+from runstack.pipelines.retry import RetryLayer, StepRetryConfig, retries_given
 from runstack.pipelines.run_config import (
     check_experiment_tracker,
     check_retries,
     check_timeout,
     merge_changes,
 )
+from runstack.pipelines.step_hooks import HookSpecification, StepHooks
 
 if TYPE_CHECKING:
     from runstack.materializers.base import Materializer
+    from runstack.pipelines.definition import PipelineOptions
 
 OutputMaterializers: TypeAlias = "type[Materializer] | Mapping[str, type[Materializer]]"
 
@@ -71,6 +74,9 @@ class StepOptions:
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     output_materializers: OutputMaterializers | None = None
+    retry: StepRetryConfig | None = None
+    on_failure: HookSpecification | None = None
+    on_success: HookSpecification | None = None
 
 
 class Step:
@@ -81,12 +87,8 @@ class Step:
     """
 
     def __init__(self, function: Callable[..., Any], options: StepOptions) -> None:
-        check_retries(options.retries, options.retry_delay)
-        check_timeout(options.timeout)
-        check_experiment_tracker(options.experiment_tracker)
         self.function = function
-        self.options = options
-        self.name = check_name(chosen_name(options.name, function), "step")
+        self._set_options(options)
         self.signature = inspect.signature(function)
         for parameter in self.signature.parameters.values():
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
@@ -114,13 +116,32 @@ class Step:
     def __repr__(self) -> str:
         return f"<step {self.name}>"
 
+    @property
+    def entrypoint(self) -> Callable[..., Any]:
+        """The plain function, as ZenML's `my_step.entrypoint(...)` calls it."""
+        return self.function
+
     def with_options(self, **changes: Any) -> Step:
         """A copy of the step with some options changed: `train.with_options(retries=2)`."""
+        return Step(self.function, self._changed(changes))
+
+    def configure(self, **changes: Any) -> Step:
+        """Change this step's options in place and return it (ZenML's `configure`); every
+        pipeline that calls it afterwards sees the change."""
+        self._set_options(self._changed(changes))
+        return self
+
+    def _changed(self, changes: dict[str, Any]) -> StepOptions:
         changes = merge_changes(self.options.settings, self.options.extra, changes)
         try:
-            return Step(self.function, replace(self.options, **changes))
+            return replace(self.options, **changes)
         except TypeError as error:
             raise ConfigError(f"step {self.name!r}: {error}") from None
+
+    def _set_options(self, options: StepOptions) -> None:
+        """Check `options` and make them this step's: what `__init__` and `configure` share."""
+        self.name, self.retry_layer, self.hooks = checked_options("step", self.function, options)
+        self.options = options
 
     @functools.cached_property
     def source_hash(self) -> str:
@@ -143,6 +164,9 @@ class DecoratorOptions(TypedDict, total=False):
     experiment_tracker: bool | None
     settings: Mapping[str, Mapping[str, Any]] | None
     extra: Mapping[str, Any] | None
+    retry: StepRetryConfig | None
+    on_failure: HookSpecification | None
+    on_success: HookSpecification | None
 
 
 class StepDecoratorOptions(DecoratorOptions, total=False):
@@ -181,6 +205,23 @@ def step(
     if function is not None:
         return Step(function, chosen)
     return lambda decorated: Step(decorated, chosen)
+
+
+def checked_options(
+    kind: str, function: Callable[..., Any], options: StepOptions | PipelineOptions
+) -> tuple[str, RetryLayer, StepHooks]:
+    """What a step's and a pipeline's options are checked for alike, when declared or
+    configured: their name, retries, hooks, timeout and experiment tracker flag."""
+    check_retries(options.retries, options.retry_delay)
+    check_timeout(options.timeout)
+    check_experiment_tracker(options.experiment_tracker)
+    name = check_name(chosen_name(options.name, function), kind)
+    owner = f"{kind} {name!r}"
+    return (
+        name,
+        retries_given(owner, options.retries, options.retry_delay, options.retry),
+        StepHooks.checked(owner, options.on_failure, options.on_success),
+    )
 
 
 def chosen_name(name: str | None, function: Callable[..., Any]) -> str:
