@@ -20,6 +20,7 @@ from runstack.pipelines.run_config import (
     RunConfig,
     Settings,
     StepRunConfig,
+    TrackerChoice,
     load_run_config,
     merge_changes,
     merge_settings,
@@ -44,7 +45,7 @@ class PipelineOptions:
     retries: int | None = None
     retry_delay: float | None = None
     timeout: float | None = None
-    experiment_tracker: bool | None = None
+    experiment_tracker: TrackerChoice | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
@@ -65,7 +66,7 @@ class ResolvedStep:
     retries: int
     retry_delay: float
     timeout: float | None
-    experiment_tracker: bool
+    experiment_tracker: TrackerChoice
     settings: Settings
     extra: dict[str, Any]
     retry_backoff: float = DEFAULT_BACKOFF
@@ -338,13 +339,13 @@ class Pipeline:
             timeout=_first_set(
                 step_config.timeout, step_options.timeout, config.timeout, self.options.timeout
             ),
-            experiment_tracker=_first(
+            experiment_tracker=_first_set(
                 step_config.experiment_tracker,
                 step_options.experiment_tracker,
                 config.experiment_tracker,
                 self.options.experiment_tracker,
-                False,
-            ),
+            )
+            or False,
             settings=merge_settings(pipeline_settings, step_options.settings, step_config.settings),
             extra={**pipeline_extra, **step_options.extra, **step_config.extra},
             retry_backoff=_first(

@@ -35,6 +35,8 @@ from runstack.errors import ConfigError
 from runstack.files import read_toml, read_yaml
 
 Settings = dict[str, dict[str, Any]]
+# Whether a step runs with the stack's experiment tracker: a flag, or the tracker's name.
+TrackerChoice = bool | str
 
 # Plain dataclasses, checked by pydantic only when a file is read: a run without a
 # config file (most runs) never imports pydantic for them.
@@ -50,7 +52,7 @@ class StepRunConfig:
     retries: int | None = None
     retry_delay: float | None = None
     timeout: float | None = None
-    experiment_tracker: bool | None = None
+    experiment_tracker: TrackerChoice | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     settings: Settings = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -203,7 +205,7 @@ _WRITTEN_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "retries": ((int,), "an integer"),
     "retry_delay": ((int, float), "a number"),
     "timeout": ((int, float), "a number"),
-    "experiment_tracker": ((bool,), "true or false"),
+    "experiment_tracker": ((bool, str), "true, false or the name of an experiment tracker"),
 }
 
 
@@ -258,10 +260,13 @@ def check_timeout(timeout: float | None) -> None:
         raise ConfigError(f"timeout must be a number of seconds > 0, got {timeout!r}{limit}")
 
 
-def check_experiment_tracker(experiment_tracker: bool | None) -> None:
-    """Refuse a value that is not a flag: `experiment_tracker="mlflow"` names no tracker."""
-    if experiment_tracker is not None and not isinstance(experiment_tracker, bool):
+def check_experiment_tracker(experiment_tracker: TrackerChoice | None) -> None:
+    """Refuse what is neither a flag nor a component's name: a step runs with the stack's
+    tracker, so a name (ZenML's `experiment_tracker=tracker.name`) only has to match it."""
+    if experiment_tracker is None or isinstance(experiment_tracker, bool):
+        return
+    if not isinstance(experiment_tracker, str) or not experiment_tracker:
         raise ConfigError(
-            f"experiment_tracker must be True or False, got {experiment_tracker!r}; the "
-            "stack's experiment tracker is the one used"
+            f"experiment_tracker takes True, False or the name of the stack's experiment "
+            f"tracker, got {experiment_tracker!r}"
         )

@@ -313,7 +313,7 @@ class PipelineRunner:
             retries=resolved.retries,
             retry_delay=resolved.retry_delay,
             stack=self.stack,
-            experiment_tracker=resolved.experiment_tracker,
+            experiment_tracker=bool(resolved.experiment_tracker),
             log_limit=self.log_limit,
             gathered=resolved.invocation.gathered,
             retry_backoff=resolved.retry_backoff,

@@ -27,6 +27,7 @@ from runstack.pipelines.artifact_config import ArtifactConfig
 from runstack.pipelines.fingerprint import code_fingerprint
 from runstack.pipelines.retry import RetryLayer, StepRetryConfig, retries_given
 from runstack.pipelines.run_config import (
+    TrackerChoice,
     check_experiment_tracker,
     check_retries,
     check_timeout,
@@ -70,7 +71,7 @@ class StepOptions:
     retries: int | None = None
     retry_delay: float | None = None
     timeout: float | None = None
-    experiment_tracker: bool | None = None
+    experiment_tracker: TrackerChoice | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     output_materializers: OutputMaterializers | None = None
@@ -161,7 +162,7 @@ class DecoratorOptions(TypedDict, total=False):
     retries: int | None
     retry_delay: float | None
     timeout: float | None
-    experiment_tracker: bool | None
+    experiment_tracker: TrackerChoice | None
     settings: Mapping[str, Mapping[str, Any]] | None
     extra: Mapping[str, Any] | None
     retry: StepRetryConfig | None
@@ -197,7 +198,8 @@ def step(
     """Make a function a step: `@step` or `@step(enable_cache=False, retries=2)`.
 
     `experiment_tracker=True` runs it with the stack's experiment tracker (the run is
-    refused on a stack without one); its code sees so in `get_step_context()`.
+    refused on a stack without one; ZenML's `experiment_tracker="name"` also checks that
+    the tracker has that name); its code sees so in `get_step_context()`.
     `output_materializers=` saves its outputs with a materializer class of your choice (one
     for every output, or a dict by output name), as ZenML's does.
     """
