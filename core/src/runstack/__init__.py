@@ -26,7 +26,12 @@ if TYPE_CHECKING:
     from runstack.history.results import PipelineRun
     from runstack.hookspecs import hookimpl
     from runstack.materializers.base import Materializer
+
+    # models (issue 14, part F)
+    from runstack.models import ModelStages
     from runstack.pipelines import Pipeline, Step, pipeline, step
+    from runstack.pipelines.models import Model
+    from runstack.pipelines.pipeline_context import get_pipeline_context
     from runstack.stacks import Stack, StackComponent
     from runstack.version import __version__
 
@@ -51,6 +56,10 @@ _LAZY_NAMES = {
     "pipeline": "runstack.pipelines",
     "step": "runstack.pipelines",
     "__version__": "runstack.version",
+    # models (issue 14, part F)
+    "Model": "runstack.pipelines.models",
+    "ModelStages": "runstack.models",
+    "get_pipeline_context": "runstack.pipelines.pipeline_context",
 }
 
 __all__ = [
@@ -62,6 +71,8 @@ __all__ = [
     "Flavor",
     "FlavorConfig",
     "Materializer",
+    "Model",
+    "ModelStages",
     "Pipeline",
     "PipelineRun",
     "RunstackError",
@@ -70,6 +81,7 @@ __all__ = [
     "Step",
     "StepContext",
     "__version__",
+    "get_pipeline_context",
     "get_step_context",
     "hookimpl",
     "pipeline",

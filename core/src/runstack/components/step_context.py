@@ -72,7 +72,8 @@ class StepContext:
     `step_name` is the step's id in the pipeline (`train_2` for the second call of
     `train`), `step_run_id` the id of this run of it; `output_uris` say where in the artifact
     store each output will be written; `experiment_tracker_enabled` whether the step opted
-    into the stack's tracker. `metadata` is what was recorded with `add_metadata`.
+    into the stack's tracker. `metadata` is what was recorded with `add_metadata`. `model` is
+    the `runstack.Model` bound to the version the step runs under (None without a model).
     """
 
     run_id: str
@@ -86,6 +87,8 @@ class StepContext:
     stack: StepStack
     experiment_tracker_enabled: bool
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    # Any: the Model class sits above this layer, on the client it looks versions up with.
+    model: Any = None
 
     def add_metadata(self, values: Mapping[str, MetadataValue]) -> None:
         """Keep `values` on the step run's record (`run describe` shows them): how a component

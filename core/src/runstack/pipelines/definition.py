@@ -15,6 +15,7 @@ from runstack.names import check_name
 from runstack.pipelines.annotations import describe_type, strip_annotated
 from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter, current_graph
 from runstack.pipelines.parameter_types import expected_type
+from runstack.pipelines.pipeline_context import PipelineContext, building_pipeline
 from runstack.pipelines.run_config import (
     RunConfig,
     Settings,
@@ -26,10 +27,11 @@ from runstack.pipelines.run_config import (
     merge_changes,
     merge_settings,
 )
-from runstack.pipelines.steps import DecoratorOptions, chosen_name, option_values
+from runstack.pipelines.steps import DecoratorOptions, check_model, chosen_name, option_values
 
 if TYPE_CHECKING:
     from runstack.history.results import PipelineRun
+    from runstack.pipelines.models import Model
 
 DEFAULT_RETRY_DELAY = 1.0
 
@@ -51,6 +53,7 @@ class PipelineOptions:
     config_path: Path | None = None
     run_name: str | None = None
     stack: str | None = None
+    model: Model | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class ResolvedStep:
     experiment_tracker: bool
     settings: Settings
     extra: dict[str, Any]
+    model: Model | None = None
 
     def config(self) -> dict[str, Any]:
         """What is recorded with the run for this step."""
@@ -93,6 +97,7 @@ class CompiledPipeline:
     extra: dict[str, Any]
     run_name: str | None
     stack: str | None
+    model: Model | None = None
 
     def config(self) -> dict[str, Any]:
         """The resolved configuration recorded with the run."""
@@ -111,6 +116,7 @@ class Pipeline:
         check_retries(options.retries, options.retry_delay)
         check_timeout(options.timeout)
         check_experiment_tracker(options.experiment_tracker)
+        check_model(options.model)
         self.function = function
         self.options = options
         self.name = check_name(chosen_name(options.name, function), "pipeline")
@@ -170,8 +176,10 @@ class Pipeline:
             )
             for name, value in bound.arguments.items()
         }
+        extra = {**options.extra, **config.extra}
         graph = PipelineGraph(self.name)
-        with graph.building():
+        context = PipelineContext(name=self.name, model=options.model, extra=extra)
+        with graph.building(), building_pipeline(context):
             self.function(*bound.args, **bound.kwargs)
         if not graph.invocations:
             raise ConfigError(
@@ -180,7 +188,6 @@ class Pipeline:
         order = graph.order()
         enable_cache = _first(config.enable_cache, options.enable_cache, True)
         settings = merge_settings(options.settings, config.settings)
-        extra = {**options.extra, **config.extra}
         unknown_steps = sorted(set(config.steps) - set(graph.invocations))
         if unknown_steps:
             raise ConfigError(
@@ -203,6 +210,7 @@ class Pipeline:
             extra=extra,
             run_name=config.run_name or options.run_name,
             stack=options.stack,
+            model=options.model,
         )
 
     def _bind(
@@ -328,6 +336,7 @@ class Pipeline:
             ),
             settings=merge_settings(pipeline_settings, step_options.settings, step_config.settings),
             extra={**pipeline_extra, **step_options.extra, **step_config.extra},
+            model=step_options.model or self.options.model,
         )
 
 

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.components import BaseArtifactStore, StepContext, StepStack, current_worker
 from runstack.components.step_context import MetadataValue
@@ -39,6 +39,9 @@ from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.runs import ArtifactRecord
 
+if TYPE_CHECKING:
+    from runstack.pipelines.models import Model
+
 
 @dataclass(frozen=True)
 class StepWork:
@@ -58,6 +61,7 @@ class StepWork:
     stack: StepStack
     experiment_tracker: bool = False
     log_limit: int = DEFAULT_LIMIT
+    model: Model | None = None
 
     @property
     def artifact_store(self) -> BaseArtifactStore:
@@ -81,6 +85,7 @@ class StepWork:
             ),
             stack=self.stack,
             experiment_tracker_enabled=self.experiment_tracker,
+            model=self.model,
         )
 
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from runstack.flavors import FlavorConfig
     from runstack.history.results import PipelineRun
     from runstack.pipelines.definition import CompiledPipeline, ResolvedStep
+    from runstack.pipelines.models import Model
 
 
 class StepFailedError(RunstackError):
@@ -89,6 +90,7 @@ class PipelineRunner:
         artifact_store = self.artifact_store = self.stack.artifact_store
         orchestrator = self.orchestrator = self.stack.orchestrator
         self.cache = StepCache(self.store, artifact_store, compiled.name)
+        self.models = self._prepare_models()
         started = now()
         self.run_record = RunRecord(
             id=new_id(),
@@ -173,6 +175,20 @@ class PipelineRunner:
         check_not_an_id(name, "run", lambda: ((run.id, run.name) for run in self.store.runs.list()))
         return name
 
+    def _prepare_models(self) -> dict[str, Model]:
+        """The model version each step runs under (its own model's, else the pipeline's), made
+        or found before the run is recorded: a model version that cannot be found stops it."""
+        steps = {name: s.model for name, s in self.compiled.steps.items() if s.model is not None}
+        if not steps:
+            return {}
+        from runstack.pipelines.models import prepare_versions
+
+        return prepare_versions(self.store, steps)
+
+    def _model_version_id(self, name: str) -> str | None:
+        model = self.models.get(name)
+        return None if model is None else model.id
+
     # -- settings ------------------------------------------------------------
 
     def _validate_settings(
@@ -247,6 +263,7 @@ class PipelineRunner:
             cache_parts=parts,
             parameters=resolved.parameters,
             inputs={key: artifact.id for key, artifact in inputs.items()},
+            model_version_id=self._model_version_id(name),
         )
         if resolved.enable_cache:
             reason = self._reuse(step_run)
@@ -304,6 +321,7 @@ class PipelineRunner:
             stack=self.stack,
             experiment_tracker=resolved.experiment_tracker,
             log_limit=self.log_limit,
+            model=self.models.get(name),
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument
             outcome = self.orchestrator.call(perform, work)
@@ -414,6 +432,7 @@ class PipelineRunner:
             cache_parts={},
             parameters=resolved.parameters,
             reason=reason,
+            model_version_id=self._model_version_id(name),
         )
 
     def _failure(self) -> str:

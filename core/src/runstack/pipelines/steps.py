@@ -8,7 +8,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import NoneType
-from typing import Annotated, Any, TypedDict, Unpack, get_args, get_origin, overload
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict, Unpack, get_args, get_origin, overload
 
 from runstack.errors import ConfigError
 from runstack.names import check_name
@@ -20,6 +20,9 @@ from runstack.pipelines.run_config import (
     check_timeout,
     merge_changes,
 )
+
+if TYPE_CHECKING:
+    from runstack.pipelines.models import Model
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class StepOptions:
     experiment_tracker: bool | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    model: Model | None = None
 
 
 class Step:
@@ -55,6 +59,7 @@ class Step:
         check_retries(options.retries, options.retry_delay)
         check_timeout(options.timeout)
         check_experiment_tracker(options.experiment_tracker)
+        check_model(options.model)
         self.function = function
         self.options = options
         self.name = check_name(chosen_name(options.name, function), "step")
@@ -113,6 +118,7 @@ class DecoratorOptions(TypedDict, total=False):
     experiment_tracker: bool | None
     settings: Mapping[str, Mapping[str, Any]] | None
     extra: Mapping[str, Any] | None
+    model: Model | None
 
 
 def option_values(options: DecoratorOptions) -> dict[str, Any]:
@@ -143,6 +149,16 @@ def step(
     if function is not None:
         return Step(function, chosen)
     return lambda decorated: Step(decorated, chosen)
+
+
+def check_model(model: object) -> None:
+    """`model=` takes a `Model` (ZenML's `Model(name=...)`), or None."""
+    if model is None:
+        return
+    from runstack.pipelines.models import Model
+
+    if not isinstance(model, Model):
+        raise ConfigError(f"model must be a Model(name=...), not {type(model).__name__}")
 
 
 def chosen_name(name: str | None, function: Callable[..., Any]) -> str:
