@@ -23,6 +23,7 @@ from runstack import (
 from runstack.errors import AlreadyExistsError, ConfigError, NotFoundError, RunstackError
 from runstack.pipelines.runner import run_pipeline
 from runstack.store.sql_store import SqlStore
+from runstack.testing import imported_by_command
 from server_helpers import TeamServer, unique
 
 Cli = Callable[..., str]
@@ -274,3 +275,11 @@ def test_models_through_the_team_server(logged_in: TeamServer, cli_ok: Cli) -> N
     assert client.get_model(name).tags == ["team"]
     described = cli_ok("model", "describe", name, "production")
     assert second.name in described
+
+
+def test_model_commands_load_no_run_side_and_stack_commands_no_models() -> None:
+    training_pipeline()
+    run_side = {"runstack.pipelines", "runstack.store.sql_step_runs", "fastapi", "uvicorn"}
+    assert imported_by_command(["model", "list"], run_side) == []
+    models = {"runstack.models", "runstack.store.sql_models", "runstack.history.model_versions"}
+    assert imported_by_command(["stack", "list"], models) == []

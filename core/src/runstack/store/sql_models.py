@@ -178,7 +178,7 @@ def _find_version(read: Read, model_id: str, version: str | int) -> ModelVersion
             read, "v.model_id = ? AND v.stage = ? ORDER BY v.number DESC", (model_id, version)
         )
     named = _one(read, "v.model_id = ? AND (v.name = ? OR v.id = ?)", (model_id, version, version))
-    if named is None and version.isascii() and version.isdigit():
+    if named is None and _is_number(version):
         return _find_version(read, model_id, int(version))
     return named
 
@@ -201,7 +201,12 @@ def _missing(model: str, version: str | int) -> NoReturn:
 
 def _names_new_version(version: str | int) -> bool:
     """Whether a missing version is made when named: a name is, a number or stage is not."""
-    return isinstance(version, str) and version not in STAGE_NAMES and not version.isdecimal()
+    return isinstance(version, str) and version not in STAGE_NAMES and not _is_number(version)
+
+
+def _is_number(version: str) -> bool:
+    """Digits a user typed for a version number."""
+    return version.isascii() and version.isdigit()
 
 
 def _model_id(connection: Connection, spec: ModelSpec) -> str:
