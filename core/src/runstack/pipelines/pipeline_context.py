@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import RunstackError
@@ -19,14 +18,22 @@ class NoPipelineContextError(RunstackError):
     """`get_pipeline_context()` was called outside a pipeline function being wired."""
 
 
-@dataclass(frozen=True)
 class PipelineContext:
     """The pipeline being wired: its `name`, its `model` (as given, before a run makes or finds
-    its version) and its `extra` options, run config included."""
+    its version) and its `extra` options, run config included.
 
-    name: str
-    model: Model | None
-    extra: Mapping[str, Any]
+    A plain class: every run makes one, and a dataclass costs a run's import a millisecond.
+    """
+
+    __slots__ = ("extra", "model", "name")
+
+    def __init__(self, name: str, model: Model | None, extra: Mapping[str, Any]) -> None:
+        self.name = name
+        self.model = model
+        self.extra = extra
+
+    def __repr__(self) -> str:
+        return f"<PipelineContext {self.name}>"
 
 
 _current: ContextVar[PipelineContext] = ContextVar("runstack_pipeline_context")
