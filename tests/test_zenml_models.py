@@ -81,15 +81,17 @@ def test_each_run_makes_the_next_version_and_links_what_it_made_or_reused() -> N
 
 @step
 def report_model() -> dict[str, Any]:
-    """What ZenML's docs read in a step: the version it runs under."""
+    """What ZenML's docs read in a step: the version it runs under, then promote it."""
     current = get_step_context().model
-    return {
+    seen = {
         "name": current.name,
         "version": current.version,
         "number": current.number,
         "id": current.id,
         "stage": current.stage.value,
     }
+    current.set_stage("staging")
+    return {**seen, "promoted": current.stage.value}
 
 
 @step(model=Model(name="evaluator", version="v1.0"))
@@ -115,7 +117,9 @@ def test_a_step_sees_the_version_it_runs_under_its_own_model_first(mode: str) ->
         "number": 1,
         "id": version.id,
         "stage": "none",
+        "promoted": "staging",
     }
+    assert version.stage is ModelStages.STAGING
     assert run.steps["evaluate_model"].outputs["output"].load() == {
         "name": "evaluator",
         "version": "v1.0",

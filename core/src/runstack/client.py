@@ -121,6 +121,7 @@ class Client:
         return self.store.models.get(name_or_id)
 
     def list_models(self) -> list[ModelRecord]:
+        """Every model runs ran under, by name."""
         return self.store.models.list()
 
     def get_model_version(

@@ -10,7 +10,7 @@ import click
 from runstack.cli.output import echo_json, echo_table, output_option, short_id, timestamp
 from runstack.client import Client
 from runstack.history.model_versions import ModelVersion
-from runstack.models import ModelRecord
+from runstack.models import ModelLink, ModelRecord
 
 
 @click.group("model")
@@ -59,20 +59,14 @@ def describe(name: str, version: str | None, output: str) -> None:
             echo_json({**found.to_dict(), "model_versions": [_version_json(v) for v in versions]})
             return
         _echo_card(found)
-        echo_table(
-            ["VERSION", "NUMBER", "STAGE", "CREATED", "RUNS", "ARTIFACTS"],
-            [
-                [
-                    v.name,
-                    str(v.number),
-                    v.stage.value,
-                    timestamp(v.record.created),
-                    str(len(_runs(v))),
-                    str(len(v.linked_artifacts())),
-                ]
-                for v in versions
-            ],
-        )
+        rows = []
+        for v in versions:
+            links = v.links
+            artifacts = {link.artifact_id for link in links if link.artifact_id is not None}
+            created = timestamp(v.record.created)
+            counts = [str(len(_runs(links))), str(len(artifacts))]
+            rows.append([v.name, str(v.number), v.stage.value, created, *counts])
+        echo_table(["VERSION", "NUMBER", "STAGE", "CREATED", "RUNS", "ARTIFACTS"], rows)
         return
     chosen = client.get_model_version(found.id, version)
     if output == "json":
@@ -81,7 +75,7 @@ def describe(name: str, version: str | None, output: str) -> None:
     _echo_card(found)
     click.echo(f"{'Version:':<13}{chosen.name} (number {chosen.number}, id {chosen.id})")
     click.echo(f"{'Stage:':<13}{chosen.stage.value}")
-    click.echo(f"{'Runs:':<13}{', '.join(_runs(chosen)) or '(none)'}")
+    click.echo(f"{'Runs:':<13}{', '.join(_runs(chosen.links)) or '(none)'}")
     echo_table(
         ["ARTIFACT", "VERSION", "ID", "RUN", "STEP", "OUTPUT"],
         [
@@ -108,15 +102,15 @@ def _echo_card(found: ModelRecord) -> None:
             click.echo(f"{label.replace('_', ' ').capitalize() + ':':<13}{value}")
 
 
-def _runs(version: ModelVersion) -> list[str]:
+def _runs(links: list[ModelLink]) -> list[str]:
     """The names of the runs with steps under a version, oldest first."""
-    return list(dict.fromkeys(link.run_name for link in version.links))
+    return list(dict.fromkeys(link.run_name for link in links))
 
 
 def _version_json(version: ModelVersion) -> dict[str, Any]:
     return {
         **version.record.to_dict(),
-        "runs": _runs(version),
+        "runs": _runs(version.links),
         "artifacts": [
             {**artifact.record.to_dict(), "run": link.run_name, "step": link.step}
             for link, artifact in version.linked_artifacts()

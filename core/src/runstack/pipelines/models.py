@@ -63,7 +63,10 @@ class Model(ModelSpec):
 
     def set_stage(self, stage: str, force: bool = False) -> None:
         """Put this model version in a stage (see `ModelVersion.set_stage`)."""
-        self._model_version().set_stage(stage, force)
+        version = self._model_version()
+        version.set_stage(stage, force)
+        if self._record is not None:  # the bound version's record, kept current as ZenML's is
+            object.__setattr__(self, "_record", version.record)
 
     def spec(self) -> ModelSpec:
         """What the store is asked for, without what a run bound to it."""
