@@ -261,6 +261,7 @@ def test_models_on_each_database(store: SqlStore) -> None:
     version.set_stage("staging")
     assert client.get_model_version("ranker", "staging").id == version.id
     assert [m.name for m in client.list_models()] == ["ranker"]
+    assert [v.number for v in client.list_model_versions("ranker")] == [1, 2]
 
 
 def test_models_through_the_team_server(logged_in: TeamServer, cli_ok: Cli) -> None:
@@ -277,6 +278,8 @@ def test_models_through_the_team_server(logged_in: TeamServer, cli_ok: Cli) -> N
         client.get_model_version(name, 1).set_stage("production")
     assert client.get_model_version(name, "production").number == 2
     assert client.get_model(name).tags == ["team"]
+    assert name in [model.name for model in client.list_models()]
+    assert [v.stage.value for v in client.list_model_versions(name)] == ["none", "production"]
     described = cli_ok("model", "describe", name, "production")
     assert second.name in described
 
