@@ -453,20 +453,6 @@ def test_run_delete_when_the_artifact_store_folder_is_gone_says_so(
 # -- a pipeline inside a pipeline -----------------------------------------------------------
 
 
-def test_a_pipeline_called_inside_a_pipeline_is_an_error_and_never_runs() -> None:
-    @pipeline
-    def outer() -> None:
-        producing()
-
-    with pytest.raises(
-        ConfigError,
-        match="pipeline 'producing' is called inside pipeline 'outer'; calling a pipeline "
-        "from a pipeline is not supported yet: call its steps in 'outer' instead",
-    ):
-        outer()
-    assert Client().runs.list() == []
-
-
 def test_a_pipeline_calling_itself_is_an_error() -> None:
     @pipeline
     def loop() -> None:

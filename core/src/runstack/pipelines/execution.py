@@ -45,7 +45,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class StepWork:
-    """One step's code and data, ready to run wherever the orchestrator runs code."""
+    """One step's code and data, ready to run wherever the orchestrator runs code.
+
+    `inputs` are keyed as lineage records them; `gathered` names the parameters given
+    several outputs whole, with the keys of those outputs in order.
+    """
 
     function: Callable[..., Any]
     pipeline: str
@@ -61,6 +65,7 @@ class StepWork:
     stack: StepStack
     experiment_tracker: bool = False
     log_limit: int = DEFAULT_LIMIT
+    gathered: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     model: Model | None = None
 
     @property
@@ -118,9 +123,7 @@ def perform(work: StepWork) -> WorkOutcome:
     with capture.routing(), capture.capturing(work.log_limit) as log:
         try:
             with around_step(context, log):
-                arguments = dict(work.parameters)
-                for parameter, artifact in work.inputs.items():
-                    arguments[parameter] = load_artifact(work.artifact_store, artifact)
+                arguments = {**work.parameters, **_loaded_inputs(work)}
                 for attempts in range(1, work.retries + 2):
                     try:
                         result = work.function(**arguments)
@@ -154,6 +157,14 @@ def perform(work: StepWork) -> WorkOutcome:
     return WorkOutcome(
         _stored(work, log), attempts, artifacts, worker=current_worker(), metadata=context.metadata
     )
+
+
+def _loaded_inputs(work: StepWork) -> dict[str, Any]:
+    """Each input's value by parameter; a parameter given several outputs gets their tuple."""
+    loaded = {key: load_artifact(work.artifact_store, a) for key, a in work.inputs.items()}
+    for parameter, keys in work.gathered.items():
+        loaded[parameter] = tuple(loaded.pop(key) for key in keys)
+    return loaded
 
 
 def _stored(work: StepWork, log: BoundedLog) -> StoredLog:

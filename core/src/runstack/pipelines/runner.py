@@ -247,8 +247,8 @@ class PipelineRunner:
         invocation = resolved.invocation
         step = invocation.step
         inputs = {
-            parameter: self.outputs[handle.invocation.id][handle.name]
-            for parameter, handle in invocation.inputs.items()
+            key: self.outputs[handle.invocation.id][handle.name]
+            for key, handle in invocation.inputs.items()
         }
         parts = self.cache.key_parts(step, resolved.parameters, inputs)
         step_run = StepRunRecord(
@@ -321,6 +321,7 @@ class PipelineRunner:
             stack=self.stack,
             experiment_tracker=resolved.experiment_tracker,
             log_limit=self.log_limit,
+            gathered=resolved.invocation.gathered,
             model=self.models.get(name),
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument

@@ -74,7 +74,7 @@ class Step:
         self.input_annotations = {
             name: strip_annotated(hints.get(name, Any)) for name in self.signature.parameters
         }
-        self.outputs = _output_specs(hints.get("return", Any))
+        self.outputs = _output_specs(hints.get("return", Any), function)
         _check_output_names(self.name, self.outputs)
         functools.update_wrapper(self, function)
 
@@ -191,13 +191,26 @@ def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:
         ) from None
 
 
-def _output_specs(annotation: Any) -> list[OutputSpec]:
-    """`-> None`: no output; `-> tuple[A, B]`: two; anything else: one, named `output`."""
+def _output_specs(annotation: Any, function: Callable[..., Any]) -> list[OutputSpec]:
+    """`-> None`: no output; `-> tuple[A, B]` with a `return a, b`: two (ZenML's rule, see
+    return_statements.py); anything else: one, named `output`."""
     if annotation is None or annotation is NoneType:
         return []
-    if get_origin(annotation) is tuple and get_args(annotation) and ... not in get_args(annotation):
+    if _several_outputs(annotation, function):
         return [_named(arg, f"output_{index}") for index, arg in enumerate(get_args(annotation))]
     return [_named(annotation, "output")]
+
+
+def _several_outputs(annotation: Any, function: Callable[..., Any]) -> bool:
+    """A fixed-length tuple annotation of a function that returns a tuple literal, or whose
+    source cannot be read (the annotation alone then decides, as runstack always did)."""
+    if get_origin(annotation) is not tuple or not get_args(annotation):
+        return False
+    if ... in get_args(annotation):
+        return False
+    from runstack.pipelines.return_statements import returns_tuple_literal
+
+    return returns_tuple_literal(function) is not False
 
 
 def _named(annotation: Any, default: str) -> OutputSpec:
