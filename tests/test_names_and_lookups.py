@@ -317,8 +317,10 @@ def test_percent_and_underscore_in_an_id_prefix_match_only_themselves(
         assert cli_error("run", "describe", wildcard).startswith(
             f"Error: no run named {wildcard!r}"
         )
-        assert cli_error("artifact", "describe", wildcard + artifact.id[1:6]).startswith(
-            "Error: no artifact with id"
+        artifact_prefix = wildcard + artifact.id[1:6]
+        assert cli_error("artifact", "describe", artifact_prefix) == (
+            f"Error: no artifact named {artifact_prefix!r}, and no artifact with id "
+            f"{artifact_prefix!r}; see 'runstack artifact list'"
         )
         assert cli_error("stack", "describe", wildcard + stack.id[1:6]).startswith(
             "Error: no stack named"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
@@ -290,3 +290,23 @@ def test_model_commands_load_no_run_side_and_stack_commands_no_models() -> None:
     assert imported_by_command(["model", "list"], run_side) == []
     models = {"runstack.models", "runstack.store.sql_models", "runstack.history.model_versions"}
     assert imported_by_command(["stack", "list"], models) == []
+
+
+@step
+def train_named() -> Annotated[float, "trained_model"]:
+    return 0.9
+
+
+@pipeline(model=Model(name="named_outputs"))
+def named_training() -> None:
+    train_named()
+
+
+def test_a_named_output_is_found_on_the_version_by_its_artifact_name() -> None:
+    named_training()
+    named_training()
+    version = Model(name="named_outputs", version=ModelStages.LATEST)
+    assert (version.number, version.load_artifact("trained_model")) == (2, 0.9)
+    assert Client().get_model_version("named_outputs", 1).get_artifact("trained_model", 1).id == (
+        Client().get_model_version("named_outputs", 2).get_artifact("trained_model").id
+    )

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     # models (issue 14, part F)
     from runstack.models import ModelStages
     from runstack.pipelines import Pipeline, Step, pipeline, step
+    from runstack.pipelines.artifact_config import ArtifactConfig, ArtifactType
+    from runstack.pipelines.artifact_values import load_artifact, save_artifact
+    from runstack.pipelines.external import ExternalArtifact
     from runstack.pipelines.models import Model
     from runstack.pipelines.pipeline_context import get_pipeline_context
     from runstack.stacks import Stack, StackComponent
@@ -56,6 +59,11 @@ _LAZY_NAMES = {
     "pipeline": "runstack.pipelines",
     "step": "runstack.pipelines",
     "__version__": "runstack.version",
+    "ArtifactConfig": "runstack.pipelines.artifact_config",
+    "ArtifactType": "runstack.pipelines.artifact_config",
+    "ExternalArtifact": "runstack.pipelines.external",
+    "load_artifact": "runstack.pipelines.artifact_values",
+    "save_artifact": "runstack.pipelines.artifact_values",
     # models (issue 14, part F)
     "Model": "runstack.pipelines.models",
     "ModelStages": "runstack.models",
@@ -63,11 +71,14 @@ _LAZY_NAMES = {
 }
 
 __all__ = [
+    "ArtifactConfig",
+    "ArtifactType",
     "BaseArtifactStore",
     "BaseComponent",
     "BaseOrchestrator",
     "Client",
     "ComponentType",
+    "ExternalArtifact",
     "Flavor",
     "FlavorConfig",
     "Materializer",
@@ -84,7 +95,9 @@ __all__ = [
     "get_pipeline_context",
     "get_step_context",
     "hookimpl",
+    "load_artifact",
     "pipeline",
+    "save_artifact",
     "step",
 ]
 

@@ -60,15 +60,18 @@ class PipelineSummary:
 
 @dataclass(frozen=True)
 class ArtifactRecord:
-    """One persisted step output: where it is, what it is, and which step made it.
+    """One persisted step output (or saved value): where it is, what it is, which step made it.
 
-    `files` maps each file under `uri` to its size as written (`None` for artifacts
-    saved before runstack kept it); `damaged` says why it may no longer be reused.
+    `version` is the version of its name as shown (`"3"`, or the text an `ArtifactConfig` or
+    `save_artifact` gave); "" in a record not stored yet asks the store for the next number.
+    `files` maps each file under `uri` to its size as written (`None` for artifacts saved
+    before runstack kept it); `damaged` says why it may no longer be reused.
+    `producer_step_run_id` is "" for a value saved outside any step.
     """
 
     id: str
     name: str
-    version: int
+    version: str
     uri: str
     type_name: str
     materializer: str
@@ -78,12 +81,16 @@ class ArtifactRecord:
     created: datetime
     files: dict[str, int] | None = None
     damaged: str = ""
+    tags: tuple[str, ...] = ()
+    artifact_type: str = "DataArtifact"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
             "version": self.version,
+            "tags": list(self.tags),
+            "artifact_type": self.artifact_type,
             "uri": self.uri,
             "type": self.type_name,
             "materializer": self.materializer,

@@ -22,6 +22,7 @@ from runstack.components.base import BaseComponent
 from runstack.components.experiment_tracker import BaseExperimentTracker
 from runstack.components.orchestrator import BaseOrchestrator
 from runstack.errors import ConfigError, RunstackError
+from runstack.runs import ArtifactRecord
 
 MetadataValue = str | int | float | bool
 """What a step run's metadata holds: values JSON keeps as they are."""
@@ -72,7 +73,9 @@ class StepContext:
     `step_name` is the step's id in the pipeline (`train_2` for the second call of
     `train`), `step_run_id` the id of this run of it; `output_uris` say where in the artifact
     store each output will be written; `experiment_tracker_enabled` whether the step opted
-    into the stack's tracker. `metadata` is what was recorded with `add_metadata`. `model` is
+    into the stack's tracker. `metadata` is what was recorded with `add_metadata`;
+    `saved_artifacts` and `loaded_artifacts` (name -> id) what its code saved and loaded with
+    `save_artifact` and `load_artifact`, which the step run is linked to. `model` is
     the `runstack.Model` bound to the version the step runs under (None without a model).
     """
 
@@ -87,6 +90,8 @@ class StepContext:
     stack: StepStack
     experiment_tracker_enabled: bool
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    saved_artifacts: list[ArtifactRecord] = field(default_factory=list)
+    loaded_artifacts: dict[str, str] = field(default_factory=dict)
     # Any: the Model class sits above this layer, on the client it looks versions up with.
     model: Any = None
 

@@ -8,7 +8,7 @@ from typing import Any
 from runstack.components import BaseArtifactStore
 from runstack.errors import NotFoundError, RunstackError
 from runstack.installed import installed
-from runstack.materializers.base import type_name
+from runstack.materializers.base import Materializer, type_name
 from runstack.names import is_uuid, name_problem
 from runstack.runs import ArtifactRecord
 from runstack.stacks import new_id, now
@@ -27,6 +27,12 @@ def output_uri(pipeline: str, run_id: str, invocation: str, output: str) -> str:
     return f"{pipeline}/{run_id}/{invocation}/{output}"
 
 
+def saved_uri() -> str:
+    """Where a value saved outside any step lives (`save_artifact`, an external input): a
+    folder of its own under `saved/`, which deleting runs never removes."""
+    return f"saved/{new_id()}"
+
+
 def run_folder(pipeline: str, run_id: str) -> str:
     """The folder that holds every output of one run: `<pipeline>/<run id>/`."""
     return f"{pipeline}/{run_id}/"
@@ -42,8 +48,11 @@ def recorded_run(uri: str) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
-def materializer_for(annotation: Any) -> str:
-    """The materializer an annotation selects, for the cache key (`auto` when unannotated)."""
+def materializer_for(annotation: Any, chosen: type[Materializer] | None = None) -> str:
+    """The materializer an output saves with, for the cache key: the one chosen for it, else
+    the one its annotation selects (`auto` when unannotated)."""
+    if chosen is not None:
+        return installed().materializers.recorded_name(chosen)
     if not isinstance(annotation, type):
         return "auto"
     with warnings.catch_warnings():
@@ -59,23 +68,32 @@ def save_output(
     name: str,
     uri: str,
     producer_step_run_id: str,
+    version: str = "",
+    tags: tuple[str, ...] = (),
+    artifact_type: str = "DataArtifact",
+    chosen: type[Materializer] | None = None,
 ) -> ArtifactRecord:
-    """Write one output with the materializer its type selects and describe what was written."""
-    materializer = installed().materializers.select(annotation, value)
+    """Write one value with the materializer chosen for it, else the one its type selects, and
+    describe what was written (with no `version`, the store gives it the next number of its
+    name)."""
+    registry = installed().materializers
+    materializer = registry.select(annotation, value) if chosen is None else chosen()
     materializer.save(value, store, uri)
     files = store.file_sizes(uri)
     return ArtifactRecord(
         id=new_id(),
         name=name,
-        version=0,
+        version=version,
         uri=uri,
         type_name=type_name(type(value)),
-        materializer=materializer.name,
+        materializer=registry.recorded_name(type(materializer)),
         size=sum(files.values()),
         artifact_store_id=store.id,
         producer_step_run_id=producer_step_run_id,
         created=now(),
         files=files,
+        tags=tags,
+        artifact_type=artifact_type,
     )
 
 

@@ -80,11 +80,14 @@ class ModelVersion:
             if link.artifact_id in records
         ]
 
-    def get_artifact(self, name: str, version: int | None = None) -> Artifact:
+    def get_artifact(self, name: str, version: str | int | None = None) -> Artifact:
         """The newest artifact named `name` (of that `version` if given) linked to this version:
         made or reused from the cache by a step that ran under it."""
         artifacts = [artifact for _, artifact in self.linked_artifacts()]
-        named = [a for a in artifacts if a.name == name and version in (None, a.record.version)]
+        wanted_version = None if version is None else str(version)
+        named = [
+            a for a in artifacts if a.name == name and wanted_version in (None, a.record.version)
+        ]
         if not named:
             linked = ", ".join(sorted({a.name for a in artifacts})) or "none"
             wanted = name if version is None else f"{name} version {version}"
@@ -92,4 +95,4 @@ class ModelVersion:
                 f"model {self.record.model_name!r} version {self.name!r} has no artifact "
                 f"{wanted!r}; linked artifacts: {linked}"
             )
-        return max(named, key=lambda artifact: (artifact.record.created, artifact.record.version))
+        return max(named, key=lambda artifact: artifact.record.created)

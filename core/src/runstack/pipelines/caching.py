@@ -68,13 +68,17 @@ class StepCache:
         """The output names and materializers of a step (the same for all its uses in a run)."""
         found = self._output_digests.get(step)
         if found is None:
-            found = digest([[o.name, materializer_for(o.annotation)] for o in step.outputs])
+            found = digest(
+                [[o.name, materializer_for(o.annotation, o.materializer)] for o in step.outputs]
+            )
             self._output_digests[step] = found
         return found
 
     def lookup(self, step_run: StepRunRecord) -> CacheHit | str:
         """The earlier run to reuse, or why there is none."""
-        hit = self.store.step_runs.find_cached(step_run.cache_key, self.artifact_store.id)
+        hit = self.store.step_runs.find_cached(
+            step_run.cache_key, self.artifact_store.id, self.pipeline, step_run.invocation
+        )
         if hit is None:
             return self._why_not_cached(step_run)
         artifacts = self.store.artifacts.get_many(list(hit.outputs.values()))

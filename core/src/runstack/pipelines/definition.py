@@ -303,6 +303,7 @@ class Pipeline:
                 f"{invocation.id!r}, which is not one of its parameters "
                 f"({', '.join(invocation.parameters) or 'none'})"
             )
+        _refuse_conflicts(invocation, step_config.parameters)
         parameters = {
             **invocation.parameters,
             **{
@@ -340,6 +341,24 @@ class Pipeline:
             settings=merge_settings(pipeline_settings, step_options.settings, step_config.settings),
             extra={**pipeline_extra, **step_options.extra, **step_config.extra},
             model=step_options.model or self.options.model,
+        )
+
+
+def _refuse_conflicts(invocation: Invocation, configured: Mapping[str, Any]) -> None:
+    """A step parameter the pipeline's call passes and the run config sets to another value is
+    refused with ZenML's error, rather than one silently winning; the same value is fine."""
+    conflicts = [
+        f"`{name}`: config=`{value}` | runtime=`{invocation.parameters[name]}`"
+        for name, value in configured.items()
+        if name in invocation.given and invocation.parameters[name] != value
+    ]
+    if conflicts:
+        plural = len(conflicts) > 1
+        raise ConfigError(
+            f"Configured parameter{'s' if plural else ''} for the step '{invocation.id}' "
+            f"conflict{'s' if plural else ''} with parameter{'s' if plural else ''} passed in "
+            f"runtime: {'; '.join(conflicts)}; set step parameters in one place (the run "
+            "config or the code)"
         )
 
 

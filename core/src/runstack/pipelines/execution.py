@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -96,23 +96,27 @@ class StepWork:
 
 @dataclass(frozen=True)
 class WorkOutcome:
-    """What running a step produced: its artifacts, or the error trimmed to the user's code.
+    """What running a step produced: its artifacts by output, or the error trimmed to the
+    user's code.
 
     `unreadable` is the id of an input artifact its materializer could not load; `worker`
     is where it ran, as the orchestrator named it with `running_on` ("" if it did not);
     `printed` the last lines a failed step printed before its error (its log goes on
     with the traceback), for a console that did not see them; `metadata` what the
-    components and the step recorded with `StepContext.add_metadata`.
+    components and the step recorded with `StepContext.add_metadata`; `saved` and `loaded`
+    what its code saved and loaded with `save_artifact` and `load_artifact`.
     """
 
     log: StoredLog
     attempts: int
-    artifacts: list[ArtifactRecord] = field(default_factory=list)
+    artifacts: dict[str, ArtifactRecord] = field(default_factory=dict)
     error: str = ""
     unreadable: str = ""
     worker: str = ""
     printed: str = ""
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    saved: list[ArtifactRecord] = field(default_factory=list)
+    loaded: dict[str, str] = field(default_factory=dict)
 
 
 def perform(work: StepWork) -> WorkOutcome:
@@ -140,7 +144,8 @@ def perform(work: StepWork) -> WorkOutcome:
                 values = check_outputs(work.invocation, work.outputs, result)
                 artifacts = _save_outputs(work, values, context.output_uris)
         except BaseException as error:  # SystemExit in a step is the step's failure too
-            _remove_outputs(work.artifact_store, context.output_uris)
+            saved = [artifact.uri for artifact in context.saved_artifacts]
+            _remove_outputs(work.artifact_store, [*context.output_uris.values(), *saved])
             if is_ctrl_c(error):
                 raise
             printed = tail(log.getvalue())
@@ -155,7 +160,13 @@ def perform(work: StepWork) -> WorkOutcome:
                 metadata=context.metadata,
             )
     return WorkOutcome(
-        _stored(work, log), attempts, artifacts, worker=current_worker(), metadata=context.metadata
+        _stored(work, log),
+        attempts,
+        artifacts,
+        worker=current_worker(),
+        metadata=context.metadata,
+        saved=context.saved_artifacts,
+        loaded=context.loaded_artifacts,
     )
 
 
@@ -214,21 +225,23 @@ def check_outputs(name: str, specs: list[OutputSpec], result: Any) -> dict[str, 
 
 def _save_outputs(
     work: StepWork, values: dict[str, Any], uris: Mapping[str, str]
-) -> list[ArtifactRecord]:
+) -> dict[str, ArtifactRecord]:
     """Write every output; on failure the caller removes what was written (`_remove_outputs`)."""
-    artifacts = []
+    artifacts = {}
     for spec in work.outputs:
         value = values[spec.name]
         try:
-            artifacts.append(
-                save_output(
-                    work.artifact_store,
-                    value,
-                    spec.annotation,
-                    name=f"{work.pipeline}::{work.invocation}::{spec.name}",
-                    uri=uris[spec.name],
-                    producer_step_run_id=work.step_run_id,
-                )
+            artifacts[spec.name] = save_output(
+                work.artifact_store,
+                value,
+                spec.annotation,
+                name=spec.artifact_name(work.pipeline, work.invocation),
+                uri=uris[spec.name],
+                producer_step_run_id=work.step_run_id,
+                version=spec.config.version or "",
+                tags=spec.config.tags,
+                artifact_type=spec.config.artifact_type.value,
+                chosen=spec.materializer,
             )
         except RunstackError:
             raise
@@ -240,9 +253,10 @@ def _save_outputs(
     return artifacts
 
 
-def _remove_outputs(store: BaseArtifactStore, uris: Mapping[str, str]) -> None:
-    """A failed step leaves no outputs: a save that failed half-way, or a component that
-    failed to clean up after the outputs were saved, would leave some behind."""
-    for uri in uris.values():
+def _remove_outputs(store: BaseArtifactStore, uris: Iterable[str]) -> None:
+    """A failed step leaves no outputs (nor values its code saved): a save that failed
+    half-way, or a component that failed to clean up after the outputs were saved, would
+    leave some behind."""
+    for uri in uris:
         if store.exists(uri):
             store.rm(uri, recursive=True)

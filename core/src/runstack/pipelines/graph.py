@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import ConfigError
+from runstack.history.results import Artifact
 from runstack.names import check_name
 from runstack.pipelines.annotations import describe_type, matches
+from runstack.pipelines.external import ExternalArtifact
 from runstack.pipelines.parameter_types import check_type, expected_type
 from runstack.topological import prepared_sorter
 
@@ -66,6 +68,7 @@ class Invocation:
 
     `inputs` has one entry per output it reads, as lineage records it; a parameter given a
     tuple of outputs reads `name[0]`, `name[1]`, ..., which `gathered` lists for it.
+    `external` holds the inputs given from outside the pipeline (see `pipelines.external`).
     """
 
     id: str
@@ -76,6 +79,10 @@ class Invocation:
     inputs: dict[str, OutputHandle]
     gathered: dict[str, tuple[str, ...]] = field(default_factory=dict)
     order_after: set[str] = field(default_factory=set)
+    external: dict[str, ExternalArtifact | Artifact] = field(default_factory=dict)
+    given: frozenset[str] = frozenset()
+    """The parameters the call passed (the others have their defaults): a run config may not
+    give those a different value."""
 
     @property
     def upstream(self) -> frozenset[str]:
@@ -152,12 +159,16 @@ class PipelineGraph:
             bound = step.signature.bind(*args, **kwargs)
         except TypeError as error:
             raise ConfigError(f"step {invocation_id!r}: {error}") from None
+        given = frozenset(bound.arguments)
         bound.apply_defaults()
         parameters: dict[str, Any] = {}
         inputs: dict[str, OutputHandle] = {}
         gathered: dict[str, tuple[str, ...]] = {}
+        external: dict[str, ExternalArtifact | Artifact] = {}
         for name, value in bound.arguments.items():
-            if isinstance(value, OutputHandle):
+            if isinstance(value, ExternalArtifact | Artifact):
+                external[name] = value
+            elif isinstance(value, OutputHandle):
                 inputs[name] = self._own(invocation_id, name, value)
             elif _is_outputs_tuple(value):
                 _check_takes_tuple(step, invocation_id, name, value)
@@ -178,6 +189,8 @@ class PipelineGraph:
             parameters=parameters,
             inputs=inputs,
             gathered=gathered,
+            external=external,
+            given=given & parameters.keys(),
         )
         self.invocations[invocation_id] = invocation
         if after is not None:

@@ -53,11 +53,11 @@ class Model(ModelSpec):
     def stage(self) -> ModelStages:
         return self._found().stage
 
-    def get_artifact(self, name: str, version: int | None = None) -> Artifact:
+    def get_artifact(self, name: str, version: str | int | None = None) -> Artifact:
         """The newest artifact named `name` linked to this model version."""
         return self._model_version().get_artifact(name, version)
 
-    def load_artifact(self, name: str, version: int | None = None) -> Any:
+    def load_artifact(self, name: str, version: str | int | None = None) -> Any:
         """The value of `get_artifact(name)`."""
         return self.get_artifact(name, version).load()
 

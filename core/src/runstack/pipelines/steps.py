@@ -8,11 +8,22 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import NoneType
-from typing import TYPE_CHECKING, Annotated, Any, TypedDict, Unpack, get_args, get_origin, overload
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    TypeAlias,
+    TypedDict,
+    Unpack,
+    get_args,
+    get_origin,
+    overload,
+)
 
 from runstack.errors import ConfigError
 from runstack.names import check_name
 from runstack.pipelines.annotations import strip_annotated
+from runstack.pipelines.artifact_config import ArtifactConfig
 from runstack.pipelines.fingerprint import code_fingerprint
 from runstack.pipelines.run_config import (
     check_experiment_tracker,
@@ -22,15 +33,30 @@ from runstack.pipelines.run_config import (
 )
 
 if TYPE_CHECKING:
+    from runstack.materializers.base import Materializer
     from runstack.pipelines.models import Model
+
+OutputMaterializers: TypeAlias = "type[Materializer] | Mapping[str, type[Materializer]]"
 
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """One named output of a step and the type it is annotated with (`Any` if unannotated)."""
+    """One output of a step, the type it is annotated with (`Any` if unannotated), and how its
+    artifact is recorded: `named` when the annotation gave its name (`Annotated[T, "name"]`
+    or an `ArtifactConfig` with a name), `config` its version, tags and type."""
 
     name: str
     annotation: Any
+    named: bool = False
+    config: ArtifactConfig = field(default_factory=ArtifactConfig)
+    materializer: type[Materializer] | None = None
+    """The one `output_materializers=` chose; None: the annotation or the value's type chooses."""
+
+    def artifact_name(self, pipeline: str, invocation: str) -> str:
+        """ZenML's rule: the name the annotation gave, else `{pipeline}::{step}::{output}`."""
+        if self.config.name:
+            return self.config.name
+        return self.name if self.named else f"{pipeline}::{invocation}::{self.name}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +71,7 @@ class StepOptions:
     experiment_tracker: bool | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    output_materializers: OutputMaterializers | None = None
     model: Model | None = None
 
 
@@ -74,8 +101,9 @@ class Step:
         self.input_annotations = {
             name: strip_annotated(hints.get(name, Any)) for name in self.signature.parameters
         }
-        self.outputs = _output_specs(hints.get("return", Any), function)
-        _check_output_names(self.name, self.outputs)
+        outputs = _output_specs(hints.get("return", Any), function)
+        _check_output_names(self.name, outputs)
+        self.outputs = _with_materializers(self.name, outputs, options.output_materializers)
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -121,6 +149,12 @@ class DecoratorOptions(TypedDict, total=False):
     model: Model | None
 
 
+class StepDecoratorOptions(DecoratorOptions, total=False):
+    """What `@step(...)` accepts beyond what pipelines do."""
+
+    output_materializers: OutputMaterializers | None
+
+
 def option_values(options: DecoratorOptions) -> dict[str, Any]:
     """Decorator keywords as dataclass fields: absent tables become empty ones."""
     values: dict[str, Any] = dict(options)
@@ -134,16 +168,18 @@ def step(function: Callable[..., Any], /) -> Step: ...
 
 
 @overload
-def step(**options: Unpack[DecoratorOptions]) -> Callable[[Callable[..., Any]], Step]: ...
+def step(**options: Unpack[StepDecoratorOptions]) -> Callable[[Callable[..., Any]], Step]: ...
 
 
 def step(
-    function: Callable[..., Any] | None = None, /, **options: Unpack[DecoratorOptions]
+    function: Callable[..., Any] | None = None, /, **options: Unpack[StepDecoratorOptions]
 ) -> Step | Callable[[Callable[..., Any]], Step]:
     """Make a function a step: `@step` or `@step(enable_cache=False, retries=2)`.
 
     `experiment_tracker=True` runs it with the stack's experiment tracker (the run is
     refused on a stack without one); its code sees so in `get_step_context()`.
+    `output_materializers=` saves its outputs with a materializer class of your choice (one
+    for every output, or a dict by output name), as ZenML's does.
     """
     chosen = StepOptions(**option_values(options))
     if function is not None:
@@ -181,6 +217,31 @@ def _check_output_names(step: str, outputs: list[OutputSpec]) -> None:
         seen.add(output.name)
 
 
+def _with_materializers(
+    step: str, outputs: list[OutputSpec], chosen: OutputMaterializers | None
+) -> list[OutputSpec]:
+    """The outputs with the materializers `output_materializers=` names, checked when the step
+    is declared: a class for every output, or a dict from output names to classes."""
+    if chosen is None:
+        return outputs
+    from runstack.materializers.base import Materializer
+
+    names = [output.name for output in outputs]
+    by_name = dict(chosen) if isinstance(chosen, Mapping) else dict.fromkeys(names, chosen)
+    for name, materializer in by_name.items():
+        if name not in names:
+            raise ConfigError(
+                f"step {step!r}: output_materializers names output {name!r}, which the step "
+                f"does not have; its outputs: {', '.join(names) or 'none'}"
+            )
+        if not (isinstance(materializer, type) and issubclass(materializer, Materializer)):
+            raise ConfigError(
+                f"step {step!r}: output_materializers takes runstack Materializer subclasses "
+                f"(from runstack.materializers), got {materializer!r} for output {name!r}"
+            )
+    return [replace(output, materializer=by_name.get(output.name)) for output in outputs]
+
+
 def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:
     try:
         return typing.get_type_hints(function, include_extras=True)
@@ -214,8 +275,13 @@ def _several_outputs(annotation: Any, function: Callable[..., Any]) -> bool:
 
 
 def _named(annotation: Any, default: str) -> OutputSpec:
+    """An output named by `Annotated[T, "name"]` or `Annotated[T, ArtifactConfig(name=...)]`,
+    else by `default`."""
     if get_origin(annotation) is Annotated:
         base, *metadata = get_args(annotation)
         names = [item for item in metadata if isinstance(item, str)]
-        return OutputSpec(names[0] if names else default, base)
+        configs = [item for item in metadata if isinstance(item, ArtifactConfig)]
+        config = configs[0] if configs else ArtifactConfig()
+        name = names[0] if names else config.name
+        return OutputSpec(default if name is None else name, base, name is not None, config)
     return OutputSpec(default, annotation)

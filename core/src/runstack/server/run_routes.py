@@ -113,8 +113,10 @@ def list_step_runs(store: Caller, run_id: str) -> list[StepRunRecord]:
 
 
 @router.get("/step-runs/cached", tags=["step runs"])
-def find_cached(store: Caller, cache_key: str, artifact_store_id: str) -> StepRunRecord | None:
-    return store.step_runs.find_cached(cache_key, artifact_store_id)
+def find_cached(
+    store: Caller, cache_key: str, artifact_store_id: str, pipeline_name: str, invocation: str
+) -> StepRunRecord | None:
+    return store.step_runs.find_cached(cache_key, artifact_store_id, pipeline_name, invocation)
 
 
 @router.get("/step-runs/previous", tags=["step runs"])
@@ -140,8 +142,27 @@ def step_run_run_name(store: Caller, step_run_id: str) -> RunName:
 
 
 @router.get("/artifacts", tags=["artifacts"])
-def list_artifacts(store: Caller, limit: Count | None = None) -> list[ArtifactRecord]:
-    return store.artifacts.list(limit)
+def list_artifacts(
+    store: Caller,
+    limit: Count | None = None,
+    name: str | None = None,
+    pipeline: str | None = None,
+    step: str | None = None,
+) -> list[ArtifactRecord]:
+    """Artifacts, newest first: the versions of one name, or those a pipeline's steps made."""
+    return store.artifacts.list(limit, name=name, pipeline=pipeline, step=step)
+
+
+@router.post("/artifacts", status_code=201, tags=["artifacts"])
+def create_artifact(store: Caller, artifact: ArtifactRecord) -> ArtifactRecord:
+    """Record a value saved outside a step's outputs; answered with its version assigned."""
+    return store.artifacts.create(zoned(artifact))
+
+
+@router.get("/artifact-version", tags=["artifacts"])
+def get_artifact_version(store: Caller, name: str, version: str | None = None) -> ArtifactRecord:
+    """One version of the artifacts of a name (the newest without `version`)."""
+    return store.artifacts.get_version(name, version)
 
 
 @router.post("/artifacts/lookup", tags=["artifacts"])

@@ -164,7 +164,8 @@ class StepRuns(Protocol):
         logs: str,
         new_artifacts: Sequence[ArtifactRecord] = (),
     ) -> list[ArtifactRecord]:
-        """Record a finished step and the artifacts it made, in one transaction.
+        """Record a finished step and the artifacts it made, in one transaction (versions as
+        `Artifacts.create` assigns them).
 
         `logs` is the log's last lines when the log itself is in the artifact store
         (`step_run.log_uri`), or the whole log when it is not."""
@@ -180,8 +181,11 @@ class StepRuns(Protocol):
         """The name of the run the step run belongs to."""
         ...
 
-    def find_cached(self, cache_key: str, artifact_store_id: str) -> StepRunRecord | None:
-        """The newest successful step run with this cache key in this artifact store."""
+    def find_cached(
+        self, cache_key: str, artifact_store_id: str, pipeline_name: str, invocation: str
+    ) -> StepRunRecord | None:
+        """The newest successful step run with this cache key in this artifact store, one of
+        the same step of the same pipeline first."""
         ...
 
     def previous(
@@ -218,8 +222,26 @@ class Artifacts(Protocol):
         """
         ...
 
-    def list(self, limit: int | None = None) -> list[ArtifactRecord]:
-        """Artifacts, newest first."""
+    def list(
+        self,
+        limit: int | None = None,
+        *,
+        name: str | None = None,
+        pipeline: str | None = None,
+        step: str | None = None,
+    ) -> list[ArtifactRecord]:
+        """Artifacts, newest first: all, the versions of one name, or those made by the steps of
+        a pipeline (and/or by steps with this id in their pipeline)."""
+        ...
+
+    def get_version(self, name: str, version: str | None = None) -> ArtifactRecord:
+        """One version of the artifacts named `name` (the newest when `version` is None)."""
+        ...
+
+    def create(self, artifact: ArtifactRecord) -> ArtifactRecord:
+        """Record a value saved outside a step's outputs (`save_artifact`, an external input);
+        returned with its version: the one it asks for, refused with `AlreadyExistsError` when
+        its name has it, or the next number of its name."""
         ...
 
 
