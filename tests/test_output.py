@@ -33,6 +33,7 @@ GROUPS = [
     "pipeline",
     "run",
     "artifact",
+    "model",
     "server",
     "login",
     "logout",
@@ -121,7 +122,7 @@ def test_help_lists_every_command_group(run_cli: RunCli, flag: str) -> None:
     commands = output.partition("Commands:\n")[2]
     listed = [line.split()[0] for line in commands.splitlines() if line.strip()]
     assert sorted(listed) == sorted(GROUPS)
-    assert GROUPS[11:] == [kind.cli_name for kind in ComponentType]
+    assert GROUPS[12:] == [kind.cli_name for kind in ComponentType]
 
 
 @pytest.mark.parametrize("flag", ["--version", "-V"])

@@ -27,11 +27,14 @@ if TYPE_CHECKING:
     from runstack.hookspecs import hookimpl
     from runstack.logger import get_logger
     from runstack.materializers.base import Materializer
+    from runstack.models import ModelStages
     from runstack.pipelines import Pipeline, Step, pipeline, step
     from runstack.pipelines.alerter_hooks import alerter_failure_hook, alerter_success_hook
     from runstack.pipelines.artifact_config import ArtifactConfig, ArtifactType
     from runstack.pipelines.artifact_values import load_artifact, save_artifact
     from runstack.pipelines.external import ExternalArtifact
+    from runstack.pipelines.models import Model
+    from runstack.pipelines.pipeline_context import get_pipeline_context
     from runstack.pipelines.retry import StepRetryConfig
     from runstack.stacks import Stack, StackComponent
     from runstack.version import __version__
@@ -66,6 +69,9 @@ _LAZY_NAMES = {
     "alerter_success_hook": "runstack.pipelines.alerter_hooks",
     "get_logger": "runstack.logger",
     "StepRetryConfig": "runstack.pipelines.retry",
+    "Model": "runstack.pipelines.models",
+    "ModelStages": "runstack.models",
+    "get_pipeline_context": "runstack.pipelines.pipeline_context",
 }
 
 __all__ = [
@@ -80,6 +86,8 @@ __all__ = [
     "Flavor",
     "FlavorConfig",
     "Materializer",
+    "Model",
+    "ModelStages",
     "Pipeline",
     "PipelineRun",
     "RunstackError",
@@ -92,6 +100,7 @@ __all__ = [
     "alerter_failure_hook",
     "alerter_success_hook",
     "get_logger",
+    "get_pipeline_context",
     "get_step_context",
     "hookimpl",
     "load_artifact",

@@ -32,9 +32,11 @@ if TYPE_CHECKING:
     from runstack.flavor_registry import FlavorRegistry, RegisteredFlavor
     from runstack.flavors import Flavor
     from runstack.history.artifact_stores import ArtifactStores
+    from runstack.history.model_versions import ModelVersion
     from runstack.history.pipelines import PipelineHistory
     from runstack.history.queries import ArtifactQueries, RunQueries
     from runstack.history.results import Artifact, PipelineRun
+    from runstack.models import ModelRecord
     from runstack.plugins import Plugin
     from runstack.store.base import Store
 
@@ -127,6 +129,33 @@ class Client:
         """The versions of the artifacts of a name (of every name when None), those tagged `tag`
         when given, newest first."""
         return self.artifacts.versions(name, tag=tag, limit=limit)
+
+    def get_model(self, name_or_id: str) -> ModelRecord:
+        """A model runs ran under, by name or id (ZenML's `Client().get_model`)."""
+        return self.store.models.get(name_or_id)
+
+    def list_models(self) -> list[ModelRecord]:
+        """Every model runs ran under, by name."""
+        return self.store.models.list()
+
+    def get_model_version(
+        self, model_name_or_id: str, model_version_name_or_number_or_id: str | int | None = None
+    ) -> ModelVersion:
+        """A model's version by name, number, id or stage (`"production"`, a `ModelStages`);
+        none given: the newest."""
+        from runstack.history.model_versions import ModelVersion
+
+        wanted = model_version_name_or_number_or_id
+        version = None if wanted is None else str(wanted)
+        record = self.store.models.get_version(model_name_or_id, version)
+        return ModelVersion(record, self._artifact_stores)
+
+    def list_model_versions(self, model_name_or_id: str) -> list[ModelVersion]:
+        """A model's versions, by number."""
+        from runstack.history.model_versions import ModelVersion
+
+        records = self.store.models.versions(model_name_or_id)
+        return [ModelVersion(record, self._artifact_stores) for record in records]
 
     @cached_property
     def _artifact_stores(self) -> ArtifactStores:

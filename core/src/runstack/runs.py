@@ -111,7 +111,8 @@ class StepRunRecord:
     when a step is used twice); `cache_parts` holds the hashes that make up
     `cache_key`, so a later run can say *why* it did not reuse this one. `worker`
     names where its code ran when the orchestrator says (a Dask worker's address);
-    `metadata` is what its components and code recorded (`StepContext.add_metadata`).
+    `metadata` is what its components and code recorded (`StepContext.add_metadata`);
+    `model_version_id` the model version it ran under, to which its outputs are linked.
     """
 
     id: str
@@ -134,6 +135,7 @@ class StepRunRecord:
     outputs: dict[str, str] = field(default_factory=dict)
     worker: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    model_version_id: str | None = None
 
     @property
     def duration(self) -> float | None:
@@ -157,6 +159,7 @@ class StepRunRecord:
             "attempts": self.attempts,
             "worker": self.worker,
             "metadata": self.metadata,
+            "model_version_id": self.model_version_id,
             "parameters": self.parameters,
             "cache_key": self.cache_key,
             "inputs": self.inputs,

@@ -23,6 +23,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "pipeline": ("runstack.cli.pipeline", "pipeline", "List pipelines and run one."),
     "run": ("runstack.cli.run", "run", "Inspect pipeline runs: steps, logs, caching."),
     "artifact": ("runstack.cli.artifact", "artifact", "Inspect stored step outputs and lineage."),
+    "model": ("runstack.cli.model", "model", "Inspect models, their versions and stages."),
     "dashboard": ("runstack.cli.dashboard", "dashboard", "Browse stacks and runs in a browser."),
     "status": ("runstack.cli.status", "status", "Show the active stack, user, store and plugins."),
     "server": ("runstack.cli.server", "server", "Run a team server and manage its users."),

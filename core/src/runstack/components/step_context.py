@@ -75,7 +75,8 @@ class StepContext:
     store each output will be written; `experiment_tracker_enabled` whether the step opted
     into the stack's tracker. `metadata` is what was recorded with `add_metadata`;
     `saved_artifacts` and `loaded_artifacts` (name -> id) what its code saved and loaded with
-    `save_artifact` and `load_artifact`, which the step run is linked to.
+    `save_artifact` and `load_artifact`, which the step run is linked to. `model` is
+    the `runstack.Model` bound to the version the step runs under (None without a model).
     """
 
     run_id: str
@@ -91,6 +92,8 @@ class StepContext:
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
     saved_artifacts: list[ArtifactRecord] = field(default_factory=list)
     loaded_artifacts: dict[str, str] = field(default_factory=dict)
+    # Any: the Model class sits above this layer, on the client it looks versions up with.
+    model: Any = None
 
     def add_metadata(self, values: Mapping[str, MetadataValue]) -> None:
         """Keep `values` on the step run's record (`run describe` shows them): how a component

@@ -15,6 +15,7 @@ from runstack.errors import ConfigError
 from runstack.pipelines.annotations import describe_type, strip_annotated
 from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter, current_graph
 from runstack.pipelines.parameter_types import expected_type
+from runstack.pipelines.pipeline_context import PipelineContext, building_pipeline
 from runstack.pipelines.retry import DEFAULT_BACKOFF, StepRetryConfig
 from runstack.pipelines.run_config import (
     RunConfig,
@@ -30,6 +31,7 @@ from runstack.pipelines.steps import DecoratorOptions, checked_options, option_v
 
 if TYPE_CHECKING:
     from runstack.history.results import PipelineRun
+    from runstack.pipelines.models import Model
 
 DEFAULT_RETRY_DELAY = 1.0
 
@@ -54,6 +56,7 @@ class PipelineOptions:
     retry: StepRetryConfig | None = None
     on_failure: HookSpecification | None = None
     on_success: HookSpecification | None = None
+    model: Model | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class ResolvedStep:
     extra: dict[str, Any]
     retry_backoff: float = DEFAULT_BACKOFF
     hooks: StepHooks = field(default_factory=StepHooks)
+    model: Model | None = None
 
     def config(self) -> dict[str, Any]:
         """What is recorded with the run for this step."""
@@ -98,6 +102,7 @@ class CompiledPipeline:
     extra: dict[str, Any]
     run_name: str | None
     stack: str | None
+    model: Model | None = None
 
     def config(self) -> dict[str, Any]:
         """The resolved configuration recorded with the run."""
@@ -199,8 +204,14 @@ class Pipeline:
             )
             for name, value in bound.arguments.items()
         }
+        extra = {**options.extra, **config.extra}
         graph = PipelineGraph(self.name)
-        with graph.building(), graph.expanding(self.name, self.function):
+        context = PipelineContext(name=self.name, model=options.model, extra=extra)
+        with (
+            graph.building(),
+            graph.expanding(self.name, self.function),
+            building_pipeline(context),
+        ):
             self.function(*bound.args, **bound.kwargs)
         if not graph.invocations:
             raise ConfigError(
@@ -209,7 +220,6 @@ class Pipeline:
         order = graph.order()
         enable_cache = _first(config.enable_cache, options.enable_cache, True)
         settings = merge_settings(options.settings, config.settings)
-        extra = {**options.extra, **config.extra}
         unknown_steps = sorted(set(config.steps) - set(graph.invocations))
         if unknown_steps:
             raise ConfigError(
@@ -232,6 +242,7 @@ class Pipeline:
             extra=extra,
             run_name=config.run_name or options.run_name,
             stack=options.stack,
+            model=options.model,
         )
 
     def _bind(
@@ -352,6 +363,7 @@ class Pipeline:
                 step.retry_layer.backoff, self.retry_layer.backoff, DEFAULT_BACKOFF
             ),
             hooks=step.hooks.over(self.hooks),
+            model=step_options.model or self.options.model,
         )
 
 

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.components import BaseArtifactStore, StepContext, StepStack, current_worker
 from runstack.components.step_context import MetadataValue
@@ -41,6 +41,9 @@ from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.runs import ArtifactRecord
 
+if TYPE_CHECKING:
+    from runstack.pipelines.models import Model
+
 
 @dataclass(frozen=True)
 class StepWork:
@@ -67,6 +70,7 @@ class StepWork:
     gathered: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     retry_backoff: float = DEFAULT_BACKOFF
     hooks: StepHooks = field(default_factory=StepHooks)
+    model: Model | None = None
 
     @property
     def artifact_store(self) -> BaseArtifactStore:
@@ -90,6 +94,7 @@ class StepWork:
             ),
             stack=self.stack,
             experiment_tracker_enabled=self.experiment_tracker,
+            model=self.model,
         )
 
 

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from runstack.flavors import FlavorConfig
     from runstack.history.results import PipelineRun
     from runstack.pipelines.definition import CompiledPipeline, ResolvedStep
+    from runstack.pipelines.models import Model
     from runstack.pipelines.steps import Step
 
 
@@ -97,6 +98,7 @@ class PipelineRunner:
         artifact_store = self.artifact_store = self.stack.artifact_store
         orchestrator = self.orchestrator = self.stack.orchestrator
         self.cache = StepCache(self.store, artifact_store, compiled.name)
+        self.models = self._prepare_models()
         started = now()
         self.run_record = RunRecord(
             id=new_id(),
@@ -181,6 +183,20 @@ class PipelineRunner:
         check_not_an_id(name, "run", lambda: ((run.id, run.name) for run in self.store.runs.list()))
         return name
 
+    def _prepare_models(self) -> dict[str, Model]:
+        """The model version each step runs under (its own model's, else the pipeline's), made
+        or found before the run is recorded: a model version that cannot be found stops it."""
+        steps = {name: s.model for name, s in self.compiled.steps.items() if s.model is not None}
+        if not steps:
+            return {}
+        from runstack.pipelines.models import prepare_versions
+
+        return prepare_versions(self.store, steps)
+
+    def _model_version_id(self, name: str) -> str | None:
+        model = self.models.get(name)
+        return None if model is None else model.id
+
     # -- settings ------------------------------------------------------------
 
     def _validate_settings(
@@ -257,6 +273,7 @@ class PipelineRunner:
             cache_parts=parts,
             parameters=resolved.parameters,
             inputs={key: artifact.id for key, artifact in inputs.items()},
+            model_version_id=self._model_version_id(name),
         )
         if resolved.enable_cache:
             reason = self._reuse(step_run)
@@ -318,6 +335,7 @@ class PipelineRunner:
             gathered=resolved.invocation.gathered,
             retry_backoff=resolved.retry_backoff,
             hooks=resolved.hooks.shipped(),
+            model=self.models.get(name),
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument
             outcome = self.orchestrator.call(perform, work)
@@ -454,6 +472,7 @@ class PipelineRunner:
             cache_parts={},
             parameters=resolved.parameters,
             reason=reason,
+            model_version_id=self._model_version_id(name),
         )
 
     def _failure(self) -> str:

@@ -38,6 +38,7 @@ from runstack.pipelines.step_hooks import HookSpecification, StepHooks
 if TYPE_CHECKING:
     from runstack.materializers.base import Materializer
     from runstack.pipelines.definition import PipelineOptions
+    from runstack.pipelines.models import Model
 
 OutputMaterializers: TypeAlias = "type[Materializer] | Mapping[str, type[Materializer]]"
 
@@ -78,6 +79,7 @@ class StepOptions:
     retry: StepRetryConfig | None = None
     on_failure: HookSpecification | None = None
     on_success: HookSpecification | None = None
+    model: Model | None = None
 
 
 class Step:
@@ -168,6 +170,7 @@ class DecoratorOptions(TypedDict, total=False):
     retry: StepRetryConfig | None
     on_failure: HookSpecification | None
     on_success: HookSpecification | None
+    model: Model | None
 
 
 class StepDecoratorOptions(DecoratorOptions, total=False):
@@ -213,10 +216,11 @@ def checked_options(
     kind: str, function: Callable[..., Any], options: StepOptions | PipelineOptions
 ) -> tuple[str, RetryLayer, StepHooks]:
     """What a step's and a pipeline's options are checked for alike, when declared or
-    configured: their name, retries, hooks, timeout and experiment tracker flag."""
+    configured: their name, retries, hooks, timeout, experiment tracker and model."""
     check_retries(options.retries, options.retry_delay)
     check_timeout(options.timeout)
     check_experiment_tracker(options.experiment_tracker)
+    check_model(options.model)
     name = check_name(chosen_name(options.name, function), kind)
     owner = f"{kind} {name!r}"
     return (
@@ -224,6 +228,16 @@ def checked_options(
         retries_given(owner, options.retries, options.retry_delay, options.retry),
         StepHooks.checked(owner, options.on_failure, options.on_success),
     )
+
+
+def check_model(model: object) -> None:
+    """`model=` takes a `Model` (ZenML's `Model(name=...)`), or None."""
+    if model is None:
+        return
+    from runstack.pipelines.models import Model
+
+    if not isinstance(model, Model):
+        raise ConfigError(f"model must be a Model(name=...), not {type(model).__name__}")
 
 
 def chosen_name(name: str | None, function: Callable[..., Any]) -> str:

@@ -13,6 +13,7 @@ from runstack.errors import StoreError
 from runstack.server.access import Caller
 from runstack.server.answers import ERROR_ANSWERS, answer, install_error_answers
 from runstack.server.browser_sign_in import mount_dashboard
+from runstack.server.model_routes import router as model_router
 from runstack.server.run_routes import router as run_router
 from runstack.server.stack_routes import router as stack_router
 from runstack.store.base import ServerStore
@@ -45,7 +46,9 @@ def create_app(store: ServerStore) -> FastAPI:
     app = FastAPI(
         title="runstack",
         version=this_version(),
-        description="The runstack store: stacks, components, runs, step runs and artifacts.",
+        description=(
+            "The runstack store: stacks, components, runs, step runs, artifacts and models."
+        ),
         redirect_slashes=False,
     )
     app.state.store = store
@@ -61,7 +64,7 @@ def create_app(store: ServerStore) -> FastAPI:
             return answer(StoreError(problem), status=400)
         return await call_next(request)
 
-    for router in (about, stack_router, run_router):
+    for router in (about, stack_router, run_router, model_router):
         app.include_router(router)
     app.openapi = lambda: _schema_without_422(app)  # type: ignore[method-assign]
     mount_dashboard(app, store)

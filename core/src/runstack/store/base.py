@@ -14,6 +14,7 @@ from runstack.component_types import ComponentType
 from runstack.stacks import Stack, StackComponent
 
 if TYPE_CHECKING:
+    from runstack.models import ModelLink, ModelRecord, ModelSpec, ModelVersionRecord
     from runstack.runs import (
         ArtifactRecord,
         PipelineSummary,
@@ -244,8 +245,43 @@ class Artifacts(Protocol):
         ...
 
 
+class Models(Protocol):
+    """The models runs ran under, which every user of the store sees, and their versions."""
+
+    def prepare_version(self, spec: ModelSpec) -> ModelVersionRecord:
+        """The version a run runs under: a new numbered one for `version=None`, else the one
+        `spec.version` names (by number, stage, name or id), made (with the model, the first
+        time) when a name names none yet; a missing number or stage is a `NotFoundError`."""
+        ...
+
+    def get(self, name_or_id: str) -> ModelRecord:
+        """A model by name, id or unique id prefix."""
+        ...
+
+    def versions(self, model_name_or_id: str) -> list[ModelVersionRecord]:
+        """A model's versions, by number."""
+        ...
+
+    def get_version(self, model_name_or_id: str, version: str | None) -> ModelVersionRecord:
+        """A model's version by id, name, number or stage; `latest` or None: the newest."""
+        ...
+
+    def set_stage(self, version_id: str, stage: str, force: bool) -> ModelVersionRecord:
+        """Put a version in a stage; another version of the model in `staging` or `production`
+        is archived when `force`, else the change is an `AlreadyExistsError`."""
+        ...
+
+    def links(self, version_id: str) -> list[ModelLink]:
+        """The step runs under a version, with each output they made or reused."""
+        ...
+
+    def list(self) -> list[ModelRecord]:
+        """All models, by name."""
+        ...
+
+
 class Store(Protocol):
-    """Components, stacks, runs, step runs and artifacts, each kept by its own part.
+    """Components, stacks, runs, step runs, artifacts and models, each kept by its own part.
 
     A store acts as one user (`user`): it sees that user's stacks and components
     and the shared ones, and lets only their owner change, share or delete them.
@@ -277,6 +313,9 @@ class Store(Protocol):
 
     @property
     def artifacts(self) -> Artifacts: ...
+
+    @property
+    def models(self) -> Models: ...
 
 
 class Users(Protocol):

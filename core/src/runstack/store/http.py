@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from runstack.component_types import ComponentType
 from runstack.errors import PermissionDeniedError, StoreError
+from runstack.models import ModelLink, ModelRecord, ModelSpec, ModelVersionRecord
 from runstack.runs import ArtifactRecord, PipelineSummary, RunRecord, RunStatus, StepRunRecord
 from runstack.stacks import Stack, StackComponent
 from runstack.store.http_transport import Transport, segment
@@ -27,6 +28,7 @@ from runstack.store.wire import (
     RunName,
     ServerInfo,
     StackCreation,
+    StageChange,
     StepEnd,
     StepLogs,
     StepStart,
@@ -295,6 +297,38 @@ class HttpArtifacts:
         return _read(ArtifactRecord, self._call("POST", "/artifacts", body=_json(artifact)))
 
 
+class HttpModels:
+    def __init__(self, transport: Transport) -> None:
+        self._call = transport.call
+
+    def prepare_version(self, spec: ModelSpec) -> ModelVersionRecord:
+        answer = self._call("POST", "/model-versions", body=_json(spec))
+        return _read(ModelVersionRecord, answer)
+
+    def get(self, name_or_id: str) -> ModelRecord:
+        return _read(ModelRecord, self._call("GET", f"/models/{segment(name_or_id)}"))
+
+    def versions(self, model_name_or_id: str) -> list[ModelVersionRecord]:
+        answer = self._call("GET", f"/models/{segment(model_name_or_id)}/versions")
+        return _read(list[ModelVersionRecord], answer)
+
+    def get_version(self, model_name_or_id: str, version: str | None) -> ModelVersionRecord:
+        path = f"/models/{segment(model_name_or_id)}/version"
+        return _read(ModelVersionRecord, self._call("GET", path, params={"version": version}))
+
+    def set_stage(self, version_id: str, stage: str, force: bool) -> ModelVersionRecord:
+        body = _json(StageChange(stage=stage, force=force))
+        answer = self._call("PUT", f"/model-versions/{segment(version_id)}/stage", body=body)
+        return _read(ModelVersionRecord, answer)
+
+    def links(self, version_id: str) -> list[ModelLink]:
+        answer = self._call("GET", f"/model-versions/{segment(version_id)}/links")
+        return _read(list[ModelLink], answer)
+
+    def list(self) -> list[ModelRecord]:
+        return _read(list[ModelRecord], self._call("GET", "/models"))
+
+
 class HttpStore:
     """A `Store` on a team server, acting as `user`, whose token it holds (the server decides
     what that user sees and may change: a store for another user needs their token)."""
@@ -308,6 +342,7 @@ class HttpStore:
         self.runs = HttpRuns(transport)
         self.step_runs = HttpStepRuns(transport)
         self.artifacts = HttpArtifacts(transport)
+        self.models = HttpModels(transport)
         # Closes the pooled connections when the store is dropped, without a ResourceWarning.
         weakref.finalize(self, transport.close)
 

@@ -16,7 +16,8 @@ RUN_COLUMNS = (
 RUN_FROM = "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
 STEP_COLUMNS = (
     "id, run_id, invocation, step_name, status, started, finished, cache_key, cache_parts, "
-    "parameters, reason, cached_from, error, attempts, log_uri, log_size, worker, metadata"
+    "parameters, reason, cached_from, error, attempts, log_uri, log_size, worker, metadata, "
+    "model_version_id"
 )
 
 
@@ -70,6 +71,7 @@ def step_run_from_row(
         log_size=row[15],
         worker=row[16],
         metadata=json.loads(row[17]),
+        model_version_id=row[18],
         inputs=inputs,
         outputs=outputs,
     )

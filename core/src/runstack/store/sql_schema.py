@@ -212,6 +212,32 @@ MIGRATIONS: list[str] = [
     ALTER TABLE artifacts ADD COLUMN artifact_type TEXT NOT NULL DEFAULT 'DataArtifact';
     CREATE INDEX artifacts_by_producer ON artifacts (producer_step_run_id);
     """,
+    # 17: models and their numbered versions, each in a stage; a step run names the model
+    # version it ran under, which links the outputs it made or reused, and its run, to it
+    """
+    CREATE TABLE models (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        details TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE model_versions (
+        id TEXT PRIMARY KEY,
+        model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        description TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        created TEXT NOT NULL,
+        UNIQUE (model_id, number),
+        UNIQUE (model_id, name)
+    );
+    ALTER TABLE step_runs ADD COLUMN model_version_id TEXT;
+    CREATE INDEX step_runs_by_model_version ON step_runs (model_version_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

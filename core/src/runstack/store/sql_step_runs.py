@@ -149,9 +149,10 @@ def _upsert(connection: Connection, step_run: StepRunRecord, position: int, logs
     connection.execute(
         "INSERT INTO step_runs (id, run_id, pipeline_name, artifact_store_id, invocation, "
         "step_name, position, status, started, finished, cache_key, cache_parts, parameters, "
-        "reason, cached_from, error, attempts, logs, log_uri, log_size, worker, metadata) "
+        "reason, cached_from, error, attempts, logs, log_uri, log_size, worker, metadata, "
+        "model_version_id) "
         "SELECT ?, r.id, p.name, r.artifact_store_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ? "
+        "?, ?, ?, ?, ? "
         f"{RUN_FROM} WHERE r.id = ? "
         "ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
         "started = excluded.started, finished = excluded.finished, "
@@ -179,6 +180,7 @@ def _upsert(connection: Connection, step_run: StepRunRecord, position: int, logs
             step_run.log_size,
             step_run.worker,
             json.dumps(step_run.metadata),
+            step_run.model_version_id,
             step_run.run_id,
         ),
     )

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from runstack.store.sql_artifacts import ArtifactTable
     from runstack.store.sql_crashes import UnrecordedCrashes
     from runstack.store.sql_database import Database
+    from runstack.store.sql_models import ModelTable
     from runstack.store.sql_runs import RunTable
     from runstack.store.sql_step_runs import StepRunTable
     from runstack.store.sql_users import UserTable
@@ -64,6 +65,12 @@ class SqlStore:
         from runstack.store.sql_artifacts import ArtifactTable
 
         return ArtifactTable(self.database)
+
+    @cached_property
+    def models(self) -> ModelTable:
+        from runstack.store.sql_models import ModelTable
+
+        return ModelTable(self.database)
 
     @cached_property
     def users(self) -> UserTable:

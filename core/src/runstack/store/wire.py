@@ -110,6 +110,13 @@ class Damage(BaseModel):
     reason: str
 
 
+class StageChange(BaseModel):
+    """A model version put in a stage; `force` archives the version that holds it."""
+
+    stage: str
+    force: bool = False
+
+
 class ArtifactUse(BaseModel):
     """One use of an artifact: `output`, `cached` or `input`, by which step of which run."""
 
