@@ -144,10 +144,12 @@ def test_a_store_from_before_owners_shares_its_default_stack(
     """Stacks and components are seen by their owner only until shared: the default stack of
     an older store becomes shared with what it is made of, as a new store seeds it."""
     store = fresh_store(run_cli, runstack_home)
-    # Back to schema 9, before owners (10), labels (11), the server's users (12) and step run
-    # metadata (14; 13 makes indexes that may be made again).
+    # Back to schema 9, before owners (10), labels (11), the server's users (12), step run
+    # metadata (14; 13 makes indexes that may be made again) and run and artifact metadata (16).
     sqlite_file(
         store,
+        "ALTER TABLE artifacts DROP COLUMN metadata",
+        "ALTER TABLE runs DROP COLUMN metadata",
         "ALTER TABLE step_runs DROP COLUMN metadata",
         "UPDATE stacks SET shared = 0",
         "UPDATE components SET shared = 0",

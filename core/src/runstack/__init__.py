@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from runstack.hookspecs import hookimpl
     from runstack.materializers.base import Materializer
     from runstack.pipelines import Pipeline, Step, pipeline, step
+    from runstack.pipelines.metadata import log_artifact_metadata, log_metadata
     from runstack.stacks import Stack, StackComponent
     from runstack.version import __version__
 
@@ -50,6 +51,8 @@ _LAZY_NAMES = {
     "Step": "runstack.pipelines",
     "pipeline": "runstack.pipelines",
     "step": "runstack.pipelines",
+    "log_metadata": "runstack.pipelines.metadata",
+    "log_artifact_metadata": "runstack.pipelines.metadata",
     "__version__": "runstack.version",
 }
 
@@ -72,6 +75,8 @@ __all__ = [
     "__version__",
     "get_step_context",
     "hookimpl",
+    "log_artifact_metadata",
+    "log_metadata",
     "pipeline",
     "step",
 ]

@@ -63,7 +63,8 @@ class ArtifactRecord:
     """One persisted step output: where it is, what it is, and which step made it.
 
     `files` maps each file under `uri` to its size as written (`None` for artifacts
-    saved before runstack kept it); `damaged` says why it may no longer be reused.
+    saved before runstack kept it); `damaged` says why it may no longer be reused;
+    `metadata` what was logged about it (`log_metadata`, `add_output_metadata`).
     """
 
     id: str
@@ -78,6 +79,7 @@ class ArtifactRecord:
     created: datetime
     files: dict[str, int] | None = None
     damaged: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +95,7 @@ class ArtifactRecord:
             "created": self.created.isoformat(),
             "files": self.files,
             "damaged": self.damaged,
+            "metadata": self.metadata,
         }
 
 
@@ -163,7 +166,8 @@ class RunRecord:
 
     `pid` and `host` name the process that runs it, so a reader can tell a run
     still going from one whose process died (`None` and "" for runs recorded
-    before runstack kept them).
+    before runstack kept them); `metadata` is what was logged about the run itself
+    (`log_metadata`).
     """
 
     id: str
@@ -181,6 +185,7 @@ class RunRecord:
     error: str = ""
     pid: int | None = None
     host: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def duration(self) -> float | None:
@@ -202,4 +207,5 @@ class RunRecord:
             "duration": self.duration,
             "error": self.error,
             "process": {"pid": self.pid, "host": self.host},
+            "metadata": self.metadata,
         }

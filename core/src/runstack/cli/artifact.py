@@ -9,6 +9,7 @@ import click
 
 from runstack.cli.output import (
     echo_json,
+    echo_metadata,
     echo_table,
     output_option,
     short_id,
@@ -70,7 +71,7 @@ def describe(artifact_id: str, output: str) -> None:
     record = lineage["artifact"]
     echo_table(
         ["PROPERTY", "VALUE"],
-        [[key.upper(), str(value)] for key, value in record.items()],
+        [[key.upper(), str(value)] for key, value in record.items() if key != "metadata"],
         row_rules=True,
         wrapping=["VALUE"],
     )
@@ -84,6 +85,7 @@ def describe(artifact_id: str, output: str) -> None:
         click.echo(f"Read by step '{read['step']}' (input '{read['input']}') of run {read['run']}.")
     if not lineage["consumed_by"]:
         click.echo("No step has read it yet.")
+    echo_metadata("Metadata:", record["metadata"])
 
 
 # Bigger JSON values are written to a file (-o) rather than printed.

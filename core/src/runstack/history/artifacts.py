@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from runstack.components import BaseArtifactStore
@@ -59,8 +60,10 @@ def save_output(
     name: str,
     uri: str,
     producer_step_run_id: str,
+    metadata: Mapping[str, Any],
 ) -> ArtifactRecord:
-    """Write one output with the materializer its type selects and describe what was written."""
+    """Write one output with the materializer its type selects and describe what was written,
+    with the `metadata` logged for it."""
     materializer = installed().materializers.select(annotation, value)
     materializer.save(value, store, uri)
     files = store.file_sizes(uri)
@@ -76,6 +79,7 @@ def save_output(
         producer_step_run_id=producer_step_run_id,
         created=now(),
         files=files,
+        metadata=dict(metadata),
     )
 
 

@@ -16,7 +16,6 @@ from types import MappingProxyType
 from typing import Any
 
 from runstack.components import BaseArtifactStore, StepContext, StepStack, current_worker
-from runstack.components.step_context import MetadataValue
 from runstack.errors import ConfigError, RunstackError
 from runstack.history.artifacts import (
     UnreadableArtifactError,
@@ -37,6 +36,7 @@ from runstack.pipelines.annotations import describe_type, matches
 from runstack.pipelines.lifecycle import around_step
 from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
+from runstack.run_metadata import MetadataValue
 from runstack.runs import ArtifactRecord
 
 
@@ -92,7 +92,8 @@ class WorkOutcome:
     is where it ran, as the orchestrator named it with `running_on` ("" if it did not);
     `printed` the last lines a failed step printed before its error (its log goes on
     with the traceback), for a console that did not see them; `metadata` what the
-    components and the step recorded with `StepContext.add_metadata`.
+    components and the step recorded with `StepContext.add_metadata`, `run_metadata` what
+    the step logged for its run (the artifacts carry what it logged for its outputs).
     """
 
     log: StoredLog
@@ -103,6 +104,7 @@ class WorkOutcome:
     worker: str = ""
     printed: str = ""
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    run_metadata: dict[str, MetadataValue] = field(default_factory=dict)
 
 
 def perform(work: StepWork) -> WorkOutcome:
@@ -130,7 +132,7 @@ def perform(work: StepWork) -> WorkOutcome:
                         )
                         time.sleep(delay)
                 values = check_outputs(work.invocation, work.outputs, result)
-                artifacts = _save_outputs(work, values, context.output_uris)
+                artifacts = _save_outputs(work, values, context)
         except BaseException as error:  # SystemExit in a step is the step's failure too
             _remove_outputs(work.artifact_store, context.output_uris)
             if is_ctrl_c(error):
@@ -145,9 +147,15 @@ def perform(work: StepWork) -> WorkOutcome:
                 worker=current_worker(),
                 printed=printed,
                 metadata=context.metadata,
+                run_metadata=context.run_metadata,
             )
     return WorkOutcome(
-        _stored(work, log), attempts, artifacts, worker=current_worker(), metadata=context.metadata
+        _stored(work, log),
+        attempts,
+        artifacts,
+        worker=current_worker(),
+        metadata=context.metadata,
+        run_metadata=context.run_metadata,
     )
 
 
@@ -197,9 +205,10 @@ def check_outputs(name: str, specs: list[OutputSpec], result: Any) -> dict[str, 
 
 
 def _save_outputs(
-    work: StepWork, values: dict[str, Any], uris: Mapping[str, str]
+    work: StepWork, values: dict[str, Any], context: StepContext
 ) -> list[ArtifactRecord]:
-    """Write every output; on failure the caller removes what was written (`_remove_outputs`)."""
+    """Write every output, with the metadata the step logged for it; on failure the caller
+    removes what was written (`_remove_outputs`)."""
     artifacts = []
     for spec in work.outputs:
         value = values[spec.name]
@@ -210,8 +219,9 @@ def _save_outputs(
                     value,
                     spec.annotation,
                     name=f"{work.pipeline}::{work.invocation}::{spec.name}",
-                    uri=uris[spec.name],
+                    uri=context.output_uris[spec.name],
                     producer_step_run_id=work.step_run_id,
+                    metadata=context.output_metadata.get(spec.name, {}),
                 )
             )
         except RunstackError:

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from runstack.errors import NotFoundError
 from runstack.runs import ArtifactRecord, StepStatus
 from runstack.store.sql_lookups import id_prefix
+from runstack.store.sql_metadata import merge_metadata
 
 ARTIFACT_COLUMNS = (
     "id, name, version, uri, type_name, materializer, size, artifact_store_id, "
-    "producer_step_run_id, created, files, damaged"
+    "producer_step_run_id, created, files, damaged, metadata"
 )
 
 if TYPE_CHECKING:
@@ -56,6 +57,10 @@ class ArtifactTable:
                 "UPDATE artifacts SET damaged = ? WHERE id = ?", (reason, artifact_id)
             )
 
+    def add_metadata(self, artifact_id: str, values: dict[str, Any]) -> None:
+        with self.database.transaction() as connection:
+            merge_metadata(connection, "artifacts", artifact_id, values)
+
     def users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
         """(direction, run name, step invocation, name) of every step run that made or read it.
 
@@ -84,7 +89,8 @@ def insert_artifact(connection: Connection, artifact: ArtifactRecord) -> Artifac
     ).fetchone()[0]
     stored = replace(artifact, version=version)
     connection.execute(
-        f"INSERT INTO artifacts ({ARTIFACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO artifacts ({ARTIFACT_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             stored.id,
             stored.name,
@@ -98,6 +104,7 @@ def insert_artifact(connection: Connection, artifact: ArtifactRecord) -> Artifac
             stored.created.isoformat(),
             None if stored.files is None else json.dumps(stored.files),
             stored.damaged,
+            json.dumps(stored.metadata),
         ),
     )
     return stored
@@ -117,4 +124,5 @@ def artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
         created=datetime.fromisoformat(row[9]),
         files=None if row[10] is None else json.loads(row[10]),
         damaged=row[11],
+        metadata=json.loads(row[12]),
     )

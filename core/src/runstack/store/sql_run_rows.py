@@ -11,7 +11,7 @@ from runstack.runs import RunRecord, RunStatus, StepRunRecord, StepStatus
 
 RUN_COLUMNS = (
     "r.id, r.name, p.name, r.status, r.stack_id, r.stack_name, r.artifact_store_id, r.owner, "
-    "r.config, r.parameters, r.started, r.finished, r.error, r.pid, r.host"
+    "r.config, r.parameters, r.started, r.finished, r.error, r.pid, r.host, r.metadata"
 )
 RUN_FROM = "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
 STEP_COLUMNS = (
@@ -45,6 +45,7 @@ def run_from_row(row: Sequence[Any]) -> RunRecord:
         error=row[12],
         pid=row[13],
         host=row[14],
+        metadata=json.loads(row[15]),
     )
 
 

@@ -199,6 +199,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE step_runs ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
     """,
+    # 16: what was logged about a run itself and about each artifact (JSON: key -> value),
+    # beside the step runs' (14): `log_metadata`, `add_output_metadata`
+    """
+    ALTER TABLE runs ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE artifacts ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
