@@ -1,4 +1,5 @@
-"""The records of pipeline runs: runs, step runs and artifacts, with their lineage.
+"""The records of pipeline runs: runs, step runs and artifacts, with their lineage, and what
+their metadata may hold.
 
 Plain dataclasses, like `runstack.stacks`, so they cross the store interface
 (and, later, a REST API) as data.
@@ -6,10 +7,14 @@ Plain dataclasses, like `runstack.stacks`, so they cross the store interface
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from runstack.errors import ConfigError
 
 
 def format_duration(seconds: float | None) -> str:
@@ -209,3 +214,45 @@ class RunRecord:
             "process": {"pid": self.pid, "host": self.host},
             "metadata": self.metadata,
         }
+
+
+MetadataValue = str | int | float | bool | None | list[Any] | dict[str, Any]
+"""A JSON value: a string, number, boolean or null, or a list or object of them."""
+
+
+def checked_metadata(values: Mapping[str, Any]) -> dict[str, MetadataValue]:
+    """`values` as a plain dict once every key is a non-empty string and every value JSON
+    (a finite number: JSON has no NaN); ConfigError naming the first that is not."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(
+            f"metadata is a dict of JSON values by name, not a {type(values).__name__}"
+        )
+    for key, value in values.items():
+        if not isinstance(key, str) or not key:
+            raise ConfigError(f"metadata keys are non-empty strings, not {key!r}")
+        problem = _json_problem(value)
+        if problem:
+            raise ConfigError(f"metadata {key!r} {problem}")
+    return dict(values)
+
+
+def _json_problem(value: Any) -> str:
+    """Why `value` is not a JSON value ("" when it is), naming the part that is not."""
+    if value is None or isinstance(value, str | bool | int):
+        return ""
+    if isinstance(value, float):
+        return "" if math.isfinite(value) else f"is {value}, which JSON cannot hold"
+    if isinstance(value, list):
+        return next((problem for item in value if (problem := _json_problem(item))), "")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"has the key {key!r}; keys of metadata objects are strings"
+            problem = _json_problem(item)
+            if problem:
+                return problem
+        return ""
+    return (
+        f"is of type {type(value).__name__}, not a JSON value (a string, number, boolean, None, "
+        "or a list or dict of them)"
+    )

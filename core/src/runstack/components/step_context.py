@@ -22,7 +22,7 @@ from runstack.components.base import BaseComponent
 from runstack.components.experiment_tracker import BaseExperimentTracker
 from runstack.components.orchestrator import BaseOrchestrator
 from runstack.errors import ConfigError, RunstackError
-from runstack.run_metadata import MetadataValue, checked_metadata
+from runstack.runs import MetadataValue, checked_metadata
 
 
 class NoStepContextError(RunstackError):

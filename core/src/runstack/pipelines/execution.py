@@ -36,8 +36,7 @@ from runstack.pipelines.annotations import describe_type, matches
 from runstack.pipelines.lifecycle import around_step
 from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
-from runstack.run_metadata import MetadataValue
-from runstack.runs import ArtifactRecord
+from runstack.runs import ArtifactRecord, MetadataValue
 
 
 @dataclass(frozen=True)

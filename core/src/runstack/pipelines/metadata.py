@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from runstack.components import get_step_context
 from runstack.components.step_context import NoStepContextError
 from runstack.errors import ConfigError, NotFoundError
-from runstack.run_metadata import checked_metadata
+from runstack.runs import checked_metadata
 
 if TYPE_CHECKING:
     from runstack.client import Client
     from runstack.components import StepContext
-    from runstack.run_metadata import MetadataValue
+    from runstack.runs import MetadataValue
 
 _TARGETS = (
     "nothing (inside a step: that step run), step_name + run_id_name_or_prefix or step_id "

@@ -6,8 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from runstack.run_metadata import checked_metadata
-from runstack.runs import ArtifactRecord, PipelineSummary, RunRecord, RunStatus, StepRunRecord
+from runstack.runs import (
+    ArtifactRecord,
+    PipelineSummary,
+    RunRecord,
+    RunStatus,
+    StepRunRecord,
+    checked_metadata,
+)
 from runstack.server.access import Caller
 from runstack.server.answers import ERROR_ANSWERS
 from runstack.server.checks import same_id, zoned

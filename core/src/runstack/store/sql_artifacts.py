@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from runstack.errors import NotFoundError
 from runstack.runs import ArtifactRecord, StepStatus
 from runstack.store.sql_lookups import id_prefix
-from runstack.store.sql_metadata import merge_metadata
+from runstack.store.sql_run_rows import merge_metadata
 
 ARTIFACT_COLUMNS = (
     "id, name, version, uri, type_name, materializer, size, artifact_store_id, "

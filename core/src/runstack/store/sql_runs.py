@@ -14,8 +14,13 @@ from runstack.stacks import new_id, now
 from runstack.store.sql_artifacts import ARTIFACT_COLUMNS, artifact_from_row
 from runstack.store.sql_crashes import UnrecordedCrashes, mark_crashed_runs, shown_run
 from runstack.store.sql_lookups import id_prefix, meant
-from runstack.store.sql_metadata import merge_metadata
-from runstack.store.sql_run_rows import RUN_COLUMNS, RUN_FROM, from_iso, run_from_row
+from runstack.store.sql_run_rows import (
+    RUN_COLUMNS,
+    RUN_FROM,
+    from_iso,
+    merge_metadata,
+    run_from_row,
+)
 
 if TYPE_CHECKING:
     from runstack.store.sql_database import Database

@@ -11,8 +11,13 @@ from runstack.errors import NotFoundError
 from runstack.runs import ArtifactRecord, StepRunRecord, StepStatus
 from runstack.store.sql_artifacts import insert_artifact
 from runstack.store.sql_crashes import UnrecordedCrashes, shown_step_runs
-from runstack.store.sql_metadata import merge_metadata
-from runstack.store.sql_run_rows import RUN_FROM, STEP_COLUMNS, step_run_from_row, to_iso
+from runstack.store.sql_run_rows import (
+    RUN_FROM,
+    STEP_COLUMNS,
+    merge_metadata,
+    step_run_from_row,
+    to_iso,
+)
 
 if TYPE_CHECKING:
     from runstack.store.sql_database import Connection, Database
