@@ -112,7 +112,8 @@ class StepRunRecord:
     when a step is used twice); `cache_parts` holds the hashes that make up
     `cache_key`, so a later run can say *why* it did not reuse this one. `worker`
     names where its code ran when the orchestrator says (a Dask worker's address);
-    `metadata` is what its components and code recorded (`StepContext.add_metadata`).
+    `metadata` is what its components and code recorded (`StepContext.add_metadata`,
+    `log_metadata`); a cached one has that of the step run it reuses.
     """
 
     id: str
