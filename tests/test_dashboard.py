@@ -157,7 +157,7 @@ def test_arrays_and_data_frames_preview_as_tables(home: Path, page: Callable[[st
     found = [link for link in links(run) if "/artifacts/" in link]
     shown = [page(link) for link in dict.fromkeys(found)]
     grid, frame = (
-        next(p for p in shown if f"tables::{name}</h1>" in p) for name in ("grid", "frame")
+        next(p for p in shown if f"Artifact {name}</h1>" in p) for name in ("grid", "frame")
     )
     assert grid.count("<tr><td>") == 50 and "<tr><td>0</td><td>1</td></tr>" in grid
     assert "dtype int64, 60 x 2; showing the first 50 x 2" in grid

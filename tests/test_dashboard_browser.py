@@ -116,7 +116,7 @@ def test_click_from_the_stacks_to_a_step_log_and_an_artifact(url: str, page: Pag
     shot(page, "4-step-logs")
 
     page.get_by_role("link", name="numbers").click()
-    assert page.locator("h1").inner_text() == "Artifact diamond::first::numbers"
+    assert page.locator("h1").inner_text() == "Artifact numbers"
     text = visible(page)
     assert "Produced by" in text and "builtins.list" in text
     assert page.locator("pre.preview").inner_text() == "[\n  0,\n  1,\n  2\n]"

@@ -317,8 +317,10 @@ def test_percent_and_underscore_in_an_id_prefix_match_only_themselves(
         assert cli_error("run", "describe", wildcard).startswith(
             f"Error: no run named {wildcard!r}"
         )
-        assert cli_error("artifact", "describe", wildcard + artifact.id[1:6]).startswith(
-            "Error: no artifact with id"
+        artifact_prefix = wildcard + artifact.id[1:6]
+        assert cli_error("artifact", "describe", artifact_prefix) == (
+            f"Error: no artifact named {artifact_prefix!r}, and no artifact with id "
+            f"{artifact_prefix!r}; see 'runstack artifact list'"
         )
         assert cli_error("stack", "describe", wildcard + stack.id[1:6]).startswith(
             "Error: no stack named"
@@ -451,20 +453,6 @@ def test_run_delete_when_the_artifact_store_folder_is_gone_says_so(
 
 
 # -- a pipeline inside a pipeline -----------------------------------------------------------
-
-
-def test_a_pipeline_called_inside_a_pipeline_is_an_error_and_never_runs() -> None:
-    @pipeline
-    def outer() -> None:
-        producing()
-
-    with pytest.raises(
-        ConfigError,
-        match="pipeline 'producing' is called inside pipeline 'outer'; calling a pipeline "
-        "from a pipeline is not supported yet: call its steps in 'outer' instead",
-    ):
-        outer()
-    assert Client().runs.list() == []
 
 
 def test_a_pipeline_calling_itself_is_an_error() -> None:

@@ -131,8 +131,8 @@ PIPELINE_CASES = [
         def flow() -> None:
             use(pair())
         """,
-        "step 'use': input 'value' is ",
-        "unpack a step's several outputs first",
+        "step 'use': input 'value' is annotated int but is given 2 outputs, which the step "
+        "receives as one tuple; annotate it as a tuple, or pass one output",
     ),
     case(
         "missing-step-argument",
@@ -321,10 +321,10 @@ RUNTIME_CASES = [
         "too-few-outputs",
         """
         @step
-        def bad() -> tuple[int, int]:
-            return 1
+        def bad() -> tuple[int, int, int]:
+            return 1, 2
         """,
-        "step 'bad' must return 2 values (output_0, output_1), got int",
+        "step 'bad' must return 3 values (output_0, output_1, output_2), got tuple",
     ),
     case(
         "a-value-from-a-step-annotated-none",

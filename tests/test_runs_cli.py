@@ -281,10 +281,10 @@ def test_artifact_list_shows_type_materializer_and_size(
     rows = parse_table(cli_ok("artifact", "list"))
     assert sorted((r["NAME"], r["VERSION"], r["TYPE"], r["MATERIALIZER"]) for r in rows) == [
         ("flow::load::output", "1", "builtins.list", "json"),
-        ("flow::train::model", "1", "builtins.float", "json"),
+        ("model", "1", "builtins.float", "json"),
     ]
     listed = {a["name"]: a for a in cli_json("artifact", "list")}
-    model = listed["flow::train::model"]
+    model = listed["model"]
     assert model["uri"] == f"flow/{run.id}/train/model"
     assert (
         model["size"]
@@ -320,8 +320,8 @@ def test_artifact_list_filters_by_run_pipeline_and_step_and_shows_sizes_with_uni
     def names(*filters: str) -> list[str]:
         return sorted(a["name"] for a in cli_json("artifact", "list", *filters))
 
-    assert names("--run", first) == ["flow::load::output", "flow::train::model"]
-    assert names("--step", "train") == ["flow::train::model"] * 2
+    assert names("--run", first) == ["flow::load::output", "model"]
+    assert names("--step", "train") == ["model"] * 2
     assert names("--pipeline", "flow", "--step", "load", "-n", "1") == ["flow::load::output"]
     assert names("--pipeline", "other") == []
     [newest] = cli_json("artifact", "list", "--step", "load", "-n", "1")
@@ -452,7 +452,7 @@ def test_results_have_short_reprs_and_dir_shows_the_public_names(run_flow: RunFl
     shown = [repr(run), repr(run.steps["train"]), repr(run.steps["train"].outputs["model"])]
     assert shown[0] == f"<PipelineRun {run.name} of flow completed, steps: load, train, report>"
     assert shown[1] == "<StepRun train completed, outputs: model>"
-    assert shown[2].startswith("<Artifact flow::train::model v1 (builtins.float, ")
+    assert shown[2].startswith("<Artifact model v1 (builtins.float, ")
     assert all(len(text) < 200 for text in shown)
 
 

@@ -338,7 +338,7 @@ def test_threads_recording_runs_at_once_lose_nothing(client: Client, store: SqlS
     results = in_threads(record)
 
     assert not [r for r in results if isinstance(r, Exception)], results
-    versions = sorted(v for r in results for v in r)
+    versions = sorted(int(v) for r in results for v in r)
     assert versions == list(range(1, THREADS * steps + 1))
     runs = client.runs.list()
     assert sorted(r.name for r in runs) == sorted(f"run_{n}" for n in range(THREADS))

@@ -159,7 +159,7 @@ class Client:
             artifact = ArtifactRecord(
                 id=new_id(),
                 name=f"load::{step}::output",
-                version=0,
+                version="",
                 uri=f"load/{run.id}/{step}/output",
                 type_name="builtins.int",
                 materializer="json",

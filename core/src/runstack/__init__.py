@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from runstack.hookspecs import hookimpl
     from runstack.materializers.base import Materializer
     from runstack.pipelines import Pipeline, Step, pipeline, step
+    from runstack.pipelines.artifact_config import ArtifactConfig, ArtifactType
+    from runstack.pipelines.artifact_values import load_artifact, save_artifact
+    from runstack.pipelines.external import ExternalArtifact
     from runstack.pipelines.metadata import log_artifact_metadata, log_metadata
     from runstack.stacks import Stack, StackComponent
     from runstack.version import __version__
@@ -54,14 +57,22 @@ _LAZY_NAMES = {
     "log_metadata": "runstack.pipelines.metadata",
     "log_artifact_metadata": "runstack.pipelines.metadata",
     "__version__": "runstack.version",
+    "ArtifactConfig": "runstack.pipelines.artifact_config",
+    "ArtifactType": "runstack.pipelines.artifact_config",
+    "ExternalArtifact": "runstack.pipelines.external",
+    "load_artifact": "runstack.pipelines.artifact_values",
+    "save_artifact": "runstack.pipelines.artifact_values",
 }
 
 __all__ = [
+    "ArtifactConfig",
+    "ArtifactType",
     "BaseArtifactStore",
     "BaseComponent",
     "BaseOrchestrator",
     "Client",
     "ComponentType",
+    "ExternalArtifact",
     "Flavor",
     "FlavorConfig",
     "Materializer",
@@ -75,9 +86,11 @@ __all__ = [
     "__version__",
     "get_step_context",
     "hookimpl",
+    "load_artifact",
     "log_artifact_metadata",
     "log_metadata",
     "pipeline",
+    "save_artifact",
     "step",
 ]
 

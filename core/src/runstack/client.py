@@ -114,6 +114,20 @@ class Client:
         """A stored output by id or id prefix: `client.get_artifact(id).load()`."""
         return self.artifacts.get(artifact_id)
 
+    def get_artifact_version(
+        self, name_id_or_prefix: str, version: str | int | None = None
+    ) -> Artifact:
+        """ZenML's lookup: a version of the artifacts of a name (the newest when `version` is
+        None), or an artifact by id: `client.get_artifact_version("model", "2").load()`."""
+        return self.artifacts.get_version(name_id_or_prefix, version)
+
+    def list_artifact_versions(
+        self, name: str | None = None, *, tag: str | None = None, limit: int | None = None
+    ) -> list[Artifact]:
+        """The versions of the artifacts of a name (of every name when None), those tagged `tag`
+        when given, newest first."""
+        return self.artifacts.versions(name, tag=tag, limit=limit)
+
     @cached_property
     def _artifact_stores(self) -> ArtifactStores:
         from runstack.history.artifact_stores import ArtifactStores

@@ -65,16 +65,19 @@ class PipelineSummary:
 
 @dataclass(frozen=True)
 class ArtifactRecord:
-    """One persisted step output: where it is, what it is, and which step made it.
+    """One persisted step output (or saved value): where it is, what it is, which step made it.
 
-    `files` maps each file under `uri` to its size as written (`None` for artifacts
-    saved before runstack kept it); `damaged` says why it may no longer be reused;
+    `version` is the version of its name as shown (`"3"`, or the text an `ArtifactConfig` or
+    `save_artifact` gave); "" in a record not stored yet asks the store for the next number.
+    `files` maps each file under `uri` to its size as written (`None` for artifacts saved
+    before runstack kept it); `damaged` says why it may no longer be reused;
     `metadata` what was logged about it (`log_metadata`, `add_output_metadata`).
+    `producer_step_run_id` is "" for a value saved outside any step.
     """
 
     id: str
     name: str
-    version: int
+    version: str
     uri: str
     type_name: str
     materializer: str
@@ -84,6 +87,8 @@ class ArtifactRecord:
     created: datetime
     files: dict[str, int] | None = None
     damaged: str = ""
+    tags: tuple[str, ...] = ()
+    artifact_type: str = "DataArtifact"
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +96,8 @@ class ArtifactRecord:
             "id": self.id,
             "name": self.name,
             "version": self.version,
+            "tags": list(self.tags),
+            "artifact_type": self.artifact_type,
             "uri": self.uri,
             "type": self.type_name,
             "materializer": self.materializer,

@@ -29,22 +29,29 @@ def artifact() -> None:
 @click.option("--run", "-r", help="Only the outputs of this run (name or id).")
 @click.option("--pipeline", "-p", help="Only outputs of this pipeline's steps.")
 @click.option("--step", "-s", help="Only outputs of this step.")
+@click.option("--name", "name", help="Only the versions of the artifacts of this name.")
 @output_option()
 def list_artifacts(
-    limit: int | None, run: str | None, pipeline: str | None, step: str | None, output: str
+    limit: int | None,
+    run: str | None,
+    pipeline: str | None,
+    step: str | None,
+    name: str | None,
+    output: str,
 ) -> None:
     """List artifacts, newest first."""
-    artifacts = Client().artifacts.list(limit, run=run, pipeline=pipeline, step=step)
+    artifacts = Client().artifacts.list(limit, run=run, pipeline=pipeline, step=step, name=name)
     if output == "json":
         echo_json([a.to_dict() for a in artifacts])
         return
     echo_table(
-        ["ID", "NAME", "VERSION", "TYPE", "MATERIALIZER", "SIZE", "CREATED"],
+        ["ID", "NAME", "VERSION", "TAGS", "TYPE", "MATERIALIZER", "SIZE", "CREATED"],
         [
             [
                 short_id(a.id),
                 a.name,
-                str(a.version),
+                a.version,
+                ", ".join(a.tags),
                 a.type_name,
                 a.materializer,
                 format_size(a.size),
@@ -53,25 +60,32 @@ def list_artifacts(
             for a in artifacts
         ],
         empty="No artifacts match those filters; 'runstack artifact list' shows them all."
-        if run or pipeline or step
+        if run or pipeline or step or name
         else "No artifacts yet: each step run stores its outputs "
         "('runstack pipeline run FILE.py:PIPELINE').",
     )
 
 
 @artifact.command("describe")
-@click.argument("artifact_id", metavar="ID")
+@click.argument("reference", metavar="NAME[:VERSION]|ID")
 @output_option()
-def describe(artifact_id: str, output: str) -> None:
-    """Show an artifact and its lineage: which step made it, which steps read it."""
-    lineage = Client().artifacts.lineage(artifact_id)
+def describe(reference: str, output: str) -> None:
+    """Show an artifact and its lineage: which step made it, which steps read it.
+
+    Name it as NAME:VERSION, as NAME (its newest version) or by id."""
+    artifacts = Client().artifacts
+    lineage = artifacts.lineage(artifacts.find(reference).id)
     if output == "json":
         echo_json(lineage)
         return
     record = lineage["artifact"]
     echo_table(
         ["PROPERTY", "VALUE"],
-        [[key.upper(), str(value)] for key, value in record.items() if key != "metadata"],
+        [
+            [key.upper(), ", ".join(value) if isinstance(value, list) else str(value)]
+            for key, value in record.items()
+            if key != "metadata"
+        ],
         row_rules=True,
         wrapping=["VALUE"],
     )
@@ -93,7 +107,7 @@ PRINTED_LIMIT = 64 * 1024
 
 
 @artifact.command("load")
-@click.argument("artifact_id", metavar="ID")
+@click.argument("reference", metavar="NAME[:VERSION]|ID")
 @click.option(
     "--output-file",
     "-o",
@@ -101,12 +115,14 @@ PRINTED_LIMIT = 64 * 1024
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the value here: .npy for arrays, .parquet for tables, .json for JSON values.",
 )
-def load(artifact_id: str, target: Path | None) -> None:
-    """Print a small JSON value, or write an artifact's value to a file in its natural format."""
+def load(reference: str, target: Path | None) -> None:
+    """Print a small JSON value, or write an artifact's value to a file in its natural format.
+
+    Name it as NAME:VERSION, as NAME (its newest version) or by id."""
     from runstack.history.export import export_value, natural_suffix
     from runstack.materializers.base import type_name
 
-    found = Client().artifacts.get(artifact_id)
+    found = Client().artifacts.find(reference)
     value = found.load()
     described = f"artifact {short_id(found.id)} ({found.name})"
     if target is not None:

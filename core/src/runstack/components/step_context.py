@@ -22,7 +22,7 @@ from runstack.components.base import BaseComponent
 from runstack.components.experiment_tracker import BaseExperimentTracker
 from runstack.components.orchestrator import BaseOrchestrator
 from runstack.errors import ConfigError, RunstackError
-from runstack.runs import MetadataValue, checked_metadata
+from runstack.runs import ArtifactRecord, MetadataValue, checked_metadata
 
 
 class NoStepContextError(RunstackError):
@@ -73,6 +73,8 @@ class StepContext:
     into the stack's tracker. `metadata` is what was recorded with `add_metadata`,
     `run_metadata` what the step logged for its run and `output_metadata` for each output;
     all three reach the store with the step's record, wherever the step ran.
+    `saved_artifacts` and `loaded_artifacts` (name -> id) are what its code saved and loaded
+    with `save_artifact` and `load_artifact`, which the step run is linked to.
     """
 
     run_id: str
@@ -86,6 +88,8 @@ class StepContext:
     stack: StepStack
     experiment_tracker_enabled: bool
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    saved_artifacts: list[ArtifactRecord] = field(default_factory=list)
+    loaded_artifacts: dict[str, str] = field(default_factory=dict)
     run_metadata: dict[str, MetadataValue] = field(default_factory=dict)
     output_metadata: dict[str, dict[str, MetadataValue]] = field(default_factory=dict)
 

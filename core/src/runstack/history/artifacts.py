@@ -28,6 +28,12 @@ def output_uri(pipeline: str, run_id: str, invocation: str, output: str) -> str:
     return f"{pipeline}/{run_id}/{invocation}/{output}"
 
 
+def saved_uri() -> str:
+    """Where a value saved outside any step lives (`save_artifact`, an external input): a
+    folder of its own under `saved/`, which deleting runs never removes."""
+    return f"saved/{new_id()}"
+
+
 def run_folder(pipeline: str, run_id: str) -> str:
     """The folder that holds every output of one run: `<pipeline>/<run id>/`."""
     return f"{pipeline}/{run_id}/"
@@ -60,17 +66,21 @@ def save_output(
     name: str,
     uri: str,
     producer_step_run_id: str,
-    metadata: Mapping[str, Any],
+    version: str = "",
+    tags: tuple[str, ...] = (),
+    artifact_type: str = "DataArtifact",
+    metadata: Mapping[str, Any] | None = None,
 ) -> ArtifactRecord:
-    """Write one output with the materializer its type selects and describe what was written,
-    with the `metadata` logged for it."""
+    """Write one value with the materializer its type selects and describe what was written
+    (with no `version`, the store gives it the next number of its name), with the `metadata`
+    logged for it."""
     materializer = installed().materializers.select(annotation, value)
     materializer.save(value, store, uri)
     files = store.file_sizes(uri)
     return ArtifactRecord(
         id=new_id(),
         name=name,
-        version=0,
+        version=version,
         uri=uri,
         type_name=type_name(type(value)),
         materializer=materializer.name,
@@ -79,7 +89,9 @@ def save_output(
         producer_step_run_id=producer_step_run_id,
         created=now(),
         files=files,
-        metadata=dict(metadata),
+        tags=tags,
+        artifact_type=artifact_type,
+        metadata=dict(metadata or {}),
     )
 
 

@@ -104,29 +104,80 @@ class ArtifactQueries:
         run: str | None = None,
         pipeline: str | None = None,
         step: str | None = None,
+        name: str | None = None,
     ) -> builtins.list[ArtifactRecord]:
-        """Artifacts, newest first: all, or the outputs of one run, pipeline or step.
+        """Artifacts, newest first: all, the versions of one name, or the outputs of one run,
+        pipeline or step (by the step that made them, or, in a run, that output them).
 
         A run's outputs include those its cached steps reused from earlier runs.
         """
         if run is None:
-            found = self._store.artifacts.list(None if pipeline or step else limit)
-        else:
-            record = self._store.runs.get(run)
-            ids = {i for s in self._store.step_runs.list(record.id) for i in s.outputs.values()}
-            found = sorted(
-                self._store.artifacts.get_many(sorted(ids)).values(),
-                key=lambda artifact: artifact.created,
-                reverse=True,
-            )
-        chosen = [a for a in found if _made_by(a.name, pipeline, step)]
+            return self._store.artifacts.list(limit, name=name, pipeline=pipeline, step=step)
+        record = self._store.runs.get(run)
+        ids = {
+            artifact_id
+            for s in self._store.step_runs.list(record.id)
+            if pipeline in (None, record.pipeline_name) and step in (None, s.invocation)
+            for artifact_id in s.outputs.values()
+        }
+        found = sorted(
+            self._store.artifacts.get_many(sorted(ids)).values(),
+            key=lambda artifact: artifact.created,
+            reverse=True,
+        )
+        chosen = [a for a in found if name in (None, a.name)]
         return chosen[:limit] if limit is not None else chosen
+
+    def get_version(self, name_id_or_prefix: str, version: str | int | None = None) -> Artifact:
+        """A version of the artifacts of a name (the newest when `version` is None), or without
+        a version, an artifact by id or unique id prefix when no artifact has that name."""
+        from runstack.errors import NotFoundError
+
+        store = self._store.artifacts
+        if version is not None:
+            return self.artifact(store.get_version(name_id_or_prefix, str(version)))
+        try:
+            found = store.get_version(name_id_or_prefix)
+        except NotFoundError:
+            try:
+                found = store.get(name_id_or_prefix)
+            except NotFoundError as by_id:
+                raise NotFoundError(
+                    f"no artifact named {name_id_or_prefix!r}, and {by_id}"
+                ) from None
+        return self.artifact(found)
+
+    def find(self, reference: str) -> Artifact:
+        """An artifact as the CLI names one: `NAME:VERSION`, `NAME` (its newest version), or an
+        id or unique id prefix."""
+        from runstack.errors import NotFoundError
+
+        name, colon, version = reference.rpartition(":")
+        if colon and name and version and not name.endswith(":"):  # `a::b::c` has no version
+            try:
+                return self.get_version(name, version)
+            except NotFoundError:
+                pass
+        return self.get_version(reference)
+
+    def versions(
+        self, name: str | None = None, *, tag: str | None = None, limit: int | None = None
+    ) -> builtins.list[Artifact]:
+        """The versions of the artifacts of a name (of all names when None), those tagged `tag`
+        when given, newest first."""
+        found = self._store.artifacts.list(None if tag else limit, name=name)
+        tagged = [record for record in found if tag is None or tag in record.tags]
+        return [self.artifact(record) for record in tagged[:limit]]
+
+    def artifact(self, record: ArtifactRecord) -> Artifact:
+        """A record as the Python API gives it, to `load()`."""
+        from runstack.history.results import Artifact
+
+        return Artifact(record, self._artifact_stores)
 
     def get(self, artifact_id: str) -> Artifact:
         """An artifact by id (or a unique id prefix); `.load()` reads it back."""
-        from runstack.history.results import Artifact
-
-        return Artifact(self._store.artifacts.get(artifact_id), self._artifact_stores)
+        return self.artifact(self._store.artifacts.get(artifact_id))
 
     def lineage(self, artifact_id: str) -> dict[str, Any]:
         """Which step made an artifact, which cached steps reused it, which read it, by run."""
@@ -146,12 +197,6 @@ class ArtifactQueries:
             "reused_by": uses("cached", "output"),
             "consumed_by": uses("input", "input"),
         }
-
-
-def _made_by(artifact_name: str, pipeline: str | None, step: str | None) -> bool:
-    """Whether an artifact named `pipeline::step::output` came from this pipeline and step."""
-    made_in, made_by, _ = artifact_name.split("::", 2)
-    return pipeline in (None, made_in) and step in (None, made_by)
 
 
 def _status(status: str | RunStatus | None) -> RunStatus | None:

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, repr=False)
 class Artifact:
-    """A stored step output; `load()` reads it from its artifact store."""
+    """A stored step output or saved value, one version of its name (ZenML's artifact version);
+    `load()` reads it from its artifact store."""
 
     record: ArtifactRecord
     artifact_stores: ArtifactStores
@@ -43,6 +44,20 @@ class Artifact:
     @property
     def name(self) -> str:
         return self.record.name
+
+    @property
+    def version(self) -> str:
+        """The version of its name: `"3"`, or the text it was given (ZenML's versions are text)."""
+        return self.record.version
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.record.tags)
+
+    @property
+    def artifact_type(self) -> str:
+        """ZenML's artifact type: `DataArtifact` unless an `ArtifactConfig` said otherwise."""
+        return self.record.artifact_type
 
     @property
     def uri(self) -> str:

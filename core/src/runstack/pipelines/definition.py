@@ -1,4 +1,5 @@
-"""`@pipeline`: a function that wires steps together; calling it runs them on the active stack."""
+"""`@pipeline`: a function that wires steps together; calling it runs them on the active stack,
+and calling it inside another pipeline places its steps in that one."""
 
 from __future__ import annotations
 
@@ -117,11 +118,25 @@ class Pipeline:
         self.signature = inspect.signature(function)
         functools.update_wrapper(self, function)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> PipelineRun:
-        """Run the pipeline on the active stack (or `with_options(stack=...)`)."""
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the pipeline on the active stack (or `with_options(stack=...)`) and return the
+        run; inside another pipeline, add its steps there and return what its function returns."""
+        graph = current_graph()
+        if graph is not None:
+            return self._compose(graph, args, kwargs)
         from runstack.pipelines.runner import run_pipeline
 
         return run_pipeline(self.compile(*args, **kwargs))
+
+    def _compose(self, graph: PipelineGraph, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """ZenML's composition: the function runs into the calling pipeline's graph, its
+        arguments (values or outputs of that pipeline's steps) as its parameters."""
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise ConfigError(f"pipeline {self.name!r}: {error}") from None
+        with graph.expanding(self.name, self.function):
+            return self.function(*bound.args, **bound.kwargs)
 
     def __repr__(self) -> str:
         return f"<pipeline {self.name}>"
@@ -156,7 +171,6 @@ class Pipeline:
 
     def compile(self, *args: Any, **kwargs: Any) -> CompiledPipeline:
         """Build the DAG by running the pipeline function with step calls recorded."""
-        self._check_not_nested()
         options = self.options
         config = load_run_config(options.config_path) if options.config_path else RunConfig()
         source = f"the run config {options.config_path}"
@@ -171,7 +185,7 @@ class Pipeline:
             for name, value in bound.arguments.items()
         }
         graph = PipelineGraph(self.name)
-        with graph.building():
+        with graph.building(), graph.expanding(self.name, self.function):
             self.function(*bound.args, **bound.kwargs)
         if not graph.invocations:
             raise ConfigError(
@@ -258,21 +272,6 @@ class Pipeline:
             raise ConfigError(f"pipeline {self.name!r}: {error}") from None
         bound.apply_defaults()
         return bound
-
-    def _check_not_nested(self) -> None:
-        """Refuse a call from inside a pipeline being built: it would start a run of its own."""
-        outer = current_graph()
-        if outer is None:
-            return
-        if outer.pipeline_name == self.name:
-            raise ConfigError(
-                f"pipeline {self.name!r} calls itself; a pipeline can only call steps"
-            )
-        raise ConfigError(
-            f"pipeline {self.name!r} is called inside pipeline {outer.pipeline_name!r}; "
-            "calling a pipeline from a pipeline is not supported yet: call its steps in "
-            f"{outer.pipeline_name!r} instead"
-        )
 
     def _resolve(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -41,7 +41,11 @@ from runstack.runs import ArtifactRecord, MetadataValue
 
 @dataclass(frozen=True)
 class StepWork:
-    """One step's code and data, ready to run wherever the orchestrator runs code."""
+    """One step's code and data, ready to run wherever the orchestrator runs code.
+
+    `inputs` are keyed as lineage records them; `gathered` names the parameters given
+    several outputs whole, with the keys of those outputs in order.
+    """
 
     function: Callable[..., Any]
     pipeline: str
@@ -57,6 +61,7 @@ class StepWork:
     stack: StepStack
     experiment_tracker: bool = False
     log_limit: int = DEFAULT_LIMIT
+    gathered: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def artifact_store(self) -> BaseArtifactStore:
@@ -85,24 +90,29 @@ class StepWork:
 
 @dataclass(frozen=True)
 class WorkOutcome:
-    """What running a step produced: its artifacts, or the error trimmed to the user's code.
+    """What running a step produced: its artifacts by output, or the error trimmed to the
+    user's code.
 
     `unreadable` is the id of an input artifact its materializer could not load; `worker`
     is where it ran, as the orchestrator named it with `running_on` ("" if it did not);
     `printed` the last lines a failed step printed before its error (its log goes on
     with the traceback), for a console that did not see them; `metadata` what the
     components and the step recorded with `StepContext.add_metadata`, `run_metadata` what
-    the step logged for its run (the artifacts carry what it logged for its outputs).
+    the step logged for its run (the artifacts carry what it logged for its outputs);
+    `saved` and `loaded` what its code saved and loaded with `save_artifact` and
+    `load_artifact`.
     """
 
     log: StoredLog
     attempts: int
-    artifacts: list[ArtifactRecord] = field(default_factory=list)
+    artifacts: dict[str, ArtifactRecord] = field(default_factory=dict)
     error: str = ""
     unreadable: str = ""
     worker: str = ""
     printed: str = ""
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    saved: list[ArtifactRecord] = field(default_factory=list)
+    loaded: dict[str, str] = field(default_factory=dict)
     run_metadata: dict[str, MetadataValue] = field(default_factory=dict)
 
 
@@ -114,9 +124,7 @@ def perform(work: StepWork) -> WorkOutcome:
     with capture.routing(), capture.capturing(work.log_limit) as log:
         try:
             with around_step(context, log):
-                arguments = dict(work.parameters)
-                for parameter, artifact in work.inputs.items():
-                    arguments[parameter] = load_artifact(work.artifact_store, artifact)
+                arguments = {**work.parameters, **_loaded_inputs(work)}
                 for attempts in range(1, work.retries + 2):
                     try:
                         result = work.function(**arguments)
@@ -133,7 +141,8 @@ def perform(work: StepWork) -> WorkOutcome:
                 values = check_outputs(work.invocation, work.outputs, result)
                 artifacts = _save_outputs(work, values, context)
         except BaseException as error:  # SystemExit in a step is the step's failure too
-            _remove_outputs(work.artifact_store, context.output_uris)
+            saved = [artifact.uri for artifact in context.saved_artifacts]
+            _remove_outputs(work.artifact_store, [*context.output_uris.values(), *saved])
             if is_ctrl_c(error):
                 raise
             printed = tail(log.getvalue())
@@ -154,8 +163,18 @@ def perform(work: StepWork) -> WorkOutcome:
         artifacts,
         worker=current_worker(),
         metadata=context.metadata,
+        saved=context.saved_artifacts,
+        loaded=context.loaded_artifacts,
         run_metadata=context.run_metadata,
     )
+
+
+def _loaded_inputs(work: StepWork) -> dict[str, Any]:
+    """Each input's value by parameter; a parameter given several outputs gets their tuple."""
+    loaded = {key: load_artifact(work.artifact_store, a) for key, a in work.inputs.items()}
+    for parameter, keys in work.gathered.items():
+        loaded[parameter] = tuple(loaded.pop(key) for key in keys)
+    return loaded
 
 
 def _stored(work: StepWork, log: BoundedLog) -> StoredLog:
@@ -205,23 +224,24 @@ def check_outputs(name: str, specs: list[OutputSpec], result: Any) -> dict[str, 
 
 def _save_outputs(
     work: StepWork, values: dict[str, Any], context: StepContext
-) -> list[ArtifactRecord]:
+) -> dict[str, ArtifactRecord]:
     """Write every output, with the metadata the step logged for it; on failure the caller
     removes what was written (`_remove_outputs`)."""
-    artifacts = []
+    artifacts = {}
     for spec in work.outputs:
         value = values[spec.name]
         try:
-            artifacts.append(
-                save_output(
-                    work.artifact_store,
-                    value,
-                    spec.annotation,
-                    name=f"{work.pipeline}::{work.invocation}::{spec.name}",
-                    uri=context.output_uris[spec.name],
-                    producer_step_run_id=work.step_run_id,
-                    metadata=context.output_metadata.get(spec.name, {}),
-                )
+            artifacts[spec.name] = save_output(
+                work.artifact_store,
+                value,
+                spec.annotation,
+                name=spec.artifact_name(work.pipeline, work.invocation),
+                uri=context.output_uris[spec.name],
+                producer_step_run_id=work.step_run_id,
+                version=spec.config.version or "",
+                tags=spec.config.tags,
+                artifact_type=spec.config.artifact_type.value,
+                metadata=context.output_metadata.get(spec.name),
             )
         except RunstackError:
             raise
@@ -233,9 +253,10 @@ def _save_outputs(
     return artifacts
 
 
-def _remove_outputs(store: BaseArtifactStore, uris: Mapping[str, str]) -> None:
-    """A failed step leaves no outputs: a save that failed half-way, or a component that
-    failed to clean up after the outputs were saved, would leave some behind."""
-    for uri in uris.values():
+def _remove_outputs(store: BaseArtifactStore, uris: Iterable[str]) -> None:
+    """A failed step leaves no outputs (nor values its code saved): a save that failed
+    half-way, or a component that failed to clean up after the outputs were saved, would
+    leave some behind."""
+    for uri in uris:
         if store.exists(uri):
             store.rm(uri, recursive=True)

@@ -1,22 +1,26 @@
 """The DAG a pipeline function builds when it runs in compile mode.
 
 Inside a `@pipeline` function, calling a step records an `Invocation` and
-returns handles to its future outputs; passing a handle to another step makes
-a data dependency, `.after(...)` an order-only one.
+returns handles to its future outputs; passing a handle (or a tuple of them, such
+as a step's several outputs whole) to another step makes a data dependency,
+`.after(...)` an order-only one. A pipeline called there adds its steps to the graph.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import ConfigError
+from runstack.history.results import Artifact
 from runstack.names import check_name
+from runstack.pipelines.annotations import describe_type, matches
+from runstack.pipelines.external import ExternalArtifact
 from runstack.pipelines.parameter_types import check_type, expected_type
 from runstack.topological import prepared_sorter
 
@@ -48,7 +52,8 @@ class OutputHandle:
 
 
 class StepOutputs(tuple[OutputHandle, ...]):
-    """The handles of a step with several outputs; unpack it, or order it with `.after`."""
+    """The handles of a step with several outputs; unpack it, pass it whole to a step (which
+    receives the tuple of their values), or order it with `.after`."""
 
     invocation: Invocation
 
@@ -59,7 +64,12 @@ class StepOutputs(tuple[OutputHandle, ...]):
 
 @dataclass
 class Invocation:
-    """One use of a step in a pipeline: its id, parameters, inputs and ordering edges."""
+    """One use of a step in a pipeline: its id, parameters, inputs and ordering edges.
+
+    `inputs` has one entry per output it reads, as lineage records it; a parameter given a
+    tuple of outputs reads `name[0]`, `name[1]`, ..., which `gathered` lists for it.
+    `external` holds the inputs given from outside the pipeline (see `pipelines.external`).
+    """
 
     id: str
     step: Step
@@ -67,7 +77,9 @@ class Invocation:
     graph: PipelineGraph
     parameters: dict[str, Any]
     inputs: dict[str, OutputHandle]
+    gathered: dict[str, tuple[str, ...]] = field(default_factory=dict)
     order_after: set[str] = field(default_factory=set)
+    external: dict[str, ExternalArtifact | Artifact] = field(default_factory=dict)
 
     @property
     def upstream(self) -> frozenset[str]:
@@ -104,6 +116,7 @@ class PipelineGraph:
         self.pipeline_name = pipeline_name
         self.invocations: dict[str, Invocation] = {}
         self._uses: dict[str, int] = {}
+        self._expanding: list[tuple[str, Callable[..., Any]]] = []
 
     @contextmanager
     def building(self) -> Iterator[PipelineGraph]:
@@ -113,6 +126,22 @@ class PipelineGraph:
             yield self
         finally:
             _CURRENT.reset(token)
+
+    @contextmanager
+    def expanding(self, name: str, function: Callable[..., Any]) -> Iterator[None]:
+        """Mark a pipeline function as running into this graph (the pipeline's own, or one it
+        calls); one already running would call itself without end, so it is refused."""
+        if any(running is function for _, running in self._expanding):
+            path = " -> ".join([*(running for running, _ in self._expanding), name])
+            raise ConfigError(
+                f"pipeline {name!r} calls itself ({path}); a pipeline may call steps and "
+                "other pipelines, never itself"
+            )
+        self._expanding.append((name, function))
+        try:
+            yield
+        finally:
+            self._expanding.pop()
 
     def add(self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Record a step call and return handles to its outputs.
@@ -130,14 +159,19 @@ class PipelineGraph:
         bound.apply_defaults()
         parameters: dict[str, Any] = {}
         inputs: dict[str, OutputHandle] = {}
+        gathered: dict[str, tuple[str, ...]] = {}
+        external: dict[str, ExternalArtifact | Artifact] = {}
         for name, value in bound.arguments.items():
-            if isinstance(value, OutputHandle):
-                if value.invocation.graph is not self:
-                    raise ConfigError(
-                        f"step {invocation_id!r}: input {name!r} is an output of another "
-                        "pipeline; pass outputs only between steps of the same pipeline"
-                    )
-                inputs[name] = value
+            if isinstance(value, ExternalArtifact | Artifact):
+                external[name] = value
+            elif isinstance(value, OutputHandle):
+                inputs[name] = self._own(invocation_id, name, value)
+            elif _is_outputs_tuple(value):
+                _check_takes_tuple(step, invocation_id, name, value)
+                keys = tuple(f"{name}[{index}]" for index in range(len(value)))
+                for key, handle in zip(keys, value, strict=True):
+                    inputs[key] = self._own(invocation_id, name, handle)
+                gathered[name] = keys
             else:
                 expected = expected_type(
                     step.signature.parameters[name], step.input_annotations, value
@@ -150,6 +184,8 @@ class PipelineGraph:
             graph=self,
             parameters=parameters,
             inputs=inputs,
+            gathered=gathered,
+            external=external,
         )
         self.invocations[invocation_id] = invocation
         if after is not None:
@@ -162,6 +198,15 @@ class PipelineGraph:
         outputs = StepOutputs(handles)
         outputs.invocation = invocation
         return outputs
+
+    def _own(self, invocation_id: str, name: str, handle: OutputHandle) -> OutputHandle:
+        """The handle, once it is sure to be an output of a step of this pipeline."""
+        if handle.invocation.graph is not self:
+            raise ConfigError(
+                f"step {invocation_id!r}: input {name!r} is an output of another "
+                "pipeline; pass outputs only between steps of the same pipeline"
+            )
+        return handle
 
     def _chosen_id(self, chosen: Any) -> str | None:
         """The id given with `id=`, once it is text no earlier call of this pipeline has."""
@@ -221,13 +266,36 @@ class PipelineGraph:
         return order
 
 
+def _is_outputs_tuple(value: Any) -> bool:
+    """A step's several outputs passed whole, or any tuple of outputs: one input of a tuple."""
+    return (
+        isinstance(value, tuple) and bool(value) and all(isinstance(v, OutputHandle) for v in value)
+    )
+
+
+def _check_takes_tuple(step: Step, invocation_id: str, name: str, value: tuple[Any, ...]) -> None:
+    """Outputs passed whole reach the step as one tuple: its parameter must take one."""
+    annotation = step.input_annotations[name]
+    if not matches((), annotation):  # the empty tuple fits exactly the annotations a tuple fits
+        raise ConfigError(
+            f"step {invocation_id!r}: input {name!r} is annotated {describe_type(annotation)} "
+            f"but is given {len(value)} outputs, which the step receives as one tuple; "
+            "annotate it as a tuple, or pass one output"
+        )
+
+
 def check_parameter(value: Any, owner: str, name: str, annotation: Any = Any) -> Any:
     """A parameter must be JSON data (it is recorded with the run and part of the cache key)
     that fits its annotation."""
-    if isinstance(value, (StepOutputs, Invocation)):
+    if isinstance(value, Invocation):
         raise ConfigError(
-            f"{owner}: input {name!r} is {value!r}, which is not one output; "
-            "pass a single output handle (unpack a step's several outputs first)"
+            f"{owner}: input {name!r} is {value!r}, a step without outputs; wait for it "
+            "with after= instead"
+        )
+    if isinstance(value, (list, tuple)) and any(isinstance(v, OutputHandle) for v in value):
+        raise ConfigError(
+            f"{owner}: input {name!r} is a {type(value).__name__} holding outputs of steps; "
+            "a step takes outputs one by one, or several as a tuple of outputs only"
         )
     if inspect.isgenerator(value) or isinstance(value, Iterator):
         raise ConfigError(

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from runstack.component_types import ComponentType
 from runstack.components import CallAbandoned, Task, TaskStatus
-from runstack.errors import ConfigError, RunstackError, one_line
+from runstack.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    NotFoundError,
+    RunstackError,
+    one_line,
+)
 from runstack.history.integrity import record_unreadable
 from runstack.history.step_logs import StoredLog, log_limit, read_log
 from runstack.locality import check_reachable
@@ -22,6 +28,7 @@ from runstack.names import check_name, check_not_an_id
 from runstack.pipelines import capture
 from runstack.pipelines.caching import CacheHit, StepCache, digest
 from runstack.pipelines.execution import StepWork, WorkOutcome, is_ctrl_c, perform
+from runstack.pipelines.external import input_artifact
 from runstack.pipelines.heartbeat import beating
 from runstack.pipelines.progress import Progress
 from runstack.pipelines.run_end import announce_end
@@ -45,6 +52,7 @@ if TYPE_CHECKING:
     from runstack.flavors import FlavorConfig
     from runstack.history.results import PipelineRun
     from runstack.pipelines.definition import CompiledPipeline, ResolvedStep
+    from runstack.pipelines.steps import Step
 
 
 class StepFailedError(RunstackError):
@@ -231,9 +239,11 @@ class PipelineRunner:
         invocation = resolved.invocation
         step = invocation.step
         inputs = {
-            parameter: self.outputs[handle.invocation.id][handle.name]
-            for parameter, handle in invocation.inputs.items()
+            key: self.outputs[handle.invocation.id][handle.name]
+            for key, handle in invocation.inputs.items()
         }
+        for parameter, given in invocation.external.items():
+            inputs[parameter] = input_artifact(given, self.store, self.artifact_store)
         parts = self.cache.key_parts(step, resolved.parameters, inputs)
         step_run = StepRunRecord(
             id=new_id(),
@@ -285,11 +295,12 @@ class PipelineRunner:
         reason: str,
     ) -> None:
         name = step_run.invocation
+        step = resolved.invocation.step
+        self._check_versions_free(name, step)
         step_run = _replace(step_run, reason=reason)
         self.store.step_runs.start(step_run, resolved.invocation.position)
         self.started[name] = step_run
         self.progress.started_step(name)
-        step = resolved.invocation.step
         work = StepWork(
             function=ShippedFunction(step.function),
             pipeline=self.compiled.name,
@@ -305,6 +316,7 @@ class PipelineRunner:
             stack=self.stack,
             experiment_tracker=resolved.experiment_tracker,
             log_limit=self.log_limit,
+            gathered=resolved.invocation.gathered,
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument
             outcome = self.orchestrator.call(perform, work)
@@ -325,15 +337,40 @@ class PipelineRunner:
                 sys.stdout.write(outcome.printed.rstrip("\n") + "\n")
             self.progress.finished_step(name, StepStatus.FAILED, format_duration(failed.duration))
             raise StepFailedError(error)
-        outputs = {a.name.rpartition("::")[2]: a.id for a in outcome.artifacts}
-        completed = _ended(step_run, outcome, StepStatus.COMPLETED, outputs=outputs)
-        stored = self._record(completed, outcome.log.tail, outcome.artifacts)
+        outputs = {output: artifact.id for output, artifact in outcome.artifacts.items()}
+        for artifact in outcome.saved:  # what its code saved: outputs too, as in ZenML
+            outputs[_free_link(outputs, artifact.name)] = artifact.id
+        read = dict(step_run.inputs)
+        for loaded, artifact_id in outcome.loaded.items():  # and what it loaded: inputs
+            if artifact_id not in read.values():
+                read[_free_link(read, loaded)] = artifact_id
+        completed = _ended(step_run, outcome, StepStatus.COMPLETED, outputs=outputs, inputs=read)
+        made = [*outcome.artifacts.values(), *outcome.saved]
+        stored = self._record(completed, outcome.log.tail, made)
         if stored is None:  # the run stopped waiting for this step and recorded it already
             return
         if not self.orchestrator.shares_console:
             self._echo_log(outcome.log)
-        self.outputs[name] = {artifact.name.rpartition("::")[2]: artifact for artifact in stored}
+        declared = stored[: len(outcome.artifacts)]  # the values its code saved come after
+        self.outputs[name] = dict(zip(outcome.artifacts, declared, strict=True))
         self.progress.finished_step(name, StepStatus.COMPLETED, format_duration(completed.duration))
+
+    def _check_versions_free(self, name: str, step: Step) -> None:
+        """Refuse to run a step whose output asks for an artifact version its name has already
+        (`ArtifactConfig(version=...)`), before its code runs rather than after."""
+        for spec in step.outputs:
+            if spec.config.version is None:
+                continue
+            artifact = spec.artifact_name(self.compiled.name, name)
+            try:
+                self.store.artifacts.get_version(artifact, spec.config.version)
+            except NotFoundError:
+                continue
+            raise AlreadyExistsError(
+                f"output {spec.name!r} is artifact {artifact!r} version {spec.config.version!r}, "
+                "which exists already; give the ArtifactConfig another version, or none for "
+                "the next number"
+            )
 
     def _echo_log(self, log: StoredLog) -> None:
         """Print what a step printed on a worker whose output this console never saw."""
@@ -352,8 +389,9 @@ class PipelineRunner:
         with self._recording:
             if step_run.invocation in self.recorded:
                 return None
-            self.recorded[step_run.invocation] = step_run
-            return self.store.step_runs.finish(step_run, position, logs, artifacts or [])
+            stored = self.store.step_runs.finish(step_run, position, logs, artifacts or [])
+            self.recorded[step_run.invocation] = step_run  # once stored: a refusal is failed after
+            return stored
 
     def _fail_step(self, name: str, error: BaseException, cause: str = "") -> str:
         """Record a step that failed outside its own code: the cause first, then the traceback
@@ -445,6 +483,15 @@ def _ended(
         log_size=outcome.log.size,
         **changes,
     )
+
+
+def _free_link(links: dict[str, str], name: str) -> str:
+    """`name`, or `name_2`, `name_3`, ... when a step run's links use it already."""
+    chosen, number = name, 1
+    while chosen in links:
+        number += 1
+        chosen = f"{name}_{number}"
+    return chosen
 
 
 def _replace(step_run: StepRunRecord, **changes: Any) -> StepRunRecord:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypedDict, Unpack, get_args, get_origin, over
 from runstack.errors import ConfigError
 from runstack.names import check_name
 from runstack.pipelines.annotations import strip_annotated
+from runstack.pipelines.artifact_config import ArtifactConfig
 from runstack.pipelines.fingerprint import code_fingerprint
 from runstack.pipelines.run_config import (
     check_experiment_tracker,
@@ -24,10 +25,20 @@ from runstack.pipelines.run_config import (
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """One named output of a step and the type it is annotated with (`Any` if unannotated)."""
+    """One output of a step, the type it is annotated with (`Any` if unannotated), and how its
+    artifact is recorded: `named` when the annotation gave its name (`Annotated[T, "name"]`
+    or an `ArtifactConfig` with a name), `config` its version, tags and type."""
 
     name: str
     annotation: Any
+    named: bool = False
+    config: ArtifactConfig = field(default_factory=ArtifactConfig)
+
+    def artifact_name(self, pipeline: str, invocation: str) -> str:
+        """ZenML's rule: the name the annotation gave, else `{pipeline}::{step}::{output}`."""
+        if self.config.name:
+            return self.config.name
+        return self.name if self.named else f"{pipeline}::{invocation}::{self.name}"
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ class Step:
         self.input_annotations = {
             name: strip_annotated(hints.get(name, Any)) for name in self.signature.parameters
         }
-        self.outputs = _output_specs(hints.get("return", Any))
+        self.outputs = _output_specs(hints.get("return", Any), function)
         _check_output_names(self.name, self.outputs)
         functools.update_wrapper(self, function)
 
@@ -175,18 +186,36 @@ def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:
         ) from None
 
 
-def _output_specs(annotation: Any) -> list[OutputSpec]:
-    """`-> None`: no output; `-> tuple[A, B]`: two; anything else: one, named `output`."""
+def _output_specs(annotation: Any, function: Callable[..., Any]) -> list[OutputSpec]:
+    """`-> None`: no output; `-> tuple[A, B]` with a `return a, b`: two (ZenML's rule, see
+    return_statements.py); anything else: one, named `output`."""
     if annotation is None or annotation is NoneType:
         return []
-    if get_origin(annotation) is tuple and get_args(annotation) and ... not in get_args(annotation):
+    if _several_outputs(annotation, function):
         return [_named(arg, f"output_{index}") for index, arg in enumerate(get_args(annotation))]
     return [_named(annotation, "output")]
 
 
+def _several_outputs(annotation: Any, function: Callable[..., Any]) -> bool:
+    """A fixed-length tuple annotation of a function that returns a tuple literal, or whose
+    source cannot be read (the annotation alone then decides, as runstack always did)."""
+    if get_origin(annotation) is not tuple or not get_args(annotation):
+        return False
+    if ... in get_args(annotation):
+        return False
+    from runstack.pipelines.return_statements import returns_tuple_literal
+
+    return returns_tuple_literal(function) is not False
+
+
 def _named(annotation: Any, default: str) -> OutputSpec:
+    """An output named by `Annotated[T, "name"]` or `Annotated[T, ArtifactConfig(name=...)]`,
+    else by `default`."""
     if get_origin(annotation) is Annotated:
         base, *metadata = get_args(annotation)
         names = [item for item in metadata if isinstance(item, str)]
-        return OutputSpec(names[0] if names else default, base)
+        configs = [item for item in metadata if isinstance(item, ArtifactConfig)]
+        config = configs[0] if configs else ArtifactConfig()
+        name = names[0] if names else config.name
+        return OutputSpec(default if name is None else name, base, name is not None, config)
     return OutputSpec(default, annotation)

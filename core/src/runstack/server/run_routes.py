@@ -158,8 +158,27 @@ def step_run_run_name(store: Caller, step_run_id: str) -> RunName:
 
 
 @router.get("/artifacts", tags=["artifacts"])
-def list_artifacts(store: Caller, limit: Count | None = None) -> list[ArtifactRecord]:
-    return store.artifacts.list(limit)
+def list_artifacts(
+    store: Caller,
+    limit: Count | None = None,
+    name: str | None = None,
+    pipeline: str | None = None,
+    step: str | None = None,
+) -> list[ArtifactRecord]:
+    """Artifacts, newest first: the versions of one name, or those a pipeline's steps made."""
+    return store.artifacts.list(limit, name=name, pipeline=pipeline, step=step)
+
+
+@router.post("/artifacts", status_code=201, tags=["artifacts"])
+def create_artifact(store: Caller, artifact: ArtifactRecord) -> ArtifactRecord:
+    """Record a value saved outside a step's outputs; answered with its version assigned."""
+    return store.artifacts.create(zoned(artifact))
+
+
+@router.get("/artifact-version", tags=["artifacts"])
+def get_artifact_version(store: Caller, name: str, version: str | None = None) -> ArtifactRecord:
+    """One version of the artifacts of a name (the newest without `version`)."""
+    return store.artifacts.get_version(name, version)
 
 
 @router.post("/artifacts/lookup", tags=["artifacts"])

@@ -168,7 +168,8 @@ class StepRuns(Protocol):
         logs: str,
         new_artifacts: Sequence[ArtifactRecord] = (),
     ) -> list[ArtifactRecord]:
-        """Record a finished step and the artifacts it made, in one transaction.
+        """Record a finished step and the artifacts it made, in one transaction (versions as
+        `Artifacts.create` assigns them).
 
         `logs` is the log's last lines when the log itself is in the artifact store
         (`step_run.log_uri`), or the whole log when it is not."""
@@ -231,8 +232,26 @@ class Artifacts(Protocol):
         """
         ...
 
-    def list(self, limit: int | None = None) -> list[ArtifactRecord]:
-        """Artifacts, newest first."""
+    def list(
+        self,
+        limit: int | None = None,
+        *,
+        name: str | None = None,
+        pipeline: str | None = None,
+        step: str | None = None,
+    ) -> list[ArtifactRecord]:
+        """Artifacts, newest first: all, the versions of one name, or those made by the steps of
+        a pipeline (and/or by steps with this id in their pipeline)."""
+        ...
+
+    def get_version(self, name: str, version: str | None = None) -> ArtifactRecord:
+        """One version of the artifacts named `name` (the newest when `version` is None)."""
+        ...
+
+    def create(self, artifact: ArtifactRecord) -> ArtifactRecord:
+        """Record a value saved outside a step's outputs (`save_artifact`, an external input);
+        returned with its version: the one it asks for, refused with `AlreadyExistsError` when
+        its name has it, or the next number of its name."""
         ...
 
 

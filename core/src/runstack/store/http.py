@@ -280,9 +280,24 @@ class HttpArtifacts:
         uses = _read(list[ArtifactUse], answer)
         return [(use.direction, use.run, use.step, use.name) for use in uses]
 
-    def list(self, limit: int | None = None) -> list[ArtifactRecord]:
-        answer = self._call("GET", "/artifacts", params={"limit": limit})
+    def list(
+        self,
+        limit: int | None = None,
+        *,
+        name: str | None = None,
+        pipeline: str | None = None,
+        step: str | None = None,
+    ) -> list[ArtifactRecord]:
+        params = {"limit": limit, "name": name, "pipeline": pipeline, "step": step}
+        answer = self._call("GET", "/artifacts", params=params)
         return _read(list[ArtifactRecord], answer)
+
+    def get_version(self, name: str, version: str | None = None) -> ArtifactRecord:
+        params = {"name": name, "version": version}
+        return _read(ArtifactRecord, self._call("GET", "/artifact-version", params=params))
+
+    def create(self, artifact: ArtifactRecord) -> ArtifactRecord:
+        return _read(ArtifactRecord, self._call("POST", "/artifacts", body=_json(artifact)))
 
 
 class HttpStore:

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from runstack.errors import NotFoundError
+from runstack.errors import AlreadyExistsError, NotFoundError
 from runstack.runs import ArtifactRecord, StepStatus
 from runstack.store.sql_lookups import id_prefix
 from runstack.store.sql_run_rows import merge_metadata
 
 ARTIFACT_COLUMNS = (
-    "id, name, version, uri, type_name, materializer, size, artifact_store_id, "
-    "producer_step_run_id, created, files, damaged, metadata"
+    "id, name, version_name, uri, type_name, materializer, size, artifact_store_id, "
+    "producer_step_run_id, created, files, damaged, tags, artifact_type, metadata"
 )
 
 if TYPE_CHECKING:
     from runstack.store.sql_database import Connection, Database
+
+# A version that is a number as automatic versions are written (and fits a 64-bit column).
+_NUMBER = re.compile(r"[1-9][0-9]{0,17}")
 
 
 class ArtifactTable:
@@ -75,22 +79,84 @@ class ArtifactTable:
         )
         return [(row[0], row[1], row[2], row[3]) for row in rows]
 
-    def list(self, limit: int | None = None) -> list[ArtifactRecord]:
-        sql = f"SELECT {ARTIFACT_COLUMNS} FROM artifacts ORDER BY created DESC, name"
+    def list(
+        self,
+        limit: int | None = None,
+        *,
+        name: str | None = None,
+        pipeline: str | None = None,
+        step: str | None = None,
+    ) -> list[ArtifactRecord]:
+        """Artifacts, newest first: of one name, or made by a pipeline's (or any) step of a name."""
+        conditions, parameters = [], []
+        if name is not None:
+            conditions.append("name = ?")
+            parameters.append(name)
+        if pipeline is not None or step is not None:
+            made = [("pipeline_name", pipeline), ("invocation", step)]
+            chosen = [(column, value) for column, value in made if value is not None]
+            conditions.append(
+                "producer_step_run_id IN (SELECT id FROM step_runs WHERE "
+                + " AND ".join(f"{column} = ?" for column, _ in chosen)
+                + ")"
+            )
+            parameters.extend(value for _, value in chosen)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        sql = f"SELECT {ARTIFACT_COLUMNS} FROM artifacts{where} ORDER BY created DESC, name"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [artifact_from_row(row) for row in self.database.query(sql)]
+        return [artifact_from_row(row) for row in self.database.query(sql, parameters)]
+
+    def get_version(self, name: str, version: str | None = None) -> ArtifactRecord:
+        """A version of the artifacts named `name`; the newest when `version` is None."""
+        if version is None:
+            found = self.list(1, name=name)
+        else:
+            rows = self.database.query(
+                f"SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE name = ? AND version_name = ?",
+                (name, version),
+            )
+            found = [artifact_from_row(row) for row in rows]
+        if found:
+            return found[0]
+        which = "any version" if version is None else f"version {version!r}"
+        raise NotFoundError(
+            f"no artifact named {name!r} has {which}; see 'runstack artifact list --name NAME'"
+        )
+
+    def create(self, artifact: ArtifactRecord) -> ArtifactRecord:
+        """Record a value saved outside a step's outputs, with its version assigned."""
+        with self.database.transaction() as connection:
+            return insert_artifact(connection, artifact)
 
 
 def insert_artifact(connection: Connection, artifact: ArtifactRecord) -> ArtifactRecord:
-    """Add an artifact inside a transaction; returned with the next version of its name."""
-    version = connection.execute(
-        "SELECT COALESCE(MAX(version), 0) + 1 FROM artifacts WHERE name = ?", (artifact.name,)
-    ).fetchone()[0]
+    """Add an artifact inside a transaction; returned with its version: the one it asks for
+    (refused when its name has it already) or the next number of its name."""
+    version = artifact.version
+    if not version:
+        number = connection.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM artifacts WHERE name = ?", (artifact.name,)
+        ).fetchone()[0]
+        version = str(number)
+    elif connection.execute(
+        "SELECT 1 FROM artifacts WHERE name = ? AND version_name = ?", (artifact.name, version)
+    ).fetchone():
+        raise AlreadyExistsError(
+            f"artifact {artifact.name!r} has a version {version!r} already; give another "
+            "version, or none for the next number"
+        )
+    elif _NUMBER.fullmatch(version):
+        number = int(version)
+    else:  # a text version takes a number below 1, so automatic numbers count on unchanged
+        number = connection.execute(
+            "SELECT COALESCE(MIN(version), 1) - 1 FROM artifacts WHERE name = ? AND version < 1",
+            (artifact.name,),
+        ).fetchone()[0]
     stored = replace(artifact, version=version)
     connection.execute(
-        f"INSERT INTO artifacts ({ARTIFACT_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO artifacts ({ARTIFACT_COLUMNS}, version) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             stored.id,
             stored.name,
@@ -104,7 +170,10 @@ def insert_artifact(connection: Connection, artifact: ArtifactRecord) -> Artifac
             stored.created.isoformat(),
             None if stored.files is None else json.dumps(stored.files),
             stored.damaged,
+            json.dumps(list(stored.tags)),
+            stored.artifact_type,
             json.dumps(stored.metadata),
+            number,
         ),
     )
     return stored
@@ -124,5 +193,7 @@ def artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
         created=datetime.fromisoformat(row[9]),
         files=None if row[10] is None else json.loads(row[10]),
         damaged=row[11],
-        metadata=json.loads(row[12]),
+        tags=tuple(json.loads(row[12])),
+        artifact_type=row[13],
+        metadata=json.loads(row[14]),
     )

@@ -156,11 +156,12 @@ class RunTable:
         with self.database.transaction() as connection:
             # Candidates are the artifacts the run touched, not only those it produced: a
             # cached step links to an earlier run's output, which may be deleted already.
+            # Values saved outside any step (no producer) are kept: no run owns them.
             produced = connection.execute(
                 f"SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE producer_step_run_id IN "
-                "(SELECT id FROM step_runs WHERE run_id = ?) OR id IN "
-                "(SELECT artifact_id FROM step_run_artifacts WHERE step_run_id IN "
-                "(SELECT id FROM step_runs WHERE run_id = ?))",
+                "(SELECT id FROM step_runs WHERE run_id = ?) OR (producer_step_run_id <> '' AND "
+                "id IN (SELECT artifact_id FROM step_run_artifacts WHERE step_run_id IN "
+                "(SELECT id FROM step_runs WHERE run_id = ?)))",
                 (run_id, run_id),
             ).fetchall()
             connection.execute("DELETE FROM runs WHERE id = ?", (run_id,))

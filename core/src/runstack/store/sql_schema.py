@@ -199,6 +199,19 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE step_runs ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
     """,
+    # 15: ZenML's artifact versions: the version as shown (`version_name`: "3", or the text an
+    # ArtifactConfig or save_artifact gave), unique per name; `version` keeps a number per name
+    # (the version itself when it is a number, below 1 for a text version, so that the next
+    # automatic version counts on from the numbers); tags (a JSON list) and ZenML's artifact
+    # type; an index for the outputs of a pipeline's step (`artifact list --step`)
+    """
+    ALTER TABLE artifacts ADD COLUMN version_name TEXT NOT NULL DEFAULT '';
+    UPDATE artifacts SET version_name = version || '';
+    CREATE UNIQUE INDEX artifacts_by_version_name ON artifacts (name, version_name);
+    ALTER TABLE artifacts ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE artifacts ADD COLUMN artifact_type TEXT NOT NULL DEFAULT 'DataArtifact';
+    CREATE INDEX artifacts_by_producer ON artifacts (producer_step_run_id);
+    """,
     # 16: what was logged about a run itself and about each artifact (JSON: key -> value),
     # beside the step runs' (14): `log_metadata`, `add_output_metadata`
     """
