@@ -146,6 +146,48 @@ def test_metadata_logged_after_a_run_for_the_run_a_step_and_an_artifact() -> Non
     assert artifact.run_metadata == {"row_count": 2, "source": "memory", "distribution_shift": 0.03}
 
 
+@step
+def process_data(rows: int) -> Annotated[list[int], "processed_data"]:
+    return list(range(rows))
+
+
+@step
+def validate(data: list[int]) -> None:
+    log_metadata({"validated_by": "validate"}, artifact_name="processed_data")
+    log_artifact_metadata(
+        {"first_version": True}, artifact_name="processed_data", artifact_version="1"
+    )
+
+
+@pipeline
+def processing(rows: int = 3) -> None:
+    validate(process_data(rows))
+
+
+def test_an_artifact_named_by_its_name_and_version_as_zenml_docs_do() -> None:
+    processing(rows=3)
+    processing(rows=4)
+    log_metadata(
+        metadata={"validation_results": {"distribution_shift": 0.03}},
+        artifact_name="processed_data",
+        artifact_version="1",
+    )
+    log_metadata(metadata={"latest": True}, artifact_name="processed_data")
+
+    client = Client()
+    assert client.get_artifact_version("processed_data", "1").run_metadata == {
+        "validated_by": "validate",
+        "first_version": True,
+        "validation_results": {"distribution_shift": 0.03},
+    }
+    assert client.get_artifact_version("processed_data").run_metadata == {
+        "validated_by": "validate",
+        "latest": True,
+    }
+    with pytest.raises(NotFoundError, match="no artifact named 'processed_data' has version '9'"):
+        log_metadata({"a": 1}, artifact_name="processed_data", artifact_version="9")
+
+
 def test_run_and_artifact_describe_show_metadata_and_their_json_has_it(
     cli_ok: Callable[..., str],
 ) -> None:
@@ -266,7 +308,7 @@ def test_outside_a_step_a_call_without_a_target_or_with_an_odd_one_says_what_to_
         log_metadata({"a": 1}, step_name="evaluate", run_id_name_or_prefix=run.id)
     with pytest.raises(NotFoundError, match="no step run with id 'nope'"):
         log_metadata({"a": 1}, step_id="nope")
-    with pytest.raises(ConfigError, match="outside a step finds no artifact by name; name it by"):
+    with pytest.raises(NotFoundError, match="no artifact named 'model' has version '1'"):
         log_artifact_metadata({"a": 1}, artifact_name="model", artifact_version="1")
 
 

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 _TARGETS = (
     "nothing (inside a step: that step run), step_name + run_id_name_or_prefix or step_id "
-    "(a step run), run_id_name_or_prefix (a run), artifact_version_id (an artifact), "
-    "infer_artifact=True with or without artifact_name (inside a step: its output)"
+    "(a step run), run_id_name_or_prefix (a run), artifact_version_id or artifact_name with "
+    "or without artifact_version (an artifact), infer_artifact=True with or without "
+    "artifact_name (inside a step: its output)"
 )
 
 
@@ -85,7 +86,8 @@ def log_artifact_metadata(
     artifact_version: str | None = None,
 ) -> None:
     """ZenML's older way to attach metadata to an artifact: inside a step, to its one output
-    or the output `artifact_name`, saved with it."""
+    or the output `artifact_name`, saved with it; otherwise to a version of the artifacts named
+    `artifact_name` (the newest when `artifact_version` is None)."""
     values = checked_metadata(metadata)
     context = _running_step()
     if artifact_name is None:
@@ -138,23 +140,13 @@ def _log_to_named_artifact(
     name: str,
     version: str | None,
 ) -> None:
-    """Inside a step, its output `name` (when no version is given); other artifacts are
-    named here by their id."""
+    """Inside a step, its output `name` when no version is given, saved with it; otherwise the
+    version `version` of the artifacts named `name` (the newest when None), as ZenML finds it."""
     if context is not None and version is None and name in context.output_names:
         context.add_output_metadata(values, name)
         return
-    by_id = (
-        "log_metadata(metadata, artifact_version_id=...) ('runstack artifact list' shows the ids)"
-    )
-    if context is None:
-        raise ConfigError(
-            f"log_metadata(artifact_name={name!r}) outside a step finds no artifact by name; "
-            f"name it by its id: {by_id}"
-        )
-    raise ConfigError(
-        f"artifact {name!r} is not an output of step {context.step_name!r} (its outputs: "
-        f"{', '.join(context.output_names) or 'none'}); name another artifact by its id: {by_id}"
-    )
+    client = _client()
+    client.store.artifacts.add_metadata(client.get_artifact_version(name, version).id, values)
 
 
 def _is_own_run(context: StepContext, run: str) -> bool:
