@@ -96,7 +96,7 @@ def rerun_with_pipeline_parameter(import_module: ImportFlow, tmp_path: Path) -> 
 
 def rerun_with_run_config_parameter(import_module: ImportFlow, tmp_path: Path) -> PipelineRun:
     config = tmp_path / "run.toml"
-    config.write_text("[steps.train.parameters]\nrate = 0.25\n", encoding="utf-8")
+    config.write_text("[parameters]\nrate = 0.25\n", encoding="utf-8")
     run: PipelineRun = import_module(FLOW).flow.with_options(config_path=config)()
     return run
 
@@ -228,3 +228,57 @@ def test_a_failed_step_is_never_reused(import_module: ImportFlow, tmp_path: Path
         module.once()
     marker.unlink()
     assert reasons(module.once()) == {"fragile": "no earlier run"}
+
+
+TWINS = """
+import time
+from pathlib import Path
+
+from runstack import get_step_context
+
+GATE = Path({gate!r})
+
+
+@step
+def fit(n: int) -> int:
+    # The twins run at once, and the first call finishes last, whatever the machine.
+    me = get_step_context().step_name
+    (GATE / me).touch()
+    if me == "fit":
+        while not (GATE / "fit_2 returns").exists():
+            time.sleep(0.01)
+        time.sleep(0.2)
+    else:
+        while not (GATE / "fit").exists():
+            time.sleep(0.01)
+        (GATE / "fit_2 returns").touch()
+    return n
+
+
+@step
+def widen(model: int) -> int:
+    return model * 2
+
+
+@step
+def score(model: int, weight: int) -> int:
+    return model * weight
+
+
+@pipeline
+def twins() -> None:
+    score(widen(fit(1)), weight=1)
+    score(widen(fit(1)), weight=2)
+"""
+
+
+def test_twin_branches_each_reuse_their_own_outputs_so_the_whole_rerun_is_cached(
+    import_module: ImportFlow, tmp_path: Path
+) -> None:
+    """fit and fit_2 share a cache key; the steps after each must find their own keys again."""
+    flow = import_module(TWINS.format(gate=str(tmp_path)))
+    first = flow.twins()
+    assert statuses(first)["fit_2"] == "completed"
+    second = flow.twins()
+    assert statuses(second) == dict.fromkeys(first.steps, "cached")
+    assert output_ids(second) == output_ids(first)

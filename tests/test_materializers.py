@@ -37,7 +37,16 @@ from runstack.plugins import register_objects
 
 InstallPlugin = Callable[..., Path]
 
-BUILTIN_NAMES = ["bytes", "cloudpickle", "json", "numpy", "pandas", "pydantic"]
+BUILTIN_NAMES = [
+    "bytes",
+    "cloudpickle",
+    "json",
+    "numpy",
+    "pandas",
+    "pandas_series",
+    "pydantic",
+    "sklearn",
+]
 
 
 @pytest.fixture
@@ -240,6 +249,71 @@ def test_dataframe_falls_back_to_csv_without_pyarrow_and_loads_anywhere(
     pd.testing.assert_frame_equal(pandas_materializer.load(store, "out", ""), frame)
 
 
+@pytest.mark.parametrize(
+    "series",
+    [
+        pd.Series([0, 1, 2, 1], name="target", index=pd.Index([7, 3, 9, 1], name="row")),
+        pd.Series([0.5, None], name=None),
+        pd.Series(["a", "b"], index=["x", "y"], name=3),
+    ],
+    ids=["named-with-index", "unnamed", "int-name"],
+)
+def test_series_round_trips_with_its_name_and_index(
+    series: pd.Series, store: BaseArtifactStore
+) -> None:
+    name, loaded = round_trip(series, store, annotation=pd.Series)
+    assert name == "pandas_series"
+    assert store.ls("run/step/output") == [
+        "run/step/output/frame.parquet",
+        "run/step/output/name.json",
+    ]
+    pd.testing.assert_series_equal(loaded, series)
+
+
+def test_a_series_whose_name_json_cannot_hold_is_pickled(store: BaseArtifactStore) -> None:
+    series = pd.Series([1, 2], name=("a", 1))
+    with pytest.warns(MaterializerWarning, match="pandas_series declined it"):
+        name, loaded = round_trip(series, store)
+    assert name == "cloudpickle"
+    pd.testing.assert_series_equal(loaded, series)
+
+
+def test_a_sklearn_estimator_is_pickled_with_its_version(store: BaseArtifactStore) -> None:
+    from importlib.metadata import version
+
+    from sklearn.base import ClassifierMixin
+    from sklearn.datasets import load_iris
+    from sklearn.svm import SVC
+
+    features, target = load_iris(return_X_y=True)
+    model = SVC(gamma=0.01).fit(features, target)
+    name, loaded = round_trip(model, store, annotation=ClassifierMixin)
+    assert name == "sklearn"
+    assert json.loads(read(store, "run/step/output/versions.json")) == {
+        "scikit-learn": version("scikit-learn")
+    }
+    assert (loaded.predict(features) == model.predict(features)).all()
+
+
+def test_loading_an_estimator_under_another_sklearn_version_warns(
+    store: BaseArtifactStore,
+) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    registry = installed().materializers
+    model = LinearRegression().fit([[0.0], [1.0]], [0.0, 2.0])
+    materializer = registry.select(None, model)
+    materializer.save(model, store, "out")
+    with store.open("out/versions.json", "wb") as stream:
+        stream.write(b'{"scikit-learn": "0.24.2"}')
+    with pytest.warns(UserWarning) as caught:
+        loaded = materializer.load(store, "out", type_name(LinearRegression))
+    [warning] = [str(record.message) for record in caught]
+    assert "was saved with scikit-learn 0.24.2 and is loaded with" in warning
+    assert "install scikit-learn==0.24.2 to load it as it was" in warning
+    assert loaded.predict([[2.0]]).tolist() == pytest.approx([4.0])
+
+
 # -- the cloudpickle fallback ---------------------------------------------------------
 
 
@@ -307,6 +381,7 @@ def test_values_a_materializer_would_change_are_pickled_instead(
         (object, 3, "json"),
         (Point, None, "pydantic"),  # what an annotation selects, asked without a value
         (pd.DataFrame, None, "pandas"),
+        (pd.Series, None, "pandas_series"),
         (np.ndarray, None, "numpy"),
     ],
     ids=str,
@@ -569,7 +644,8 @@ def test_unknown_materializer_names_the_installed_ones() -> None:
     with pytest.raises(NotFoundError) as raised:
         installed().materializers.get("zarr")
     assert str(raised.value).startswith(
-        "unknown materializer 'zarr'; installed: bytes, cloudpickle, json, numpy, pandas, pydantic"
+        "unknown materializer 'zarr'; installed: bytes, cloudpickle, json, numpy, pandas, "
+        "pandas_series, pydantic, sklearn"
     )
 
 
@@ -587,7 +663,8 @@ def test_importing_materializers_imports_no_data_library(tmp_path: Path) -> None
         "import sys\n"
         "from runstack.installed import installed\n"
         "installed().materializers.select(None, 1)\n"
-        "print(sorted({'numpy', 'pandas', 'pyarrow', 'cloudpickle'} & set(sys.modules)))\n"
+        "libraries = {'numpy', 'pandas', 'pyarrow', 'cloudpickle', 'sklearn'}\n"
+        "print(sorted(libraries & set(sys.modules)))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

@@ -194,13 +194,13 @@ CONFIG_CASES = [
     case("malformed-toml", "retries = ", "is not valid TOML"),
     case(
         "unknown-top-level-key",
-        "retry = 2\n",
-        "retry: unknown key; valid top-level keys: run_name, enable_cache, retries",
+        "retires = 2\n",
+        "retires: unknown key; valid top-level keys: run_name, enable_cache, retries",
     ),
     case(
         "unknown-step-key",
-        "[steps.use]\nretry = 2\n",
-        "steps.use.retry: unknown key; valid keys for a step: enable_cache, retries",
+        "[steps.use]\nretires = 2\n",
+        "steps.use.retires: unknown key; valid keys for a step: enable_cache, retries",
     ),
     case("wrong-type", 'retries = "two"\n', "retries: Input should be a valid integer"),
     case("negative-retries", "retries = -1\n", "retries: must be >= 0, got -1"),

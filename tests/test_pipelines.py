@@ -257,15 +257,15 @@ def test_a_run_config_sets_name_parameters_caching_and_settings(
     Path("run.toml").write_text(
         'run_name = "counting-{date}"\n'
         "enable_cache = false\n"
-        "[parameters]\ncount = 5\n"
+        "[parameters]\ncount = 4\n"
         "[settings.orchestrator]\nmax_parallel = 1\n"
-        "[steps.numbers]\nparameters = { count = 4 }\nretries = 3\n",
+        "[steps.numbers]\nretries = 3\n",
         encoding="utf-8",
     )
     summing()
     run = summing.with_options(config_path="run.toml")()
     assert run.name == f"counting-{run.record.started:%Y_%m_%d}"
-    assert run.record.parameters == {"count": 5}
+    assert run.record.parameters == {"count": 4}
     assert run.steps["numbers"].record.parameters == {"count": 4}
     assert run.steps["total"].outputs["output"].load() == 6
     assert reasons(run) == {"numbers": "caching disabled", "total": "caching disabled"}

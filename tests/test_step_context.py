@@ -356,9 +356,46 @@ def test_a_step_asking_for_a_tracker_on_a_stack_without_one_is_refused_at_run_st
     assert Client().runs.list() == []
 
 
-def test_experiment_tracker_must_be_a_flag(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="experiment_tracker must be True or False, got 'mlf"):
-        step(experiment_tracker="mlflow")(lambda: None)  # type: ignore[call-overload]
+def test_a_step_names_the_stack_s_tracker_as_zenml_code_does(
+    recorded: Callable[..., Callable[[], list[str]]],
+) -> None:
+    read = recorded()
+    experiment_tracker = Client().active_stack.experiment_tracker
+    assert Client().active_stack.model_deployer is None
+
+    @step(enable_cache=False, experiment_tracker=experiment_tracker.name)
+    def train() -> int:
+        return 1
+
+    @pipeline
+    def tracked() -> None:
+        train()
+
+    run = tracked()
+    assert [line.split()[1:4] for line in read() if line.startswith("tracker prepare")] == [
+        ["prepare", "train", "tracked"]
+    ]
+    assert run.record.config["steps"]["train"]["experiment_tracker"] == "tracker"
+
+    @pipeline
+    def mistaken() -> None:
+        train.with_options(experiment_tracker="mlflow_tracker")()
+
+    with pytest.raises(ConfigError) as raised:
+        mistaken()
+    assert str(raised.value) == (
+        "step 'train' asks for the experiment tracker 'mlflow_tracker' but stack 'recorded' "
+        "has 'tracker'; name that one, or set a stack whose tracker is 'mlflow_tracker' "
+        "('runstack stack set')"
+    )
+
+
+def test_experiment_tracker_must_be_a_flag_or_a_name(tmp_path: Path) -> None:
+    for wrong in ("", 1, ["tracker"]):
+        with pytest.raises(ConfigError, match="experiment_tracker takes True, False or the nam"):
+            step(experiment_tracker=wrong)(lambda: None)  # type: ignore[call-overload]
+    with pytest.raises(AttributeError, match="a stack has no attribute 'tracker'"):
+        Client().active_stack.tracker  # noqa: B018
 
     @pipeline
     def nothing() -> None:

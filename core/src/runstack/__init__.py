@@ -25,12 +25,15 @@ if TYPE_CHECKING:
     from runstack.flavors import Flavor
     from runstack.history.results import PipelineRun
     from runstack.hookspecs import hookimpl
+    from runstack.logger import get_logger
     from runstack.materializers.base import Materializer
     from runstack.pipelines import Pipeline, Step, pipeline, step
+    from runstack.pipelines.alerter_hooks import alerter_failure_hook, alerter_success_hook
     from runstack.pipelines.artifact_config import ArtifactConfig, ArtifactType
     from runstack.pipelines.artifact_values import load_artifact, save_artifact
     from runstack.pipelines.external import ExternalArtifact
     from runstack.pipelines.metadata import log_artifact_metadata, log_metadata
+    from runstack.pipelines.retry import StepRetryConfig
     from runstack.stacks import Stack, StackComponent
     from runstack.version import __version__
 
@@ -62,6 +65,10 @@ _LAZY_NAMES = {
     "ExternalArtifact": "runstack.pipelines.external",
     "load_artifact": "runstack.pipelines.artifact_values",
     "save_artifact": "runstack.pipelines.artifact_values",
+    "alerter_failure_hook": "runstack.pipelines.alerter_hooks",
+    "alerter_success_hook": "runstack.pipelines.alerter_hooks",
+    "get_logger": "runstack.logger",
+    "StepRetryConfig": "runstack.pipelines.retry",
 }
 
 __all__ = [
@@ -83,7 +90,11 @@ __all__ = [
     "StackComponent",
     "Step",
     "StepContext",
+    "StepRetryConfig",
     "__version__",
+    "alerter_failure_hook",
+    "alerter_success_hook",
+    "get_logger",
     "get_step_context",
     "hookimpl",
     "load_artifact",

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from runstack.hookspecs import hookimpl
 from runstack.materializers.arrays import NumpyMaterializer
-from runstack.materializers.dataframes import PandasMaterializer
+from runstack.materializers.dataframes import PandasMaterializer, PandasSeriesMaterializer
+from runstack.materializers.estimators import SklearnMaterializer
 from runstack.materializers.standard import (
     BytesMaterializer,
     CloudpickleMaterializer,
@@ -25,6 +26,8 @@ BUILTIN_MATERIALIZERS = (
     PydanticMaterializer,
     NumpyMaterializer,
     PandasMaterializer,
+    PandasSeriesMaterializer,
+    SklearnMaterializer,
     CloudpickleMaterializer,
 )
 

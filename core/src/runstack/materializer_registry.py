@@ -16,6 +16,7 @@ from runstack.materializers.base import (
     Materializer,
     MaterializerRegistrar,
     MaterializerWarning,
+    import_type,
     type_name,
 )
 from runstack.plugins import (
@@ -71,6 +72,7 @@ class MaterializerRegistry:
         call_registration_hook(plugins, "register_materializers", registrar)
         by_plugins = sorted(self.entries.values(), key=lambda e: e.plugin is plugins.builtin)
         self._by_type: dict[str, Materializer] = {}
+        self._by_path: dict[str, Materializer] = {}
         for entry in by_plugins:
             for handled in entry.materializer.handles:
                 self._by_type.setdefault(handled, entry.materializer)
@@ -99,8 +101,18 @@ class MaterializerRegistry:
         warnings.warn(message, MaterializerWarning, stacklevel=2)
         return self.get(FALLBACK)
 
+    def recorded_name(self, materializer: type[Materializer]) -> str:
+        """What an artifact records its materializer as: the name it is registered by, or for
+        one a step chose that no plugin registered, the `module:Class` path `get` imports."""
+        entry = self.entries.get(getattr(materializer, "name", ""))
+        if entry is not None and type(entry.materializer) is materializer:
+            return entry.materializer.name
+        return f"{materializer.__module__}:{materializer.__qualname__}"
+
     def get(self, name: str) -> Materializer:
         """The materializer of that name, as recorded with an artifact."""
+        if ":" in name:
+            return self._imported(name)
         entry = self.entries.get(name)
         if entry is None:
             raise NotFoundError(
@@ -108,6 +120,24 @@ class MaterializerRegistry:
                 "(is the plugin that saved this artifact installed?)"
             )
         return entry.materializer
+
+    def _imported(self, path: str) -> Materializer:
+        """A materializer recorded by its class's `module:Class` path, imported once."""
+        found = self._by_path.get(path)
+        if found is None:
+            module, _, qualified = path.partition(":")
+            try:
+                materializer = import_type(f"{module}.{qualified}")
+            except NotFoundError:
+                raise NotFoundError(
+                    f"cannot import materializer {path!r}, which a step chose with "
+                    f"output_materializers= to save this artifact; run where module {module!r} "
+                    "imports (its folder on PYTHONPATH), or install the package that defines it"
+                ) from None
+            if not issubclass(materializer, Materializer):
+                raise NotFoundError(f"{path!r}, recorded as a materializer, is not a Materializer")
+            found = self._by_path[path] = materializer()
+        return found
 
     def list(self) -> list[tuple[Materializer, str]]:
         """Installed materializers by name, each with the name of the plugin it came from."""

@@ -168,6 +168,15 @@ class Stack:
     def artifact_store(self) -> StackComponent:
         return self.components[ComponentType.ARTIFACT_STORE]
 
+    def __getattr__(self, name: str) -> StackComponent | None:
+        """The component of another type, or None, as ZenML's stack has them:
+        `Client().active_stack.experiment_tracker.name`."""
+        try:
+            component_type = ComponentType(name)
+        except ValueError:
+            raise AttributeError(f"a stack has no attribute {name!r}") from None
+        return self.components.get(component_type)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for `--output json`."""
         return {

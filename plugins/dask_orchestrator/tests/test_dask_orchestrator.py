@@ -386,6 +386,45 @@ def test_metadata_a_step_logs_on_a_worker_process_reaches_the_store(
     assert run.record.metadata == {"measured::host": socket.gethostname()}
 
 
+def note_success() -> None:
+    context = get_step_context()
+    with Path(context.parameters["notes"]).open("a", encoding="utf-8") as file:
+        file.write(f"success {context.step_name} {os.getpid()}\n")
+
+
+def note_failure(exception: BaseException) -> None:
+    context = get_step_context()
+    with Path(context.parameters["notes"]).open("a", encoding="utf-8") as file:
+        file.write(f"failure {context.step_name} {exception} {os.getpid()}\n")
+
+
+@step(enable_cache=False)
+def noted(notes: str, fail: bool) -> int:
+    if fail:
+        raise ValueError("no rows")
+    return 1
+
+
+@pipeline(on_success=note_success, on_failure=note_failure)
+def hooked(notes: str) -> None:
+    noted(notes, fail=False, id="passes")
+    noted(notes, fail=True, id="fails")
+
+
+def test_hooks_travel_with_the_step_and_run_on_its_worker_process(
+    process_cluster: ProcessCluster, tmp_path: Path
+) -> None:
+    dask_stack("cluster", address=process_cluster.address)
+    notes = tmp_path / "notes.txt"
+    with pytest.raises(PipelineRunError, match="ValueError: no rows"):
+        hooked(str(notes))
+    passed, failed = sorted(notes.read_text(encoding="utf-8").splitlines(), reverse=True)
+    assert passed.rsplit(" ", 1)[0] == "success passes"
+    assert failed.rsplit(" ", 1)[0] == "failure fails no rows"
+    workers = {int(line.rsplit(" ", 1)[1]) for line in (passed, failed)}
+    assert os.getpid() not in workers
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server on 127.0.0.1 (any credentials), with a bucket `runs`."""

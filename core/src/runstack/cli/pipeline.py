@@ -55,7 +55,8 @@ def list_pipelines(output: str) -> None:
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A run config file (TOML): parameters, caching, settings.",
+    help="A run config file: parameters, caching, settings; TOML, or ZenML's YAML shape "
+    "(.yaml, .yml).",
 )
 @click.option("--stack", help="Run on this stack instead of the active one (which stays active).")
 @click.option(

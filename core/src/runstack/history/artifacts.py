@@ -9,7 +9,7 @@ from typing import Any
 from runstack.components import BaseArtifactStore
 from runstack.errors import NotFoundError, RunstackError
 from runstack.installed import installed
-from runstack.materializers.base import type_name
+from runstack.materializers.base import Materializer, type_name
 from runstack.names import is_uuid, name_problem
 from runstack.runs import ArtifactRecord
 from runstack.stacks import new_id, now
@@ -49,8 +49,11 @@ def recorded_run(uri: str) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
-def materializer_for(annotation: Any) -> str:
-    """The materializer an annotation selects, for the cache key (`auto` when unannotated)."""
+def materializer_for(annotation: Any, chosen: type[Materializer] | None = None) -> str:
+    """The materializer an output saves with, for the cache key: the one chosen for it, else
+    the one its annotation selects (`auto` when unannotated)."""
+    if chosen is not None:
+        return installed().materializers.recorded_name(chosen)
     if not isinstance(annotation, type):
         return "auto"
     with warnings.catch_warnings():
@@ -69,12 +72,14 @@ def save_output(
     version: str = "",
     tags: tuple[str, ...] = (),
     artifact_type: str = "DataArtifact",
+    chosen: type[Materializer] | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> ArtifactRecord:
-    """Write one value with the materializer its type selects and describe what was written
-    (with no `version`, the store gives it the next number of its name), with the `metadata`
-    logged for it."""
-    materializer = installed().materializers.select(annotation, value)
+    """Write one value with the materializer chosen for it, else the one its type selects, and
+    describe what was written (with no `version`, the store gives it the next number of its
+    name), with the `metadata` logged for it."""
+    registry = installed().materializers
+    materializer = registry.select(annotation, value) if chosen is None else chosen()
     materializer.save(value, store, uri)
     files = store.file_sizes(uri)
     return ArtifactRecord(
@@ -83,7 +88,7 @@ def save_output(
         version=version,
         uri=uri,
         type_name=type_name(type(value)),
-        materializer=materializer.name,
+        materializer=registry.recorded_name(type(materializer)),
         size=sum(files.values()),
         artifact_store_id=store.id,
         producer_step_run_id=producer_step_run_id,

@@ -70,23 +70,19 @@ class StepCache:
         """The output names and materializers of a step (the same for all its uses in a run)."""
         found = self._output_digests.get(step)
         if found is None:
-            found = digest([[o.name, materializer_for(o.annotation)] for o in step.outputs])
+            found = digest(
+                [[o.name, materializer_for(o.annotation, o.materializer)] for o in step.outputs]
+            )
             self._output_digests[step] = found
         return found
 
     def lookup(self, step_run: StepRunRecord) -> CacheHit | str:
-        """The earlier run to reuse, or why there is none: the last run of the same step of the
-        pipeline when its key matches, so that a step called twice with the same inputs reuses
-        its own outputs whichever of the two finished last; else the newest with the key."""
-        previous = self.store.step_runs.previous(
-            self.pipeline, step_run.invocation, self.artifact_store.id
+        """The earlier run to reuse, or why there is none."""
+        hit = self.store.step_runs.find_cached(
+            step_run.cache_key, self.artifact_store.id, self.pipeline, step_run.invocation
         )
-        if previous is not None and previous.cache_key == step_run.cache_key:
-            hit: StepRunRecord | None = previous
-        else:
-            hit = self.store.step_runs.find_cached(step_run.cache_key, self.artifact_store.id)
         if hit is None:
-            return self._why_not_cached(step_run, previous)
+            return self._why_not_cached(step_run)
         artifacts = self.store.artifacts.get_many(list(hit.outputs.values()))
         origin_id = hit.cached_from or hit.id
         try:
@@ -105,7 +101,10 @@ class StepCache:
             metadata=hit.metadata,
         )
 
-    def _why_not_cached(self, step_run: StepRunRecord, previous: StepRunRecord | None) -> str:
+    def _why_not_cached(self, step_run: StepRunRecord) -> str:
+        previous = self.store.step_runs.previous(
+            self.pipeline, step_run.invocation, self.artifact_store.id
+        )
         if previous is None:
             return "no earlier run"
         for part, reason in _MISS_REASONS:

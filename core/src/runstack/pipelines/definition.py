@@ -12,22 +12,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
 from runstack.errors import ConfigError
-from runstack.names import check_name
 from runstack.pipelines.annotations import describe_type, strip_annotated
 from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter, current_graph
 from runstack.pipelines.parameter_types import expected_type
+from runstack.pipelines.retry import DEFAULT_BACKOFF, StepRetryConfig
 from runstack.pipelines.run_config import (
     RunConfig,
     Settings,
     StepRunConfig,
-    check_experiment_tracker,
-    check_retries,
-    check_timeout,
+    TrackerChoice,
     load_run_config,
     merge_changes,
     merge_settings,
 )
-from runstack.pipelines.steps import DecoratorOptions, chosen_name, option_values
+from runstack.pipelines.step_hooks import HookSpecification, StepHooks
+from runstack.pipelines.steps import DecoratorOptions, checked_options, option_values
 
 if TYPE_CHECKING:
     from runstack.history.results import PipelineRun
@@ -46,12 +45,15 @@ class PipelineOptions:
     retries: int | None = None
     retry_delay: float | None = None
     timeout: float | None = None
-    experiment_tracker: bool | None = None
+    experiment_tracker: TrackerChoice | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
     run_name: str | None = None
     stack: str | None = None
+    retry: StepRetryConfig | None = None
+    on_failure: HookSpecification | None = None
+    on_success: HookSpecification | None = None
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,11 @@ class ResolvedStep:
     retries: int
     retry_delay: float
     timeout: float | None
-    experiment_tracker: bool
+    experiment_tracker: TrackerChoice
     settings: Settings
     extra: dict[str, Any]
+    retry_backoff: float = DEFAULT_BACKOFF
+    hooks: StepHooks = field(default_factory=StepHooks)
 
     def config(self) -> dict[str, Any]:
         """What is recorded with the run for this step."""
@@ -109,12 +113,8 @@ class Pipeline:
     """A pipeline function and its options."""
 
     def __init__(self, function: Callable[..., Any], options: PipelineOptions) -> None:
-        check_retries(options.retries, options.retry_delay)
-        check_timeout(options.timeout)
-        check_experiment_tracker(options.experiment_tracker)
         self.function = function
-        self.options = options
-        self.name = check_name(chosen_name(options.name, function), "pipeline")
+        self._set_options(options)
         self.signature = inspect.signature(function)
         functools.update_wrapper(self, function)
 
@@ -161,13 +161,28 @@ class Pipeline:
 
     def with_options(self, **changes: Any) -> Pipeline:
         """A copy with options changed, e.g. `with_options(config_path="run.toml")`."""
+        return Pipeline(self.function, self._changed(changes))
+
+    def configure(self, **changes: Any) -> Pipeline:
+        """Change this pipeline's options in place and return it (ZenML's `configure`)."""
+        self._set_options(self._changed(changes))
+        return self
+
+    def _changed(self, changes: dict[str, Any]) -> PipelineOptions:
         if isinstance(changes.get("config_path"), str):
             changes["config_path"] = Path(changes["config_path"])
         changes = merge_changes(self.options.settings, self.options.extra, changes)
         try:
-            return Pipeline(self.function, replace(self.options, **changes))
+            return replace(self.options, **changes)
         except TypeError as error:
             raise ConfigError(f"pipeline {self.name!r}: {error}") from None
+
+    def _set_options(self, options: PipelineOptions) -> None:
+        """Check `options` and make them this pipeline's: what `__init__` and `configure` share."""
+        self.name, self.retry_layer, self.hooks = checked_options(
+            "pipeline", self.function, options
+        )
+        self.options = options
 
     def compile(self, *args: Any, **kwargs: Any) -> CompiledPipeline:
         """Build the DAG by running the pipeline function with step calls recorded."""
@@ -283,7 +298,8 @@ class Pipeline:
         pipeline_extra: dict[str, Any],
     ) -> ResolvedStep:
         step_config = step_config or StepRunConfig()
-        step_options = invocation.step.options
+        step = invocation.step
+        step_options = step.options
         unknown = sorted(set(step_config.parameters) - set(invocation.parameters))
         if unknown:
             raise ConfigError(
@@ -291,6 +307,7 @@ class Pipeline:
                 f"{invocation.id!r}, which is not one of its parameters "
                 f"({', '.join(invocation.parameters) or 'none'})"
             )
+        _refuse_conflicts(invocation, step_config.parameters)
         parameters = {
             **invocation.parameters,
             **{
@@ -306,27 +323,53 @@ class Pipeline:
             parameters=parameters,
             enable_cache=pipeline_cache and step_cache,
             retries=_first(
-                step_config.retries, step_options.retries, config.retries, self.options.retries, 0
+                step_config.retries,
+                step.retry_layer.retries,
+                config.retries,
+                self.retry_layer.retries,
+                0,
             ),
             retry_delay=_first(
                 step_config.retry_delay,
-                step_options.retry_delay,
+                step.retry_layer.delay,
                 config.retry_delay,
-                self.options.retry_delay,
+                self.retry_layer.delay,
                 DEFAULT_RETRY_DELAY,
             ),
             timeout=_first_set(
                 step_config.timeout, step_options.timeout, config.timeout, self.options.timeout
             ),
-            experiment_tracker=_first(
+            experiment_tracker=_first_set(
                 step_config.experiment_tracker,
                 step_options.experiment_tracker,
                 config.experiment_tracker,
                 self.options.experiment_tracker,
-                False,
-            ),
+            )
+            or False,
             settings=merge_settings(pipeline_settings, step_options.settings, step_config.settings),
             extra={**pipeline_extra, **step_options.extra, **step_config.extra},
+            retry_backoff=_first(
+                step.retry_layer.backoff, self.retry_layer.backoff, DEFAULT_BACKOFF
+            ),
+            hooks=step.hooks.over(self.hooks),
+        )
+
+
+def _refuse_conflicts(invocation: Invocation, configured: Mapping[str, Any]) -> None:
+    """A step parameter the pipeline's call passes and the run config sets to another value is
+    refused with ZenML's error, rather than one silently winning; the same value is fine."""
+    conflicts = [
+        f"`{name}`: config=`{value}` | runtime=`{invocation.parameters[name]}`"
+        for name, value in configured.items()
+        if name in invocation.given and invocation.parameters[name] != value
+    ]
+    if conflicts:
+        plural = len(conflicts) > 1
+        raise ConfigError(
+            f"Configured parameter{'s' if plural else ''} for the step '{invocation.id}' "
+            f"conflict{'s' if plural else ''} with parameter{'s' if plural else ''} passed in "
+            f"runtime: {'; '.join(conflicts)}; set step parameters in one place (the run "
+            "config or the code)"
         )
 
 

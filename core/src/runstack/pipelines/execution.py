@@ -34,6 +34,8 @@ from runstack.history.step_logs import (
 from runstack.pipelines import capture
 from runstack.pipelines.annotations import describe_type, matches
 from runstack.pipelines.lifecycle import around_step
+from runstack.pipelines.retry import DEFAULT_BACKOFF
+from runstack.pipelines.step_hooks import StepHooks
 from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.runs import ArtifactRecord, MetadataValue
@@ -62,6 +64,8 @@ class StepWork:
     experiment_tracker: bool = False
     log_limit: int = DEFAULT_LIMIT
     gathered: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    retry_backoff: float = DEFAULT_BACKOFF
+    hooks: StepHooks = field(default_factory=StepHooks)
 
     @property
     def artifact_store(self) -> BaseArtifactStore:
@@ -118,12 +122,15 @@ class WorkOutcome:
 
 def perform(work: StepWork) -> WorkOutcome:
     """Run the step, its stack's components prepared around it, and capture what it prints
-    and logs; failures come back as data."""
+    and logs; failures come back as data.
+
+    Its hooks run after its outcome is known (its last attempt, its outputs saved or
+    not), with its context set and its components still prepared."""
     attempts = 0
     context = work.context()
     with capture.routing(), capture.capturing(work.log_limit) as log:
         try:
-            with around_step(context, log):
+            with around_step(context, log), work.hooks.around(context, log):
                 arguments = {**work.parameters, **_loaded_inputs(work)}
                 for attempts in range(1, work.retries + 2):
                     try:
@@ -132,7 +139,7 @@ def perform(work: StepWork) -> WorkOutcome:
                     except Exception as error:
                         if attempts > work.retries:
                             raise
-                        delay = work.retry_delay * 2 ** (attempts - 1)
+                        delay = work.retry_delay * work.retry_backoff ** (attempts - 1)
                         log.write(
                             f"attempt {attempts} failed: {type(error).__name__}: {error}; "
                             f"retrying in {delay:g}s\n"
@@ -241,6 +248,7 @@ def _save_outputs(
                 version=spec.config.version or "",
                 tags=spec.config.tags,
                 artifact_type=spec.config.artifact_type.value,
+                chosen=spec.materializer,
                 metadata=context.output_metadata.get(spec.name),
             )
         except RunstackError:

@@ -80,6 +80,9 @@ class Invocation:
     gathered: dict[str, tuple[str, ...]] = field(default_factory=dict)
     order_after: set[str] = field(default_factory=set)
     external: dict[str, ExternalArtifact | Artifact] = field(default_factory=dict)
+    given: frozenset[str] = frozenset()
+    """The parameters the call passed (the others have their defaults): a run config may not
+    give those a different value."""
 
     @property
     def upstream(self) -> frozenset[str]:
@@ -156,6 +159,7 @@ class PipelineGraph:
             bound = step.signature.bind(*args, **kwargs)
         except TypeError as error:
             raise ConfigError(f"step {invocation_id!r}: {error}") from None
+        given = frozenset(bound.arguments)
         bound.apply_defaults()
         parameters: dict[str, Any] = {}
         inputs: dict[str, OutputHandle] = {}
@@ -186,6 +190,7 @@ class PipelineGraph:
             inputs=inputs,
             gathered=gathered,
             external=external,
+            given=given & parameters.keys(),
         )
         self.invocations[invocation_id] = invocation
         if after is not None:

@@ -314,9 +314,11 @@ class PipelineRunner:
             retries=resolved.retries,
             retry_delay=resolved.retry_delay,
             stack=self.stack,
-            experiment_tracker=resolved.experiment_tracker,
+            experiment_tracker=bool(resolved.experiment_tracker),
             log_limit=self.log_limit,
             gathered=resolved.invocation.gathered,
+            retry_backoff=resolved.retry_backoff,
+            hooks=resolved.hooks.shipped(),
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument
             outcome = self.orchestrator.call(perform, work)
@@ -505,9 +507,14 @@ def _render_run_name(compiled: CompiledPipeline, started: datetime) -> str:
     template = compiled.run_name
     if template is None:
         return f"{compiled.name}-{stamp}"
+    for older in ("date", "time"):  # `{{date}}`, as older ZenML docs write it, means `{date}`
+        template = template.replace(f"{{{{{older}}}}}", f"{{{older}}}")
     try:
         return template.format(
-            date=started.strftime("%Y_%m_%d"), time=started.strftime("%H_%M_%S"), stamp=stamp
+            # `{time}` to the microsecond, as ZenML's: `{date}_{time}` names each run apart.
+            date=started.strftime("%Y_%m_%d"),
+            time=started.strftime("%H_%M_%S_%f"),
+            stamp=stamp,
         )
     except (KeyError, IndexError, ValueError) as error:
         raise ConfigError(

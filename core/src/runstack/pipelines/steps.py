@@ -8,19 +8,38 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import NoneType
-from typing import Annotated, Any, TypedDict, Unpack, get_args, get_origin, overload
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    TypeAlias,
+    TypedDict,
+    Unpack,
+    get_args,
+    get_origin,
+    overload,
+)
 
 from runstack.errors import ConfigError
 from runstack.names import check_name
 from runstack.pipelines.annotations import strip_annotated
 from runstack.pipelines.artifact_config import ArtifactConfig
 from runstack.pipelines.fingerprint import code_fingerprint
+from runstack.pipelines.retry import RetryLayer, StepRetryConfig, retries_given
 from runstack.pipelines.run_config import (
+    TrackerChoice,
     check_experiment_tracker,
     check_retries,
     check_timeout,
     merge_changes,
 )
+from runstack.pipelines.step_hooks import HookSpecification, StepHooks
+
+if TYPE_CHECKING:
+    from runstack.materializers.base import Materializer
+    from runstack.pipelines.definition import PipelineOptions
+
+OutputMaterializers: TypeAlias = "type[Materializer] | Mapping[str, type[Materializer]]"
 
 
 @dataclass(frozen=True)
@@ -33,6 +52,8 @@ class OutputSpec:
     annotation: Any
     named: bool = False
     config: ArtifactConfig = field(default_factory=ArtifactConfig)
+    materializer: type[Materializer] | None = None
+    """The one `output_materializers=` chose; None: the annotation or the value's type chooses."""
 
     def artifact_name(self, pipeline: str, invocation: str) -> str:
         """ZenML's rule: the name the annotation gave, else `{pipeline}::{step}::{output}`."""
@@ -50,9 +71,13 @@ class StepOptions:
     retries: int | None = None
     retry_delay: float | None = None
     timeout: float | None = None
-    experiment_tracker: bool | None = None
+    experiment_tracker: TrackerChoice | None = None
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    output_materializers: OutputMaterializers | None = None
+    retry: StepRetryConfig | None = None
+    on_failure: HookSpecification | None = None
+    on_success: HookSpecification | None = None
 
 
 class Step:
@@ -63,12 +88,8 @@ class Step:
     """
 
     def __init__(self, function: Callable[..., Any], options: StepOptions) -> None:
-        check_retries(options.retries, options.retry_delay)
-        check_timeout(options.timeout)
-        check_experiment_tracker(options.experiment_tracker)
         self.function = function
-        self.options = options
-        self.name = check_name(chosen_name(options.name, function), "step")
+        self._set_options(options)
         self.signature = inspect.signature(function)
         for parameter in self.signature.parameters.values():
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
@@ -80,8 +101,9 @@ class Step:
         self.input_annotations = {
             name: strip_annotated(hints.get(name, Any)) for name in self.signature.parameters
         }
-        self.outputs = _output_specs(hints.get("return", Any), function)
-        _check_output_names(self.name, self.outputs)
+        outputs = _output_specs(hints.get("return", Any), function)
+        _check_output_names(self.name, outputs)
+        self.outputs = _with_materializers(self.name, outputs, options.output_materializers)
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -95,13 +117,32 @@ class Step:
     def __repr__(self) -> str:
         return f"<step {self.name}>"
 
+    @property
+    def entrypoint(self) -> Callable[..., Any]:
+        """The plain function, as ZenML's `my_step.entrypoint(...)` calls it."""
+        return self.function
+
     def with_options(self, **changes: Any) -> Step:
         """A copy of the step with some options changed: `train.with_options(retries=2)`."""
+        return Step(self.function, self._changed(changes))
+
+    def configure(self, **changes: Any) -> Step:
+        """Change this step's options in place and return it (ZenML's `configure`); every
+        pipeline that calls it afterwards sees the change."""
+        self._set_options(self._changed(changes))
+        return self
+
+    def _changed(self, changes: dict[str, Any]) -> StepOptions:
         changes = merge_changes(self.options.settings, self.options.extra, changes)
         try:
-            return Step(self.function, replace(self.options, **changes))
+            return replace(self.options, **changes)
         except TypeError as error:
             raise ConfigError(f"step {self.name!r}: {error}") from None
+
+    def _set_options(self, options: StepOptions) -> None:
+        """Check `options` and make them this step's: what `__init__` and `configure` share."""
+        self.name, self.retry_layer, self.hooks = checked_options("step", self.function, options)
+        self.options = options
 
     @functools.cached_property
     def source_hash(self) -> str:
@@ -121,9 +162,18 @@ class DecoratorOptions(TypedDict, total=False):
     retries: int | None
     retry_delay: float | None
     timeout: float | None
-    experiment_tracker: bool | None
+    experiment_tracker: TrackerChoice | None
     settings: Mapping[str, Mapping[str, Any]] | None
     extra: Mapping[str, Any] | None
+    retry: StepRetryConfig | None
+    on_failure: HookSpecification | None
+    on_success: HookSpecification | None
+
+
+class StepDecoratorOptions(DecoratorOptions, total=False):
+    """What `@step(...)` accepts beyond what pipelines do."""
+
+    output_materializers: OutputMaterializers | None
 
 
 def option_values(options: DecoratorOptions) -> dict[str, Any]:
@@ -139,21 +189,41 @@ def step(function: Callable[..., Any], /) -> Step: ...
 
 
 @overload
-def step(**options: Unpack[DecoratorOptions]) -> Callable[[Callable[..., Any]], Step]: ...
+def step(**options: Unpack[StepDecoratorOptions]) -> Callable[[Callable[..., Any]], Step]: ...
 
 
 def step(
-    function: Callable[..., Any] | None = None, /, **options: Unpack[DecoratorOptions]
+    function: Callable[..., Any] | None = None, /, **options: Unpack[StepDecoratorOptions]
 ) -> Step | Callable[[Callable[..., Any]], Step]:
     """Make a function a step: `@step` or `@step(enable_cache=False, retries=2)`.
 
     `experiment_tracker=True` runs it with the stack's experiment tracker (the run is
-    refused on a stack without one); its code sees so in `get_step_context()`.
+    refused on a stack without one; ZenML's `experiment_tracker="name"` also checks that
+    the tracker has that name); its code sees so in `get_step_context()`.
+    `output_materializers=` saves its outputs with a materializer class of your choice (one
+    for every output, or a dict by output name), as ZenML's does.
     """
     chosen = StepOptions(**option_values(options))
     if function is not None:
         return Step(function, chosen)
     return lambda decorated: Step(decorated, chosen)
+
+
+def checked_options(
+    kind: str, function: Callable[..., Any], options: StepOptions | PipelineOptions
+) -> tuple[str, RetryLayer, StepHooks]:
+    """What a step's and a pipeline's options are checked for alike, when declared or
+    configured: their name, retries, hooks, timeout and experiment tracker flag."""
+    check_retries(options.retries, options.retry_delay)
+    check_timeout(options.timeout)
+    check_experiment_tracker(options.experiment_tracker)
+    name = check_name(chosen_name(options.name, function), kind)
+    owner = f"{kind} {name!r}"
+    return (
+        name,
+        retries_given(owner, options.retries, options.retry_delay, options.retry),
+        StepHooks.checked(owner, options.on_failure, options.on_success),
+    )
 
 
 def chosen_name(name: str | None, function: Callable[..., Any]) -> str:
@@ -174,6 +244,31 @@ def _check_output_names(step: str, outputs: list[OutputSpec]) -> None:
                 f"step {step!r} has two outputs named {output.name!r}; give each its own name"
             )
         seen.add(output.name)
+
+
+def _with_materializers(
+    step: str, outputs: list[OutputSpec], chosen: OutputMaterializers | None
+) -> list[OutputSpec]:
+    """The outputs with the materializers `output_materializers=` names, checked when the step
+    is declared: a class for every output, or a dict from output names to classes."""
+    if chosen is None:
+        return outputs
+    from runstack.materializers.base import Materializer
+
+    names = [output.name for output in outputs]
+    by_name = dict(chosen) if isinstance(chosen, Mapping) else dict.fromkeys(names, chosen)
+    for name, materializer in by_name.items():
+        if name not in names:
+            raise ConfigError(
+                f"step {step!r}: output_materializers names output {name!r}, which the step "
+                f"does not have; its outputs: {', '.join(names) or 'none'}"
+            )
+        if not (isinstance(materializer, type) and issubclass(materializer, Materializer)):
+            raise ConfigError(
+                f"step {step!r}: output_materializers takes runstack Materializer subclasses "
+                f"(from runstack.materializers), got {materializer!r} for output {name!r}"
+            )
+    return [replace(output, materializer=by_name.get(output.name)) for output in outputs]
 
 
 def _type_hints(function: Callable[..., Any], name: str) -> dict[str, Any]:

@@ -131,8 +131,10 @@ def list_step_runs(store: Caller, run_id: str) -> list[StepRunRecord]:
 
 
 @router.get("/step-runs/cached", tags=["step runs"])
-def find_cached(store: Caller, cache_key: str, artifact_store_id: str) -> StepRunRecord | None:
-    return store.step_runs.find_cached(cache_key, artifact_store_id)
+def find_cached(
+    store: Caller, cache_key: str, artifact_store_id: str, pipeline_name: str, invocation: str
+) -> StepRunRecord | None:
+    return store.step_runs.find_cached(cache_key, artifact_store_id, pipeline_name, invocation)
 
 
 @router.get("/step-runs/previous", tags=["step runs"])

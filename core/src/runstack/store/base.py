@@ -190,8 +190,11 @@ class StepRuns(Protocol):
         """The name of the run the step run belongs to."""
         ...
 
-    def find_cached(self, cache_key: str, artifact_store_id: str) -> StepRunRecord | None:
-        """The newest successful step run with this cache key in this artifact store."""
+    def find_cached(
+        self, cache_key: str, artifact_store_id: str, pipeline_name: str, invocation: str
+    ) -> StepRunRecord | None:
+        """The newest successful step run with this cache key in this artifact store, one of
+        the same step of the same pipeline first."""
         ...
 
     def previous(

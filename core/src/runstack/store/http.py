@@ -232,8 +232,15 @@ class HttpStepRuns:
         answer = self._call("GET", f"/step-runs/{segment(step_run_id)}/run-name")
         return _read(RunName, answer).name
 
-    def find_cached(self, cache_key: str, artifact_store_id: str) -> StepRunRecord | None:
-        params = {"cache_key": cache_key, "artifact_store_id": artifact_store_id}
+    def find_cached(
+        self, cache_key: str, artifact_store_id: str, pipeline_name: str, invocation: str
+    ) -> StepRunRecord | None:
+        params = {
+            "cache_key": cache_key,
+            "artifact_store_id": artifact_store_id,
+            "pipeline_name": pipeline_name,
+            "invocation": invocation,
+        }
         answer = self._call("GET", "/step-runs/cached", params=params)
         return _maybe(StepRunRecord, answer)
 

@@ -85,10 +85,19 @@ class StepRunTable:
         rows = self.database.query("SELECT logs FROM step_runs WHERE id = ?", (step_run_id,))
         return str(rows[0][0]) if rows else ""
 
-    def find_cached(self, cache_key: str, artifact_store_id: str) -> StepRunRecord | None:
-        """The newest successful step run with this cache key in this artifact store."""
+    def find_cached(
+        self, cache_key: str, artifact_store_id: str, pipeline_name: str, invocation: str
+    ) -> StepRunRecord | None:
+        """The newest successful step run with this cache key in this artifact store.
+
+        One of the same step of the same pipeline comes first: twin branches of a pipeline
+        (one step called twice alike) then each reuse their own outputs, so the steps after
+        them find their cache keys again, whichever twin finished last.
+        """
         return self._newest_successful(
-            "cache_key = ? AND artifact_store_id = ?", (cache_key, artifact_store_id)
+            "cache_key = ? AND artifact_store_id = ?",
+            (cache_key, artifact_store_id),
+            first=("pipeline_name = ? AND invocation = ?", (pipeline_name, invocation)),
         )
 
     def previous(
@@ -100,11 +109,23 @@ class StepRunTable:
             (pipeline_name, invocation, artifact_store_id),
         )
 
-    def _newest_successful(self, where: str, parameters: Sequence[Any]) -> StepRunRecord | None:
+    def _newest_successful(
+        self,
+        where: str,
+        parameters: Sequence[Any],
+        first: tuple[str, Sequence[Any]] = ("1 = 1", ()),
+    ) -> StepRunRecord | None:
+        """The newest match, preferring those that also meet the condition `first`."""
+        preferred, preferred_parameters = first
         rows = self.database.query(
             f"SELECT {STEP_COLUMNS} FROM step_runs WHERE {where} AND status IN (?, ?) "
-            "ORDER BY finished DESC LIMIT 1",
-            (*parameters, StepStatus.COMPLETED.value, StepStatus.CACHED.value),
+            f"ORDER BY CASE WHEN {preferred} THEN 0 ELSE 1 END, finished DESC LIMIT 1",
+            (
+                *parameters,
+                StepStatus.COMPLETED.value,
+                StepStatus.CACHED.value,
+                *preferred_parameters,
+            ),
         )
         return self._with_links(rows)[0] if rows else None
 
