@@ -145,14 +145,16 @@ def test_a_store_from_before_owners_shares_its_default_stack(
     an older store becomes shared with what it is made of, as a new store seeds it."""
     store = fresh_store(run_cli, runstack_home)
     # Back to schema 9, before owners (10), labels (11), the server's users (12), step run
-    # metadata (14; 13 makes indexes that may be made again), artifact versions (15) and
-    # models (17).
+    # metadata (14; 13 makes indexes that may be made again), artifact versions (15), run and
+    # artifact metadata (16) and models (17).
     sqlite_file(
         store,
         "DROP INDEX step_runs_by_model_version",
         "ALTER TABLE step_runs DROP COLUMN model_version_id",
         "DROP TABLE model_versions",
         "DROP TABLE models",
+        "ALTER TABLE artifacts DROP COLUMN metadata",
+        "ALTER TABLE runs DROP COLUMN metadata",
         "DROP INDEX artifacts_by_producer",
         "DROP INDEX artifacts_by_version_name",
         "ALTER TABLE artifacts DROP COLUMN artifact_type",

@@ -387,11 +387,13 @@ def test_a_store_from_before_versions_keeps_its_artifacts(
     feature_engineering()
     store = next(runstack_home.glob("*.db"))
     connection = sqlite3.connect(store)
-    for statement in (  # back to schema 14: without models (17) and artifact versions (15)
+    for statement in (  # back to schema 14: without models (17), metadata (16), versions (15)
         "DROP INDEX step_runs_by_model_version",
         "ALTER TABLE step_runs DROP COLUMN model_version_id",
         "DROP TABLE model_versions",
         "DROP TABLE models",
+        "ALTER TABLE artifacts DROP COLUMN metadata",
+        "ALTER TABLE runs DROP COLUMN metadata",
         "DROP INDEX artifacts_by_producer",
         "DROP INDEX artifacts_by_version_name",
         "ALTER TABLE artifacts DROP COLUMN artifact_type",

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from runstack.pipelines.artifact_config import ArtifactConfig, ArtifactType
     from runstack.pipelines.artifact_values import load_artifact, save_artifact
     from runstack.pipelines.external import ExternalArtifact
+    from runstack.pipelines.metadata import log_artifact_metadata, log_metadata
     from runstack.pipelines.models import Model
     from runstack.pipelines.pipeline_context import get_pipeline_context
     from runstack.pipelines.retry import StepRetryConfig
@@ -59,6 +60,8 @@ _LAZY_NAMES = {
     "Step": "runstack.pipelines",
     "pipeline": "runstack.pipelines",
     "step": "runstack.pipelines",
+    "log_metadata": "runstack.pipelines.metadata",
+    "log_artifact_metadata": "runstack.pipelines.metadata",
     "__version__": "runstack.version",
     "ArtifactConfig": "runstack.pipelines.artifact_config",
     "ArtifactType": "runstack.pipelines.artifact_config",
@@ -104,6 +107,8 @@ __all__ = [
     "get_step_context",
     "hookimpl",
     "load_artifact",
+    "log_artifact_metadata",
+    "log_metadata",
     "pipeline",
     "save_artifact",
     "step",

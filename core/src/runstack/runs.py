@@ -1,4 +1,5 @@
-"""The records of pipeline runs: runs, step runs and artifacts, with their lineage.
+"""The records of pipeline runs: runs, step runs and artifacts, with their lineage, and what
+their metadata may hold.
 
 Plain dataclasses, like `runstack.stacks`, so they cross the store interface
 (and, later, a REST API) as data.
@@ -6,10 +7,14 @@ Plain dataclasses, like `runstack.stacks`, so they cross the store interface
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from runstack.errors import ConfigError
 
 
 def format_duration(seconds: float | None) -> str:
@@ -65,7 +70,8 @@ class ArtifactRecord:
     `version` is the version of its name as shown (`"3"`, or the text an `ArtifactConfig` or
     `save_artifact` gave); "" in a record not stored yet asks the store for the next number.
     `files` maps each file under `uri` to its size as written (`None` for artifacts saved
-    before runstack kept it); `damaged` says why it may no longer be reused.
+    before runstack kept it); `damaged` says why it may no longer be reused;
+    `metadata` what was logged about it (`log_metadata`, `add_output_metadata`).
     `producer_step_run_id` is "" for a value saved outside any step.
     """
 
@@ -83,6 +89,7 @@ class ArtifactRecord:
     damaged: str = ""
     tags: tuple[str, ...] = ()
     artifact_type: str = "DataArtifact"
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +107,7 @@ class ArtifactRecord:
             "created": self.created.isoformat(),
             "files": self.files,
             "damaged": self.damaged,
+            "metadata": self.metadata,
         }
 
 
@@ -111,8 +119,9 @@ class StepRunRecord:
     when a step is used twice); `cache_parts` holds the hashes that make up
     `cache_key`, so a later run can say *why* it did not reuse this one. `worker`
     names where its code ran when the orchestrator says (a Dask worker's address);
-    `metadata` is what its components and code recorded (`StepContext.add_metadata`);
-    `model_version_id` the model version it ran under, to which its outputs are linked.
+    `metadata` is what its components and code recorded (`StepContext.add_metadata`,
+    `log_metadata`); a cached one has that of the step run it reuses.
+    `model_version_id` is the model version it ran under, to which its outputs are linked.
     """
 
     id: str
@@ -173,7 +182,8 @@ class RunRecord:
 
     `pid` and `host` name the process that runs it, so a reader can tell a run
     still going from one whose process died (`None` and "" for runs recorded
-    before runstack kept them).
+    before runstack kept them); `metadata` is what was logged about the run itself
+    (`log_metadata`).
     """
 
     id: str
@@ -191,6 +201,7 @@ class RunRecord:
     error: str = ""
     pid: int | None = None
     host: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def duration(self) -> float | None:
@@ -212,4 +223,47 @@ class RunRecord:
             "duration": self.duration,
             "error": self.error,
             "process": {"pid": self.pid, "host": self.host},
+            "metadata": self.metadata,
         }
+
+
+MetadataValue = str | int | float | bool | None | list[Any] | dict[str, Any]
+"""A JSON value: a string, number, boolean or null, or a list or object of them."""
+
+
+def checked_metadata(values: Mapping[str, Any]) -> dict[str, MetadataValue]:
+    """`values` as a plain dict once every key is a non-empty string and every value JSON
+    (a finite number: JSON has no NaN); ConfigError naming the first that is not."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(
+            f"metadata is a dict of JSON values by name, not a {type(values).__name__}"
+        )
+    for key, value in values.items():
+        if not isinstance(key, str) or not key:
+            raise ConfigError(f"metadata keys are non-empty strings, not {key!r}")
+        problem = _json_problem(value)
+        if problem:
+            raise ConfigError(f"metadata {key!r} {problem}")
+    return dict(values)
+
+
+def _json_problem(value: Any) -> str:
+    """Why `value` is not a JSON value ("" when it is), naming the part that is not."""
+    if value is None or isinstance(value, str | bool | int):
+        return ""
+    if isinstance(value, float):
+        return "" if math.isfinite(value) else f"is {value}, which JSON cannot hold"
+    if isinstance(value, list):
+        return next((problem for item in value if (problem := _json_problem(item))), "")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"has the key {key!r}; keys of metadata objects are strings"
+            problem = _json_problem(item)
+            if problem:
+                return problem
+        return ""
+    return (
+        f"is of type {type(value).__name__}, not a JSON value (a string, number, boolean, None, "
+        "or a list or dict of them)"
+    )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from runstack import Client, PipelineRun, get_step_context, pipeline, step
+from runstack import Client, PipelineRun, get_step_context, log_metadata, pipeline, step
 from runstack.components import BaseOrchestrator
 from runstack.pipelines.runner import PipelineRunError
 from runstack.testing import assert_flavor_contract, assert_orchestrator_contract
@@ -360,6 +360,30 @@ def test_steps_on_worker_processes_get_their_context_and_stack(
     dask_stack("cluster", address=process_cluster.address)
     processes = assert_each_step_saw_its_context(with_context(), "cluster")
     assert os.getpid() not in processes
+
+
+@step(enable_cache=False)
+def measured(rows: int) -> int:
+    log_metadata({"rows": rows})
+    log_metadata({"checked": True}, infer_artifact=True)
+    log_metadata({"host": socket.gethostname()}, run_id_name_or_prefix=get_step_context().run_id)
+    return rows
+
+
+@pipeline
+def measuring() -> None:
+    measured(3)
+
+
+def test_metadata_a_step_logs_on_a_worker_process_reaches_the_store(
+    process_cluster: ProcessCluster,
+) -> None:
+    dask_stack("cluster", address=process_cluster.address)
+    run = measuring()
+    assert run.steps["measured"].record.worker.startswith("tcp://127.0.0.1:")
+    assert run.steps["measured"].run_metadata == {"rows": 3}
+    assert run.steps["measured"].outputs["output"].run_metadata == {"checked": True}
+    assert run.record.metadata == {"measured::host": socket.gethostname()}
 
 
 def note_success() -> None:

@@ -9,6 +9,7 @@ import click
 
 from runstack.cli.output import (
     echo_json,
+    echo_metadata,
     echo_table,
     output_option,
     short_id,
@@ -83,6 +84,7 @@ def describe(reference: str, output: str) -> None:
         [
             [key.upper(), ", ".join(value) if isinstance(value, list) else str(value)]
             for key, value in record.items()
+            if key != "metadata"
         ],
         row_rules=True,
         wrapping=["VALUE"],
@@ -97,6 +99,7 @@ def describe(reference: str, output: str) -> None:
         click.echo(f"Read by step '{read['step']}' (input '{read['input']}') of run {read['run']}.")
     if not lineage["consumed_by"]:
         click.echo("No step has read it yet.")
+    echo_metadata("Metadata:", record["metadata"])
 
 
 # Bigger JSON values are written to a file (-o) rather than printed.

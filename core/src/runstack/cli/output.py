@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -142,3 +142,14 @@ def format_value(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value)
     return "" if value is None else str(value)
+
+
+def echo_metadata(heading: str, metadata: Mapping[str, Any]) -> None:
+    """Metadata under a heading, one aligned `key: value` line each, as `run describe` and
+    `artifact describe` show it; nothing at all when there is none."""
+    if not metadata:
+        return
+    click.echo(f"\n{heading}")
+    width = max(len(key) for key in metadata) + 2
+    for key, value in metadata.items():
+        click.echo(f"  {key + ':':<{width}}{format_value(value)}")

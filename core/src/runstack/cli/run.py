@@ -6,7 +6,14 @@ import json
 
 import click
 
-from runstack.cli.output import echo_json, echo_table, output_option, short_id, timestamp
+from runstack.cli.output import (
+    echo_json,
+    echo_metadata,
+    echo_table,
+    output_option,
+    short_id,
+    timestamp,
+)
 from runstack.client import Client
 from runstack.history.results import PipelineRun
 from runstack.runs import RunRecord, RunStatus, format_duration
@@ -112,12 +119,9 @@ def describe(name: str, output: str) -> None:
         ],
         wrapping=["WHY", "OUTPUTS"],
     )
+    echo_metadata("Run metadata:", record.metadata)
     for step in described.steps.values():
-        if step.record.metadata:
-            click.echo(f"\nStep '{step.name}' recorded:")
-            width = max(len(key) for key in step.record.metadata) + 2
-            for key, value in step.record.metadata.items():
-                click.echo(f"  {key + ':':<{width}}{value}")
+        echo_metadata(f"Step '{step.name}' recorded:", step.record.metadata)
     for step in described.steps.values():
         if step.record.error:
             status = step.status.value

@@ -22,10 +22,7 @@ from runstack.components.base import BaseComponent
 from runstack.components.experiment_tracker import BaseExperimentTracker
 from runstack.components.orchestrator import BaseOrchestrator
 from runstack.errors import ConfigError, RunstackError
-from runstack.runs import ArtifactRecord
-
-MetadataValue = str | int | float | bool
-"""What a step run's metadata holds: values JSON keeps as they are."""
+from runstack.runs import ArtifactRecord, MetadataValue, checked_metadata
 
 
 class NoStepContextError(RunstackError):
@@ -73,9 +70,11 @@ class StepContext:
     `step_name` is the step's id in the pipeline (`train_2` for the second call of
     `train`), `step_run_id` the id of this run of it; `output_uris` say where in the artifact
     store each output will be written; `experiment_tracker_enabled` whether the step opted
-    into the stack's tracker. `metadata` is what was recorded with `add_metadata`;
-    `saved_artifacts` and `loaded_artifacts` (name -> id) what its code saved and loaded with
-    `save_artifact` and `load_artifact`, which the step run is linked to. `model` is
+    into the stack's tracker. `metadata` is what was recorded with `add_metadata`,
+    `run_metadata` what the step logged for its run and `output_metadata` for each output;
+    all three reach the store with the step's record, wherever the step ran.
+    `saved_artifacts` and `loaded_artifacts` (name -> id) are what its code saved and loaded
+    with `save_artifact` and `load_artifact`, which the step run is linked to. `model` is
     the `runstack.Model` bound to the version the step runs under (None without a model).
     """
 
@@ -92,22 +91,47 @@ class StepContext:
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
     saved_artifacts: list[ArtifactRecord] = field(default_factory=list)
     loaded_artifacts: dict[str, str] = field(default_factory=dict)
+    run_metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    output_metadata: dict[str, dict[str, MetadataValue]] = field(default_factory=dict)
     # Any: the Model class sits above this layer, on the client it looks versions up with.
     model: Any = None
 
     def add_metadata(self, values: Mapping[str, MetadataValue]) -> None:
-        """Keep `values` on the step run's record (`run describe` shows them): how a component
-        says where it recorded the step (a tracking run's id and URI), or the step what it found.
-        Later values replace earlier ones of the same key."""
-        for key, value in values.items():
-            if not isinstance(key, str) or not key:
-                raise ConfigError(f"step metadata keys are non-empty strings, not {key!r}")
-            if not isinstance(value, str | int | float | bool):
-                raise ConfigError(
-                    f"step metadata {key!r} must be a string, number or boolean, "
-                    f"not {type(value).__name__}"
-                )
-        self.metadata.update(values)
+        """Keep `values` (JSON) on the step run's record (`run describe` shows them): how a
+        component says where it recorded the step (a tracking run's id and URI), or the step
+        what it found. Later values replace earlier ones of the same key."""
+        self.metadata.update(checked_metadata(values))
+
+    def add_run_metadata(self, values: Mapping[str, MetadataValue]) -> None:
+        """Keep `values` on the run's record under `<step>::<key>`, as ZenML names what a step
+        logs for its run, so that steps logging the same key do not overwrite each other."""
+        checked = checked_metadata(values)
+        self.run_metadata.update({f"{self.step_name}::{key}": v for key, v in checked.items()})
+
+    def add_output_metadata(
+        self, metadata: Mapping[str, MetadataValue], output_name: str | None = None
+    ) -> None:
+        """Keep `metadata` on the artifact the output `output_name` is saved as (the step's one
+        output when not named), as ZenML's `StepContext.add_output_metadata` does."""
+        checked = checked_metadata(metadata)
+        self.output_metadata.setdefault(self._output_named(output_name), {}).update(checked)
+
+    def _output_named(self, output_name: str | None) -> str:
+        """The output `output_name` names, or the step's only one; ConfigError otherwise."""
+        outputs = ", ".join(self.output_names) or "none"
+        if output_name is None:
+            if len(self.output_names) == 1:
+                return self.output_names[0]
+            raise ConfigError(
+                f"step {self.step_name!r} has {len(self.output_names)} outputs ({outputs}); "
+                "name the one the metadata is for with output_name=... (artifact_name=... in "
+                "log_metadata)"
+            )
+        if output_name not in self.output_names:
+            raise ConfigError(
+                f"step {self.step_name!r} has no output {output_name!r}; its outputs: {outputs}"
+            )
+        return output_name
 
 
 _current: ContextVar[StepContext] = ContextVar("runstack_step_context")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from runstack.components import BaseArtifactStore
@@ -72,10 +73,11 @@ def save_output(
     tags: tuple[str, ...] = (),
     artifact_type: str = "DataArtifact",
     chosen: type[Materializer] | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> ArtifactRecord:
     """Write one value with the materializer chosen for it, else the one its type selects, and
     describe what was written (with no `version`, the store gives it the next number of its
-    name)."""
+    name), with the `metadata` logged for it."""
     registry = installed().materializers
     materializer = registry.select(annotation, value) if chosen is None else chosen()
     materializer.save(value, store, uri)
@@ -94,6 +96,7 @@ def save_output(
         files=files,
         tags=tags,
         artifact_type=artifact_type,
+        metadata=dict(metadata or {}),
     )
 
 

@@ -64,6 +64,11 @@ class Artifact:
         return self.record.uri
 
     @property
+    def run_metadata(self) -> dict[str, Any]:
+        """What was logged about the artifact (`log_metadata`, `add_output_metadata`)."""
+        return self.record.metadata
+
+    @property
     def artifact_store(self) -> BaseArtifactStore:
         """The artifact store holding the files (`.path(artifact.uri)` on a local one)."""
         return self.artifact_stores.get(self.record.artifact_store_id)
@@ -97,6 +102,11 @@ class StepRun:
         )
 
     @property
+    def id(self) -> str:
+        """The step run's id (`log_metadata(..., step_id=...)` takes it)."""
+        return self.record.id
+
+    @property
     def name(self) -> str:
         return self.record.invocation
 
@@ -107,6 +117,12 @@ class StepRun:
     @property
     def cached(self) -> bool:
         return self.record.status is StepStatus.CACHED
+
+    @property
+    def run_metadata(self) -> dict[str, Any]:
+        """What the step and its components logged about this step run; a cached one shows
+        what the step run it reuses had, as ZenML's do."""
+        return self.record.metadata
 
     @property
     def logs(self) -> str:
@@ -164,6 +180,16 @@ class PipelineRun:
     @property
     def status(self) -> RunStatus:
         return self.record.status
+
+    @property
+    def run_metadata(self) -> dict[str, Any]:
+        """What was logged about the run, then each step's metadata as `<step>::<key>`, the
+        keys ZenML shows a run's steps' metadata under."""
+        found = dict(self.record.metadata)
+        for step in self.steps.values():
+            for key, value in step.run_metadata.items():
+                found.setdefault(f"{step.name}::{key}", value)
+        return found
 
     @classmethod
     def load(cls, artifact_stores: ArtifactStores, name_or_id: str) -> PipelineRun:

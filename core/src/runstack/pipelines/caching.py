@@ -37,11 +37,13 @@ def digest(data: Any) -> str:
 
 @dataclass(frozen=True)
 class CacheHit:
-    """An earlier step run whose outputs a step reuses, and the run they were first made in."""
+    """An earlier step run whose outputs a step reuses, the run they were first made in, and
+    the metadata that step run has (a cached step run shows it too)."""
 
     origin_step_run_id: str
     origin_run_name: str
     outputs: dict[str, ArtifactRecord]
+    metadata: dict[str, Any]
 
 
 class StepCache:
@@ -96,6 +98,7 @@ class StepCache:
             origin_step_run_id=origin_id,
             origin_run_name=origin_run_name,
             outputs={name: artifacts[i] for name, i in hit.outputs.items()},
+            metadata=hit.metadata,
         )
 
     def _why_not_cached(self, step_run: StepRunRecord) -> str:

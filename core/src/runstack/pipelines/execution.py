@@ -16,7 +16,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from runstack.components import BaseArtifactStore, StepContext, StepStack, current_worker
-from runstack.components.step_context import MetadataValue
 from runstack.errors import ConfigError, RunstackError
 from runstack.history.artifacts import (
     UnreadableArtifactError,
@@ -39,7 +38,7 @@ from runstack.pipelines.retry import DEFAULT_BACKOFF
 from runstack.pipelines.step_hooks import StepHooks
 from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
-from runstack.runs import ArtifactRecord
+from runstack.runs import ArtifactRecord, MetadataValue
 
 if TYPE_CHECKING:
     from runstack.pipelines.models import Model
@@ -107,8 +106,10 @@ class WorkOutcome:
     is where it ran, as the orchestrator named it with `running_on` ("" if it did not);
     `printed` the last lines a failed step printed before its error (its log goes on
     with the traceback), for a console that did not see them; `metadata` what the
-    components and the step recorded with `StepContext.add_metadata`; `saved` and `loaded`
-    what its code saved and loaded with `save_artifact` and `load_artifact`.
+    components and the step recorded with `StepContext.add_metadata`, `run_metadata` what
+    the step logged for its run (the artifacts carry what it logged for its outputs);
+    `saved` and `loaded` what its code saved and loaded with `save_artifact` and
+    `load_artifact`.
     """
 
     log: StoredLog
@@ -121,6 +122,7 @@ class WorkOutcome:
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
     saved: list[ArtifactRecord] = field(default_factory=list)
     loaded: dict[str, str] = field(default_factory=dict)
+    run_metadata: dict[str, MetadataValue] = field(default_factory=dict)
 
 
 def perform(work: StepWork) -> WorkOutcome:
@@ -149,7 +151,7 @@ def perform(work: StepWork) -> WorkOutcome:
                         )
                         time.sleep(delay)
                 values = check_outputs(work.invocation, work.outputs, result)
-                artifacts = _save_outputs(work, values, context.output_uris)
+                artifacts = _save_outputs(work, values, context)
         except BaseException as error:  # SystemExit in a step is the step's failure too
             saved = [artifact.uri for artifact in context.saved_artifacts]
             _remove_outputs(work.artifact_store, [*context.output_uris.values(), *saved])
@@ -165,6 +167,7 @@ def perform(work: StepWork) -> WorkOutcome:
                 worker=current_worker(),
                 printed=printed,
                 metadata=context.metadata,
+                run_metadata=context.run_metadata,
             )
     return WorkOutcome(
         _stored(work, log),
@@ -174,6 +177,7 @@ def perform(work: StepWork) -> WorkOutcome:
         metadata=context.metadata,
         saved=context.saved_artifacts,
         loaded=context.loaded_artifacts,
+        run_metadata=context.run_metadata,
     )
 
 
@@ -231,9 +235,10 @@ def check_outputs(name: str, specs: list[OutputSpec], result: Any) -> dict[str, 
 
 
 def _save_outputs(
-    work: StepWork, values: dict[str, Any], uris: Mapping[str, str]
+    work: StepWork, values: dict[str, Any], context: StepContext
 ) -> dict[str, ArtifactRecord]:
-    """Write every output; on failure the caller removes what was written (`_remove_outputs`)."""
+    """Write every output, with the metadata the step logged for it; on failure the caller
+    removes what was written (`_remove_outputs`)."""
     artifacts = {}
     for spec in work.outputs:
         value = values[spec.name]
@@ -243,12 +248,13 @@ def _save_outputs(
                 value,
                 spec.annotation,
                 name=spec.artifact_name(work.pipeline, work.invocation),
-                uri=uris[spec.name],
+                uri=context.output_uris[spec.name],
                 producer_step_run_id=work.step_run_id,
                 version=spec.config.version or "",
                 tags=spec.config.tags,
                 artifact_type=spec.config.artifact_type.value,
                 chosen=spec.materializer,
+                metadata=context.output_metadata.get(spec.name),
             )
         except RunstackError:
             raise

@@ -295,6 +295,7 @@ class PipelineRunner:
             cached_from=hit.origin_step_run_id,
             reason=f"cached from run {hit.origin_run_name}",
             outputs={name: artifact.id for name, artifact in hit.outputs.items()},
+            metadata=hit.metadata,
         )
         self._record(cached, logs="")
         self.outputs[step_run.invocation] = hit.outputs
@@ -343,6 +344,8 @@ class PipelineRunner:
             outcome = self.orchestrator.call(perform, work, timeout=resolved.timeout)
         if outcome.attempts > 1:
             self.progress.retried_step(name, outcome.attempts - 1, self.run_record.name)
+        if outcome.run_metadata:  # what the step logged for its run, failed or not
+            self.store.runs.add_metadata(self.run_record.id, outcome.run_metadata)
         if outcome.error:
             error = outcome.error
             if outcome.unreadable:

@@ -6,7 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from runstack.runs import ArtifactRecord, PipelineSummary, RunRecord, RunStatus, StepRunRecord
+from runstack.runs import (
+    ArtifactRecord,
+    PipelineSummary,
+    RunRecord,
+    RunStatus,
+    StepRunRecord,
+    checked_metadata,
+)
 from runstack.server.access import Caller
 from runstack.server.answers import ERROR_ANSWERS
 from runstack.server.checks import same_id, zoned
@@ -17,6 +24,7 @@ from runstack.store.wire import (
     ArtifactUse,
     Damage,
     Heartbeat,
+    Metadata,
     RunCount,
     RunEnd,
     RunName,
@@ -48,6 +56,11 @@ def record_heartbeat(store: Caller, run_id: str, body: Heartbeat) -> None:
     clock, and a client whose clock runs behind does not read as crashed."""
     zoned(body)
     store.runs.record_heartbeat(run_id, now())
+
+
+@router.post("/runs/{run_id}/metadata", status_code=204, tags=["runs"])
+def add_run_metadata(store: Caller, run_id: str, body: Metadata) -> None:
+    store.runs.add_metadata(run_id, checked_metadata(body.values))
 
 
 @router.get("/runs", tags=["runs"])
@@ -105,6 +118,11 @@ def start_step_run(store: Caller, body: StepStart) -> None:
 def finish_step_run(store: Caller, step_run_id: str, body: StepEnd) -> list[ArtifactRecord]:
     same_id(step_run_id, zoned(body).step_run.id)
     return store.step_runs.finish(body.step_run, body.position, body.logs, body.new_artifacts)
+
+
+@router.post("/step-runs/{step_run_id}/metadata", status_code=204, tags=["step runs"])
+def add_step_run_metadata(store: Caller, step_run_id: str, body: Metadata) -> None:
+    store.step_runs.add_metadata(step_run_id, checked_metadata(body.values))
 
 
 @router.get("/step-runs", tags=["step runs"])
@@ -179,6 +197,11 @@ def get_artifact(store: Caller, artifact_id: str) -> ArtifactRecord:
 @router.put("/artifacts/{artifact_id}/damage", status_code=204, tags=["artifacts"])
 def mark_damaged(store: Caller, artifact_id: str, body: Damage) -> None:
     store.artifacts.mark_damaged(artifact_id, body.reason)
+
+
+@router.post("/artifacts/{artifact_id}/metadata", status_code=204, tags=["artifacts"])
+def add_artifact_metadata(store: Caller, artifact_id: str, body: Metadata) -> None:
+    store.artifacts.add_metadata(artifact_id, checked_metadata(body.values))
 
 
 @router.get("/artifacts/{artifact_id}/users", tags=["artifacts"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from runstack.component_types import ComponentType
 from runstack.stacks import Stack, StackComponent
@@ -111,6 +111,11 @@ class Runs(Protocol):
         """Note that a running run's process is still at work (see `pipelines.heartbeat`)."""
         ...
 
+    def add_metadata(self, run_id: str, values: dict[str, Any]) -> None:
+        """Add JSON `values` to the run's metadata (checked by the caller), replacing those of
+        the same keys."""
+        ...
+
     def get(self, name_or_id: str) -> RunRecord:
         """A run by name, id or unique id prefix."""
         ...
@@ -171,6 +176,11 @@ class StepRuns(Protocol):
         (`step_run.log_uri`), or the whole log when it is not."""
         ...
 
+    def add_metadata(self, step_run_id: str, values: dict[str, Any]) -> None:
+        """Add JSON `values` to the step run's metadata, replacing those of the same keys; a
+        running step's own, recorded when it finishes, then join them."""
+        ...
+
     def get(self, step_run_id: str) -> StepRunRecord: ...
 
     def logs(self, step_run_id: str) -> str:
@@ -212,6 +222,10 @@ class Artifacts(Protocol):
 
     def mark_damaged(self, artifact_id: str, reason: str) -> None:
         """Record why an artifact cannot be read back, so the cache never reuses it again."""
+        ...
+
+    def add_metadata(self, artifact_id: str, values: dict[str, Any]) -> None:
+        """Add JSON `values` to the artifact's metadata, replacing those of the same keys."""
         ...
 
     def users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:

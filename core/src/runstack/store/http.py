@@ -23,6 +23,7 @@ from runstack.store.wire import (
     Damage,
     FlavorVersion,
     Heartbeat,
+    Metadata,
     RunCount,
     RunEnd,
     RunName,
@@ -151,6 +152,9 @@ class HttpRuns:
         body = Heartbeat(moment=moment)
         self._call("PUT", f"/runs/{segment(run_id)}/heartbeat", body=_json(body))
 
+    def add_metadata(self, run_id: str, values: dict[str, Any]) -> None:
+        self._call("POST", f"/runs/{segment(run_id)}/metadata", body=_json(Metadata(values=values)))
+
     def get(self, name_or_id: str) -> RunRecord:
         return _read(RunRecord, self._call("GET", f"/runs/{segment(name_or_id)}"))
 
@@ -215,6 +219,10 @@ class HttpStepRuns:
         answer = self._call("PUT", f"/step-runs/{segment(step_run.id)}", body=_json(body))
         return _read(list[ArtifactRecord], answer)
 
+    def add_metadata(self, step_run_id: str, values: dict[str, Any]) -> None:
+        path = f"/step-runs/{segment(step_run_id)}/metadata"
+        self._call("POST", path, body=_json(Metadata(values=values)))
+
     def get(self, step_run_id: str) -> StepRunRecord:
         return _read(StepRunRecord, self._call("GET", f"/step-runs/{segment(step_run_id)}"))
 
@@ -271,6 +279,10 @@ class HttpArtifacts:
     def mark_damaged(self, artifact_id: str, reason: str) -> None:
         path = f"/artifacts/{segment(artifact_id)}/damage"
         self._call("PUT", path, body=_json(Damage(reason=reason)))
+
+    def add_metadata(self, artifact_id: str, values: dict[str, Any]) -> None:
+        path = f"/artifacts/{segment(artifact_id)}/metadata"
+        self._call("POST", path, body=_json(Metadata(values=values)))
 
     def users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
         answer = self._call("GET", f"/artifacts/{segment(artifact_id)}/users")

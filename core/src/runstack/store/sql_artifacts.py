@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 from runstack.errors import AlreadyExistsError, NotFoundError
 from runstack.runs import ArtifactRecord, StepStatus
 from runstack.store.sql_lookups import id_prefix
+from runstack.store.sql_run_rows import merge_metadata
 
 ARTIFACT_COLUMNS = (
     "id, name, version_name, uri, type_name, materializer, size, artifact_store_id, "
-    "producer_step_run_id, created, files, damaged, tags, artifact_type"
+    "producer_step_run_id, created, files, damaged, tags, artifact_type, metadata"
 )
 
 if TYPE_CHECKING:
@@ -59,6 +60,10 @@ class ArtifactTable:
             connection.execute(
                 "UPDATE artifacts SET damaged = ? WHERE id = ?", (reason, artifact_id)
             )
+
+    def add_metadata(self, artifact_id: str, values: dict[str, Any]) -> None:
+        with self.database.transaction() as connection:
+            merge_metadata(connection, "artifacts", artifact_id, values)
 
     def users(self, artifact_id: str) -> list[tuple[str, str, str, str]]:
         """(direction, run name, step invocation, name) of every step run that made or read it.
@@ -151,7 +156,7 @@ def insert_artifact(connection: Connection, artifact: ArtifactRecord) -> Artifac
     stored = replace(artifact, version=version)
     connection.execute(
         f"INSERT INTO artifacts ({ARTIFACT_COLUMNS}, version) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             stored.id,
             stored.name,
@@ -167,6 +172,7 @@ def insert_artifact(connection: Connection, artifact: ArtifactRecord) -> Artifac
             stored.damaged,
             json.dumps(list(stored.tags)),
             stored.artifact_type,
+            json.dumps(stored.metadata),
             number,
         ),
     )
@@ -189,4 +195,5 @@ def artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
         damaged=row[11],
         tags=tuple(json.loads(row[12])),
         artifact_type=row[13],
+        metadata=json.loads(row[14]),
     )

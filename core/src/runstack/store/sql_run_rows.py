@@ -1,17 +1,22 @@
-"""How runs and step runs are laid out in the store's rows, and read back from them."""
+"""How runs and step runs are laid out in the store's rows, and read back from them; and the
+metadata of runs, step runs and artifacts, a JSON object each, merged key by key."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from runstack.errors import NotFoundError
 from runstack.runs import RunRecord, RunStatus, StepRunRecord, StepStatus
+
+if TYPE_CHECKING:
+    from runstack.store.sql_database import Connection
 
 RUN_COLUMNS = (
     "r.id, r.name, p.name, r.status, r.stack_id, r.stack_name, r.artifact_store_id, r.owner, "
-    "r.config, r.parameters, r.started, r.finished, r.error, r.pid, r.host"
+    "r.config, r.parameters, r.started, r.finished, r.error, r.pid, r.host, r.metadata"
 )
 RUN_FROM = "FROM runs r JOIN pipelines p ON p.id = r.pipeline_id"
 STEP_COLUMNS = (
@@ -46,6 +51,7 @@ def run_from_row(row: Sequence[Any]) -> RunRecord:
         error=row[12],
         pid=row[13],
         host=row[14],
+        metadata=json.loads(row[15]),
     )
 
 
@@ -74,4 +80,24 @@ def step_run_from_row(
         model_version_id=row[18],
         inputs=inputs,
         outputs=outputs,
+    )
+
+
+MetadataTable = Literal["runs", "step_runs", "artifacts"]
+
+_RECORD_NAMES = {"runs": "run", "step_runs": "step run", "artifacts": "artifact"}
+
+
+def merge_metadata(
+    connection: Connection, table: MetadataTable, record_id: str, values: Mapping[str, Any]
+) -> None:
+    """Add `values` to the metadata of the record `record_id` of `table`, later values
+    replacing earlier ones of the same key, inside the caller's write transaction (writers
+    take turns, so two merges never lose each other's keys)."""
+    row = connection.execute(f"SELECT metadata FROM {table} WHERE id = ?", (record_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no {_RECORD_NAMES[table]} with id {record_id!r}")
+    merged = {**json.loads(row[0]), **values}
+    connection.execute(
+        f"UPDATE {table} SET metadata = ? WHERE id = ?", (json.dumps(merged), record_id)
     )

@@ -14,7 +14,13 @@ from runstack.stacks import new_id, now
 from runstack.store.sql_artifacts import ARTIFACT_COLUMNS, artifact_from_row
 from runstack.store.sql_crashes import UnrecordedCrashes, mark_crashed_runs, shown_run
 from runstack.store.sql_lookups import id_prefix, meant
-from runstack.store.sql_run_rows import RUN_COLUMNS, RUN_FROM, from_iso, run_from_row
+from runstack.store.sql_run_rows import (
+    RUN_COLUMNS,
+    RUN_FROM,
+    from_iso,
+    merge_metadata,
+    run_from_row,
+)
 
 if TYPE_CHECKING:
     from runstack.store.sql_database import Database
@@ -49,8 +55,8 @@ class RunTable:
             connection.execute(
                 "INSERT INTO runs (id, name, pipeline_id, status, stack_id, stack_name, "
                 "artifact_store_id, owner, config, parameters, started, finished, error, "
-                "pid, host, heartbeat, heartbeat_limit, process_identity) "
-                "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?, ?, ? "
+                "pid, host, heartbeat, heartbeat_limit, process_identity, metadata) "
+                "SELECT ?, ?, id, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', ?, ?, ?, ?, ?, ? "
                 "FROM pipelines WHERE name = ?",
                 (
                     run.id,
@@ -68,6 +74,7 @@ class RunTable:
                     now().isoformat(),
                     heartbeat_limit().total_seconds(),
                     _identity_of(run),
+                    json.dumps(run.metadata),
                     run.pipeline_name,
                 ),
             )
@@ -86,6 +93,10 @@ class RunTable:
                 "UPDATE runs SET heartbeat = ? WHERE id = ? AND status = ?",
                 (moment.isoformat(), run_id, RunStatus.RUNNING.value),
             )
+
+    def add_metadata(self, run_id: str, values: dict[str, Any]) -> None:
+        with self.database.transaction() as connection:
+            merge_metadata(connection, "runs", run_id, values)
 
     def _run(self, row: Sequence[Any]) -> RunRecord:
         """A run from its row, crashed if found so without the store recording it."""

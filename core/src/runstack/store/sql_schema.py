@@ -212,6 +212,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE artifacts ADD COLUMN artifact_type TEXT NOT NULL DEFAULT 'DataArtifact';
     CREATE INDEX artifacts_by_producer ON artifacts (producer_step_run_id);
     """,
+    # 16: what was logged about a run itself and about each artifact (JSON: key -> value),
+    # beside the step runs' (14): `log_metadata`, `add_output_metadata`
+    """
+    ALTER TABLE runs ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE artifacts ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+    """,
     # 17: models and their numbered versions, each in a stage; a step run names the model
     # version it ran under, which links the outputs it made or reused, and its run, to it
     """

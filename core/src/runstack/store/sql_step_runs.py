@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import NotFoundError
 from runstack.runs import ArtifactRecord, StepRunRecord, StepStatus
 from runstack.store.sql_artifacts import insert_artifact
 from runstack.store.sql_crashes import UnrecordedCrashes, shown_step_runs
-from runstack.store.sql_run_rows import RUN_FROM, STEP_COLUMNS, step_run_from_row, to_iso
+from runstack.store.sql_run_rows import (
+    RUN_FROM,
+    STEP_COLUMNS,
+    merge_metadata,
+    step_run_from_row,
+    to_iso,
+)
 
 if TYPE_CHECKING:
     from runstack.store.sql_database import Connection, Database
@@ -37,11 +44,12 @@ class StepRunTable:
     ) -> list[ArtifactRecord]:
         """Record a finished step with the artifacts it made, in one transaction.
 
-        Returns the artifacts as stored, with their versions assigned.
+        Its metadata joins what was logged for it while it ran (`add_metadata`). Returns
+        the artifacts as stored, with their versions assigned.
         """
         with self.database.transaction() as connection:
             stored = [insert_artifact(connection, artifact) for artifact in new_artifacts]
-            _upsert(connection, step_run, position, logs)
+            _upsert(connection, _with_logged(connection, step_run), position, logs)
             links = [(step_run.id, "input", n, a) for n, a in step_run.inputs.items()]
             links += [(step_run.id, "output", n, a) for n, a in step_run.outputs.items()]
             connection.executemany(
@@ -50,6 +58,10 @@ class StepRunTable:
                 links,
             )
             return stored
+
+    def add_metadata(self, step_run_id: str, values: dict[str, Any]) -> None:
+        with self.database.transaction() as connection:
+            merge_metadata(connection, "step_runs", step_run_id, values)
 
     def get(self, step_run_id: str) -> StepRunRecord:
         rows = self.database.query(
@@ -143,6 +155,16 @@ class StepRunTable:
             f"SELECT {STEP_COLUMNS} FROM step_runs WHERE run_id = ? ORDER BY position", (run_id,)
         )
         return self._with_links(rows)
+
+
+def _with_logged(connection: Connection, step_run: StepRunRecord) -> StepRunRecord:
+    """The step run with what was logged for it while it ran under its own metadata."""
+    row = connection.execute(
+        "SELECT metadata FROM step_runs WHERE id = ?", (step_run.id,)
+    ).fetchone()
+    if row is None:
+        return step_run
+    return replace(step_run, metadata={**json.loads(row[0]), **step_run.metadata})
 
 
 def _upsert(connection: Connection, step_run: StepRunRecord, position: int, logs: str) -> None:

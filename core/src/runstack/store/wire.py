@@ -117,6 +117,12 @@ class StageChange(BaseModel):
     force: bool = False
 
 
+class Metadata(BaseModel):
+    """Metadata to add to a run, step run or artifact: JSON values by key."""
+
+    values: dict[str, Any]
+
+
 class ArtifactUse(BaseModel):
     """One use of an artifact: `output`, `cached` or `input`, by which step of which run."""
 
