@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from runstack import Client, ModelStages
+from runstack.testing import imported_by_command
 from test_zenml_page import sed_line
 
 PROJECT = '''
@@ -153,3 +154,38 @@ def test_a_zenml_project_runs_with_its_imports_converted_and_caches_the_second_t
     assert version.get_artifact("trained_model").id == trained.id
     version.set_stage("production")
     assert client.get_model_version("iris_classifier", "production").number == 2
+
+
+def test_a_pipeline_using_none_of_zenml_s_extras_loads_none_of_them(tmp_path: Path) -> None:
+    """Hooks, retry configs, artifact configs and models cost a run's start-up when loaded."""
+    plain = tmp_path / "plain.py"
+    plain.write_text(
+        textwrap.dedent(
+            """
+            from typing import Annotated
+
+            from runstack import pipeline, step
+
+
+            @step(retries=1)
+            def train() -> Annotated[int, "model"]:
+                return 1
+
+
+            @pipeline
+            def training() -> None:
+                train()
+            """
+        ),
+        encoding="utf-8",
+    )
+    extras = {
+        "runstack.pipelines.step_hooks",
+        "runstack.pipelines.retry_config",
+        "runstack.pipelines.artifact_config",
+        "runstack.pipelines.models",
+        "runstack.pipelines.metadata",
+        "yaml",
+        "sklearn",
+    }
+    assert imported_by_command(["pipeline", "run", f"{plain}:training"], extras) == []

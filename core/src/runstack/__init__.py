@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from runstack.pipelines.metadata import log_artifact_metadata, log_metadata
     from runstack.pipelines.models import Model
     from runstack.pipelines.pipeline_context import get_pipeline_context
-    from runstack.pipelines.retry import StepRetryConfig
+    from runstack.pipelines.retry_config import StepRetryConfig
     from runstack.stacks import Stack, StackComponent
     from runstack.version import __version__
 
@@ -71,7 +71,7 @@ _LAZY_NAMES = {
     "alerter_failure_hook": "runstack.pipelines.alerter_hooks",
     "alerter_success_hook": "runstack.pipelines.alerter_hooks",
     "get_logger": "runstack.logger",
-    "StepRetryConfig": "runstack.pipelines.retry",
+    "StepRetryConfig": "runstack.pipelines.retry_config",
     "Model": "runstack.pipelines.models",
     "ModelStages": "runstack.models",
     "get_pipeline_context": "runstack.pipelines.pipeline_context",

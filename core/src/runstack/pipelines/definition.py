@@ -16,7 +16,7 @@ from runstack.pipelines.annotations import describe_type, strip_annotated
 from runstack.pipelines.graph import Invocation, PipelineGraph, check_parameter, current_graph
 from runstack.pipelines.parameter_types import expected_type
 from runstack.pipelines.pipeline_context import PipelineContext, building_pipeline
-from runstack.pipelines.retry import DEFAULT_BACKOFF, StepRetryConfig
+from runstack.pipelines.retry import DEFAULT_BACKOFF
 from runstack.pipelines.run_config import (
     RunConfig,
     Settings,
@@ -26,12 +26,13 @@ from runstack.pipelines.run_config import (
     merge_changes,
     merge_settings,
 )
-from runstack.pipelines.step_hooks import HookSpecification, StepHooks
 from runstack.pipelines.steps import DecoratorOptions, checked_options, option_values
 
 if TYPE_CHECKING:
     from runstack.history.results import PipelineRun
     from runstack.pipelines.models import Model
+    from runstack.pipelines.retry_config import StepRetryConfig
+    from runstack.pipelines.step_hooks import HookSpecification, StepHooks
 
 DEFAULT_RETRY_DELAY = 1.0
 
@@ -73,7 +74,7 @@ class ResolvedStep:
     settings: Settings
     extra: dict[str, Any]
     retry_backoff: float = DEFAULT_BACKOFF
-    hooks: StepHooks = field(default_factory=StepHooks)
+    hooks: StepHooks | None = None
     model: Model | None = None
 
     def config(self) -> dict[str, Any]:
@@ -362,7 +363,7 @@ class Pipeline:
             retry_backoff=_first(
                 step.retry_layer.backoff, self.retry_layer.backoff, DEFAULT_BACKOFF
             ),
-            hooks=step.hooks.over(self.hooks),
+            hooks=_hooks(step.hooks, self.hooks),
             model=step_options.model or self.options.model,
         )
 
@@ -383,6 +384,13 @@ def _refuse_conflicts(invocation: Invocation, configured: Mapping[str, Any]) -> 
             f"runtime: {'; '.join(conflicts)}; set step parameters in one place (the run "
             "config or the code)"
         )
+
+
+def _hooks(step: StepHooks | None, pipeline: StepHooks | None) -> StepHooks | None:
+    """A step's hooks over its pipeline's, kind by kind (None: neither declares any)."""
+    if step is None or pipeline is None:
+        return step or pipeline
+    return step.over(pipeline)
 
 
 def _first(*values: T | None) -> T:

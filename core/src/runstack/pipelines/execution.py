@@ -11,6 +11,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -35,13 +36,13 @@ from runstack.pipelines import capture
 from runstack.pipelines.annotations import describe_type, matches
 from runstack.pipelines.lifecycle import around_step
 from runstack.pipelines.retry import DEFAULT_BACKOFF
-from runstack.pipelines.step_hooks import StepHooks
 from runstack.pipelines.steps import OutputSpec
 from runstack.pipelines.tracebacks import user_traceback
 from runstack.runs import ArtifactRecord, MetadataValue
 
 if TYPE_CHECKING:
     from runstack.pipelines.models import Model
+    from runstack.pipelines.step_hooks import StepHooks
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class StepWork:
     log_limit: int = DEFAULT_LIMIT
     gathered: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     retry_backoff: float = DEFAULT_BACKOFF
-    hooks: StepHooks = field(default_factory=StepHooks)
+    hooks: StepHooks | None = None
     model: Model | None = None
 
     @property
@@ -135,7 +136,8 @@ def perform(work: StepWork) -> WorkOutcome:
     context = work.context()
     with capture.routing(), capture.capturing(work.log_limit) as log:
         try:
-            with around_step(context, log), work.hooks.around(context, log):
+            hooks = work.hooks.around(context, log) if work.hooks else nullcontext()
+            with around_step(context, log), hooks:
                 arguments = {**work.parameters, **_loaded_inputs(work)}
                 for attempts in range(1, work.retries + 2):
                     try:
@@ -250,9 +252,7 @@ def _save_outputs(
                 name=spec.artifact_name(work.pipeline, work.invocation),
                 uri=context.output_uris[spec.name],
                 producer_step_run_id=work.step_run_id,
-                version=spec.config.version or "",
-                tags=spec.config.tags,
-                artifact_type=spec.config.artifact_type.value,
+                **_recorded_as(spec),
                 chosen=spec.materializer,
                 metadata=context.output_metadata.get(spec.name),
             )
@@ -273,3 +273,16 @@ def _remove_outputs(store: BaseArtifactStore, uris: Iterable[str]) -> None:
     for uri in uris:
         if store.exists(uri):
             store.rm(uri, recursive=True)
+
+
+def _recorded_as(spec: OutputSpec) -> dict[str, Any]:
+    """The version, tags and type an output's `ArtifactConfig` gives its artifact; with none, a
+    new version of its name, no tags and ZenML's `DataArtifact` (`save_output`'s defaults)."""
+    if spec.config is None:
+        return {}
+    config = spec.config
+    return {
+        "version": config.version or "",
+        "tags": config.tags,
+        "artifact_type": config.artifact_type.value,
+    }

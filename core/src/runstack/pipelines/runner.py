@@ -335,7 +335,7 @@ class PipelineRunner:
             log_limit=self.log_limit,
             gathered=resolved.invocation.gathered,
             retry_backoff=resolved.retry_backoff,
-            hooks=resolved.hooks.shipped(),
+            hooks=resolved.hooks and resolved.hooks.shipped(),
             model=self.models.get(name),
         )
         if resolved.timeout is None:  # orchestrators written before timeouts take no such argument
@@ -379,7 +379,7 @@ class PipelineRunner:
         """Refuse to run a step whose output asks for an artifact version its name has already
         (`ArtifactConfig(version=...)`), before its code runs rather than after."""
         for spec in step.outputs:
-            if spec.config.version is None:
+            if spec.config is None or spec.config.version is None:
                 continue
             artifact = spec.artifact_name(self.compiled.name, name)
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -23,9 +24,8 @@ from typing import (
 from runstack.errors import ConfigError
 from runstack.names import check_name
 from runstack.pipelines.annotations import strip_annotated
-from runstack.pipelines.artifact_config import ArtifactConfig
 from runstack.pipelines.fingerprint import code_fingerprint
-from runstack.pipelines.retry import RetryLayer, StepRetryConfig, retries_given
+from runstack.pipelines.retry import RetryLayer, retries_given
 from runstack.pipelines.run_config import (
     TrackerChoice,
     check_experiment_tracker,
@@ -33,12 +33,14 @@ from runstack.pipelines.run_config import (
     check_timeout,
     merge_changes,
 )
-from runstack.pipelines.step_hooks import HookSpecification, StepHooks
 
 if TYPE_CHECKING:
     from runstack.materializers.base import Materializer
+    from runstack.pipelines.artifact_config import ArtifactConfig
     from runstack.pipelines.definition import PipelineOptions
     from runstack.pipelines.models import Model
+    from runstack.pipelines.retry_config import StepRetryConfig
+    from runstack.pipelines.step_hooks import HookSpecification, StepHooks
 
 OutputMaterializers: TypeAlias = "type[Materializer] | Mapping[str, type[Materializer]]"
 
@@ -47,18 +49,19 @@ OutputMaterializers: TypeAlias = "type[Materializer] | Mapping[str, type[Materia
 class OutputSpec:
     """One output of a step, the type it is annotated with (`Any` if unannotated), and how its
     artifact is recorded: `named` when the annotation gave its name (`Annotated[T, "name"]`
-    or an `ArtifactConfig` with a name), `config` its version, tags and type."""
+    or an `ArtifactConfig` with a name), `config` its version, tags and type (None: the
+    defaults, a new version of its name, no tags, `DataArtifact`)."""
 
     name: str
     annotation: Any
     named: bool = False
-    config: ArtifactConfig = field(default_factory=ArtifactConfig)
+    config: ArtifactConfig | None = None
     materializer: type[Materializer] | None = None
     """The one `output_materializers=` chose; None: the annotation or the value's type chooses."""
 
     def artifact_name(self, pipeline: str, invocation: str) -> str:
         """ZenML's rule: the name the annotation gave, else `{pipeline}::{step}::{output}`."""
-        if self.config.name:
+        if self.config is not None and self.config.name:
             return self.config.name
         return self.name if self.named else f"{pipeline}::{invocation}::{self.name}"
 
@@ -214,7 +217,7 @@ def step(
 
 def checked_options(
     kind: str, function: Callable[..., Any], options: StepOptions | PipelineOptions
-) -> tuple[str, RetryLayer, StepHooks]:
+) -> tuple[str, RetryLayer, StepHooks | None]:
     """What a step's and a pipeline's options are checked for alike, when declared or
     configured: their name, retries, hooks, timeout, experiment tracker and model."""
     check_retries(options.retries, options.retry_delay)
@@ -223,10 +226,15 @@ def checked_options(
     check_model(options.model)
     name = check_name(chosen_name(options.name, function), kind)
     owner = f"{kind} {name!r}"
+    hooks = None
+    if options.on_failure is not None or options.on_success is not None:
+        from runstack.pipelines.step_hooks import StepHooks  # most steps have none
+
+        hooks = StepHooks.checked(owner, options.on_failure, options.on_success)
     return (
         name,
         retries_given(owner, options.retries, options.retry_delay, options.retry),
-        StepHooks.checked(owner, options.on_failure, options.on_success),
+        hooks,
     )
 
 
@@ -323,8 +331,17 @@ def _named(annotation: Any, default: str) -> OutputSpec:
     if get_origin(annotation) is Annotated:
         base, *metadata = get_args(annotation)
         names = [item for item in metadata if isinstance(item, str)]
-        configs = [item for item in metadata if isinstance(item, ArtifactConfig)]
-        config = configs[0] if configs else ArtifactConfig()
-        name = names[0] if names else config.name
+        config = _artifact_config(metadata)
+        name = names[0] if names else (config.name if config else None)
         return OutputSpec(default if name is None else name, base, name is not None, config)
     return OutputSpec(default, annotation)
+
+
+def _artifact_config(metadata: list[Any]) -> ArtifactConfig | None:
+    """The `ArtifactConfig` among an annotation's metadata. There can be none before its module
+    is imported, so a run whose steps use none never imports it (it costs start-up time)."""
+    module = sys.modules.get("runstack.pipelines.artifact_config")
+    if module is None:
+        return None
+    configs = [item for item in metadata if isinstance(item, module.ArtifactConfig)]
+    return configs[0] if configs else None

@@ -162,7 +162,7 @@ def _with_logged(connection: Connection, step_run: StepRunRecord) -> StepRunReco
     row = connection.execute(
         "SELECT metadata FROM step_runs WHERE id = ?", (step_run.id,)
     ).fetchone()
-    if row is None:
+    if row is None or row[0] == "{}":  # nearly always: copying the record costs every step
         return step_run
     return replace(step_run, metadata={**json.loads(row[0]), **step_run.metadata})
 
