@@ -19,6 +19,7 @@ import pytest
 
 from runstack.store.sql_schema import MIGRATIONS, SCHEMA_VERSION, statements
 from runstack.testing import parse_table
+from schema_rollback import back_to
 
 if TYPE_CHECKING:
     from click.testing import Result
@@ -144,31 +145,8 @@ def test_a_store_from_before_owners_shares_its_default_stack(
     """Stacks and components are seen by their owner only until shared: the default stack of
     an older store becomes shared with what it is made of, as a new store seeds it."""
     store = fresh_store(run_cli, runstack_home)
-    # Back to schema 9, before owners (10), labels (11), the server's users (12), step run
-    # metadata (14; 13 makes indexes that may be made again), artifact versions (15), run and
-    # artifact metadata (16) and models (17).
-    sqlite_file(
-        store,
-        "DROP INDEX step_runs_by_model_version",
-        "ALTER TABLE step_runs DROP COLUMN model_version_id",
-        "DROP TABLE model_versions",
-        "DROP TABLE models",
-        "ALTER TABLE artifacts DROP COLUMN metadata",
-        "ALTER TABLE runs DROP COLUMN metadata",
-        "DROP INDEX artifacts_by_producer",
-        "DROP INDEX artifacts_by_version_name",
-        "ALTER TABLE artifacts DROP COLUMN artifact_type",
-        "ALTER TABLE artifacts DROP COLUMN tags",
-        "ALTER TABLE artifacts DROP COLUMN version_name",
-        "ALTER TABLE step_runs DROP COLUMN metadata",
-        "UPDATE stacks SET shared = 0",
-        "UPDATE components SET shared = 0",
-        "ALTER TABLE stacks DROP COLUMN labels",
-        "ALTER TABLE components DROP COLUMN labels",
-        "DROP TABLE tokens",
-        "DROP TABLE users",
-        "PRAGMA user_version = 9",
-    )
+    # Back to schema 9, before owners (10) and every migration since.
+    sqlite_file(store, *back_to(9))
 
     result = run_cli("stack", "describe", "-o", "json")
     assert result.exit_code == 0, result.output

@@ -29,6 +29,7 @@ from runstack.runs import ArtifactRecord, StepStatus
 from runstack.stacks import new_id, now
 from runstack.store.sql_store import SqlStore
 from runstack.testing import parse_table
+from schema_rollback import back_to
 from server_helpers import TeamServer, unique
 
 Cli = Callable[..., str]
@@ -387,20 +388,7 @@ def test_a_store_from_before_versions_keeps_its_artifacts(
     feature_engineering()
     store = next(runstack_home.glob("*.db"))
     connection = sqlite3.connect(store)
-    for statement in (  # back to schema 14: without models (17), metadata (16), versions (15)
-        "DROP INDEX step_runs_by_model_version",
-        "ALTER TABLE step_runs DROP COLUMN model_version_id",
-        "DROP TABLE model_versions",
-        "DROP TABLE models",
-        "ALTER TABLE artifacts DROP COLUMN metadata",
-        "ALTER TABLE runs DROP COLUMN metadata",
-        "DROP INDEX artifacts_by_producer",
-        "DROP INDEX artifacts_by_version_name",
-        "ALTER TABLE artifacts DROP COLUMN artifact_type",
-        "ALTER TABLE artifacts DROP COLUMN tags",
-        "ALTER TABLE artifacts DROP COLUMN version_name",
-        "PRAGMA user_version = 14",
-    ):
+    for statement in back_to(14):  # before artifact versions (15) and what came after
         connection.execute(statement)
     connection.commit()
     connection.close()
