@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from runstack.errors import AlreadyExistsError, NotFoundError
 from runstack.runs import ArtifactRecord, StepStatus
 from runstack.store.sql_lookups import id_prefix
-from runstack.store.sql_run_rows import merge_metadata
+from runstack.store.sql_run_rows import from_json, merge_metadata, to_json
 
 ARTIFACT_COLUMNS = (
     "id, name, version_name, uri, type_name, materializer, size, artifact_store_id, "
@@ -170,9 +170,9 @@ def insert_artifact(connection: Connection, artifact: ArtifactRecord) -> Artifac
             stored.created.isoformat(),
             None if stored.files is None else json.dumps(stored.files),
             stored.damaged,
-            json.dumps(list(stored.tags)),
+            to_json(stored.tags),
             stored.artifact_type,
-            json.dumps(stored.metadata),
+            to_json(stored.metadata),
             number,
         ),
     )
@@ -193,7 +193,7 @@ def artifact_from_row(row: Sequence[Any]) -> ArtifactRecord:
         created=datetime.fromisoformat(row[9]),
         files=None if row[10] is None else json.loads(row[10]),
         damaged=row[11],
-        tags=tuple(json.loads(row[12])),
+        tags=tuple(from_json(row[12])),
         artifact_type=row[13],
-        metadata=json.loads(row[14]),
+        metadata=from_json(row[14]),
     )

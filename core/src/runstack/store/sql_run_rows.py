@@ -26,6 +26,23 @@ STEP_COLUMNS = (
 )
 
 
+def from_json(text: str) -> Any:
+    """A JSON column read back. Most rows hold an empty `{}` or `[]` (metadata, tags), and
+    every step's records are read: those skip the parser."""
+    if text == "{}":
+        return {}
+    if text == "[]":
+        return []
+    return json.loads(text)
+
+
+def to_json(value: Any) -> str:
+    """A value for a JSON column; an empty object or list skips the encoder (see from_json)."""
+    if isinstance(value, dict | list | tuple) and not value:
+        return "{}" if isinstance(value, dict) else "[]"
+    return json.dumps(value)
+
+
 def to_iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -51,7 +68,7 @@ def run_from_row(row: Sequence[Any]) -> RunRecord:
         error=row[12],
         pid=row[13],
         host=row[14],
-        metadata=json.loads(row[15]),
+        metadata=from_json(row[15]),
     )
 
 
@@ -76,7 +93,7 @@ def step_run_from_row(
         log_uri=row[14],
         log_size=row[15],
         worker=row[16],
-        metadata=json.loads(row[17]),
+        metadata=from_json(row[17]),
         model_version_id=row[18],
         inputs=inputs,
         outputs=outputs,

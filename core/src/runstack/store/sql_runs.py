@@ -20,6 +20,7 @@ from runstack.store.sql_run_rows import (
     from_iso,
     merge_metadata,
     run_from_row,
+    to_json,
 )
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class RunTable:
                     now().isoformat(),
                     heartbeat_limit().total_seconds(),
                     _identity_of(run),
-                    json.dumps(run.metadata),
+                    to_json(run.metadata),
                     run.pipeline_name,
                 ),
             )

@@ -242,7 +242,8 @@ MIGRATIONS: list[str] = [
         UNIQUE (model_id, name)
     );
     ALTER TABLE step_runs ADD COLUMN model_version_id TEXT;
-    CREATE INDEX step_runs_by_model_version ON step_runs (model_version_id);
+    CREATE INDEX step_runs_by_model_version ON step_runs (model_version_id)
+        WHERE model_version_id IS NOT NULL;
     """,
 ]
 

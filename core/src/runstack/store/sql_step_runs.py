@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from runstack.errors import NotFoundError
@@ -17,6 +16,7 @@ from runstack.store.sql_run_rows import (
     merge_metadata,
     step_run_from_row,
     to_iso,
+    to_json,
 )
 
 if TYPE_CHECKING:
@@ -49,7 +49,9 @@ class StepRunTable:
         """
         with self.database.transaction() as connection:
             stored = [insert_artifact(connection, artifact) for artifact in new_artifacts]
-            _upsert(connection, _with_logged(connection, step_run), position, logs)
+            _upsert(connection, step_run, position, logs)
+            if step_run.metadata:  # joins what was logged for it while it ran, key by key
+                merge_metadata(connection, "step_runs", step_run.id, step_run.metadata)
             links = [(step_run.id, "input", n, a) for n, a in step_run.inputs.items()]
             links += [(step_run.id, "output", n, a) for n, a in step_run.outputs.items()]
             connection.executemany(
@@ -157,16 +159,6 @@ class StepRunTable:
         return self._with_links(rows)
 
 
-def _with_logged(connection: Connection, step_run: StepRunRecord) -> StepRunRecord:
-    """The step run with what was logged for it while it ran under its own metadata."""
-    row = connection.execute(
-        "SELECT metadata FROM step_runs WHERE id = ?", (step_run.id,)
-    ).fetchone()
-    if row is None or row[0] == "{}":  # nearly always: copying the record costs every step
-        return step_run
-    return replace(step_run, metadata={**json.loads(row[0]), **step_run.metadata})
-
-
 def _upsert(connection: Connection, step_run: StepRunRecord, position: int, logs: str) -> None:
     connection.execute(
         "INSERT INTO step_runs (id, run_id, pipeline_name, artifact_store_id, invocation, "
@@ -180,8 +172,7 @@ def _upsert(connection: Connection, step_run: StepRunRecord, position: int, logs
         "started = excluded.started, finished = excluded.finished, "
         "reason = excluded.reason, cached_from = excluded.cached_from, "
         "error = excluded.error, attempts = excluded.attempts, logs = excluded.logs, "
-        "log_uri = excluded.log_uri, log_size = excluded.log_size, worker = excluded.worker, "
-        "metadata = excluded.metadata",
+        "log_uri = excluded.log_uri, log_size = excluded.log_size, worker = excluded.worker",
         (
             step_run.id,
             step_run.invocation,
@@ -201,7 +192,7 @@ def _upsert(connection: Connection, step_run: StepRunRecord, position: int, logs
             step_run.log_uri,
             step_run.log_size,
             step_run.worker,
-            json.dumps(step_run.metadata),
+            to_json(step_run.metadata),
             step_run.model_version_id,
             step_run.run_id,
         ),
