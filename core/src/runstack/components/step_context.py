@@ -137,6 +137,12 @@ class StepContext:
 _current: ContextVar[StepContext] = ContextVar("runstack_step_context")
 
 
+def running_step_context() -> StepContext | None:
+    """The context of the step whose code calls it, or None outside one: for code that works
+    in and outside steps alike (`save_artifact`, `log_metadata`)."""
+    return _current.get(None)
+
+
 def get_step_context() -> StepContext:
     """The context of the step whose code calls it; NoStepContextError anywhere else."""
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runstack.components import BaseArtifactStore
 from runstack.errors import NotFoundError, RunstackError
@@ -13,6 +13,9 @@ from runstack.materializers.base import Materializer, type_name
 from runstack.names import is_uuid, name_problem
 from runstack.runs import ArtifactRecord
 from runstack.stacks import new_id, now
+
+if TYPE_CHECKING:
+    from runstack.store.base import Store
 
 
 class UnreadableArtifactError(RunstackError):
@@ -59,6 +62,16 @@ def materializer_for(annotation: Any, chosen: type[Materializer] | None = None) 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return installed().materializers.select(annotation, None).name
+
+
+def version_taken(store: Store, name: str, version: str) -> bool:
+    """Whether artifact `name` has `version` already: asked before any file is written, since
+    the store refuses a taken version only when the record is added, after the writing."""
+    try:
+        store.artifacts.get_version(name, version)
+    except NotFoundError:
+        return False
+    return True
 
 
 def save_output(

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from runstack.components import NoStepContextError, StepContext, get_step_context
-from runstack.errors import AlreadyExistsError, NotFoundError
+from runstack.components import StepContext
+from runstack.components.step_context import running_step_context
+from runstack.errors import AlreadyExistsError
+from runstack.history.artifacts import version_taken
 from runstack.names import check_name
 from runstack.pipelines.artifact_config import (
     ArtifactType,
@@ -42,9 +44,12 @@ def save_artifact(
     check_name(name, "artifact")
     chosen = checked_version(version)
     client = Client()
-    if chosen is not None:
-        _check_version_free(client, name, chosen)
-    context = _running_step()
+    if chosen is not None and version_taken(client.store, name, chosen):
+        raise AlreadyExistsError(
+            f"artifact {name!r} has a version {chosen!r} already; give another version, or "
+            "none for the next number"
+        )
+    context = running_step_context()
     record = _saved(
         data,
         name,
@@ -68,29 +73,10 @@ def load_artifact(name_or_id: str, version: str | int | None = None) -> Any:
 
     artifact = Client().get_artifact_version(name_or_id, version)
     value = artifact.load()
-    context = _running_step()
+    context = running_step_context()
     if context is not None:
         context.loaded_artifacts.setdefault(artifact.name, artifact.id)
     return value
-
-
-def _running_step() -> StepContext | None:
-    try:
-        return get_step_context()
-    except NoStepContextError:
-        return None
-
-
-def _check_version_free(client: Client, name: str, version: str) -> None:
-    """Refuse a version the name has already, before any file is written."""
-    try:
-        client.store.artifacts.get_version(name, version)
-    except NotFoundError:
-        return
-    raise AlreadyExistsError(
-        f"artifact {name!r} has a version {version!r} already; give another version, or none "
-        "for the next number"
-    )
 
 
 def _saved(

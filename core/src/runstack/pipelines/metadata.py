@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from runstack.components import get_step_context
-from runstack.components.step_context import NoStepContextError
+from runstack.components.step_context import running_step_context
 from runstack.errors import ConfigError, NotFoundError
 from runstack.runs import checked_metadata
 
@@ -56,7 +55,7 @@ def log_metadata(
         if value is not None
     }
     given = set(targets)
-    context = _running_step()
+    context = running_step_context()
     if infer_artifact:
         if given - {"artifact_name"}:
             _unsupported(given | {"infer_artifact"})
@@ -89,7 +88,7 @@ def log_artifact_metadata(
     or the output `artifact_name`, saved with it; otherwise to a version of the artifacts named
     `artifact_name` (the newest when `artifact_version` is None)."""
     values = checked_metadata(metadata)
-    context = _running_step()
+    context = running_step_context()
     if artifact_name is None:
         where = "log_artifact_metadata() without artifact_name"
         _inside_step(context, where).add_output_metadata(values)
@@ -151,13 +150,6 @@ def _log_to_named_artifact(
 
 def _is_own_run(context: StepContext, run: str) -> bool:
     return run in (context.run_id, context.run_name)
-
-
-def _running_step() -> StepContext | None:
-    try:
-        return get_step_context()
-    except NoStepContextError:
-        return None
 
 
 def _inside_step(context: StepContext | None, call: str) -> StepContext:

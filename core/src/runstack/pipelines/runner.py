@@ -17,10 +17,10 @@ from runstack.components import CallAbandoned, Task, TaskStatus
 from runstack.errors import (
     AlreadyExistsError,
     ConfigError,
-    NotFoundError,
     RunstackError,
     one_line,
 )
+from runstack.history.artifacts import version_taken
 from runstack.history.integrity import record_unreadable
 from runstack.history.step_logs import StoredLog, log_limit, read_log
 from runstack.locality import check_reachable
@@ -382,9 +382,7 @@ class PipelineRunner:
             if spec.config is None or spec.config.version is None:
                 continue
             artifact = spec.artifact_name(self.compiled.name, name)
-            try:
-                self.store.artifacts.get_version(artifact, spec.config.version)
-            except NotFoundError:
+            if not version_taken(self.store, artifact, spec.config.version):
                 continue
             raise AlreadyExistsError(
                 f"output {spec.name!r} is artifact {artifact!r} version {spec.config.version!r}, "
